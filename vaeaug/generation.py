@@ -1,0 +1,48 @@
+"""Drawing new encoded rows of one class from a trained CVAE (torch only).
+
+Three ways to choose the latent code, compared in docs/benchmarks.md:
+
+``"prior"``
+    z ~ N(0, I), decoded with the class label: the textbook CVAE sample.
+``"posterior"``
+    pick a real row x_i of the class, z ~ q(z | x_i, y), decode.
+``"residual"``
+    pick a real row x_i, z' ~ q(z | x_i, y) and move x_i by the decoder's change:
+    x_new = x_i + dec(z', y) - dec(mu_i, y). The row keeps the detail the decoder cannot
+    reproduce and moves along the manifold the model learned.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .model import CVAE
+
+METHODS = ("prior", "posterior", "residual")
+
+
+@torch.no_grad()
+def generate(
+    model: CVAE,
+    X_class: torch.Tensor,
+    label: int,
+    n: int,
+    method: str,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """``n`` new encoded rows of class ``label``; ``X_class`` holds that class's real rows."""
+    model.eval()
+    device = model.mu.weight.device
+    y = torch.full((n,), label, dtype=torch.long, device=device)
+    if method == "prior":
+        latent = model.mu.out_features
+        z = torch.randn((n, latent), generator=generator, device=device)
+        return model.decode(z, y)
+    seeds = X_class[torch.randint(X_class.shape[0], (n,), generator=generator, device=device)]
+    mu, logvar = model.encode(seeds, y)
+    z = model.reparameterize(mu, logvar, generator)
+    if method == "posterior":
+        return model.decode(z, y)
+    if method == "residual":
+        return seeds + model.decode(z, y) - model.decode(mu, y)
+    raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")

@@ -1,0 +1,124 @@
+"""The conditional VAE and its loss (torch only).
+
+Encoder q(z | x, y) and decoder p(x | z, y) are MLPs that both see the one-hot label. The
+decoder emits one value per numeric column and one logit per category, laid out by the
+spans of :mod:`vaeaug.preprocessing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .preprocessing import NUMERIC, Span
+
+
+def mlp(sizes: Sequence[int]) -> nn.Sequential:
+    """Linear + ReLU layers through ``sizes`` (ReLU after every layer)."""
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(n_in, n_out), nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+class CVAE(nn.Module):
+    """Conditional variational autoencoder for tabular rows.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the encoded rows (one column per numeric feature, one per category).
+    n_classes : int
+        Number of labels the model is conditioned on.
+    latent_dim : int
+        Size of z.
+    hidden_dims : sequence of int
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    """
+
+    def __init__(
+        self, n_features: int, n_classes: int, latent_dim: int, hidden_dims: Sequence[int]
+    ) -> None:
+        super().__init__()
+        hidden = list(hidden_dims)
+        self.n_classes = n_classes
+        self.encoder = mlp([n_features + n_classes, *hidden])
+        last = hidden[-1] if hidden else n_features + n_classes
+        self.mu = nn.Linear(last, latent_dim)
+        self.logvar = nn.Linear(last, latent_dim)
+        dec_hidden = hidden[::-1]
+        self.decoder = mlp([latent_dim + n_classes, *dec_hidden])
+        self.out = nn.Linear(dec_hidden[-1] if dec_hidden else latent_dim + n_classes, n_features)
+
+    def _onehot(self, y: torch.Tensor) -> torch.Tensor:
+        return F.one_hot(y, self.n_classes).to(dtype=self.mu.weight.dtype)
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean and log-variance of q(z | x, y)."""
+        h = self.encoder(torch.cat([x, self._onehot(y)], dim=1))
+        # Clamped so that exp(logvar) can neither overflow nor vanish on odd data.
+        return self.mu(h), self.logvar(h).clamp(-12.0, 8.0)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Raw decoder output: numeric values and category logits."""
+        return self.out(self.decoder(torch.cat([z, self._onehot(y)], dim=1)))
+
+    @staticmethod
+    def reparameterize(
+        mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """z = mu + sigma * eps, eps ~ N(0, I) drawn from ``generator``."""
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        return mu + torch.exp(0.5 * logvar) * eps
+
+    def forward(
+        self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x, y)
+        return self.decode(self.reparameterize(mu, logvar, generator), y), mu, logvar
+
+
+@torch.no_grad()
+def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn
+    from ``generator`` instead of the global random state."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            bound = 1.0 / layer.in_features**0.5
+            layer.weight.uniform_(-bound, bound, generator=generator)
+            layer.bias.uniform_(-bound, bound, generator=generator)
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(q(z|x,y) || N(0, I)) per row."""
+    return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
+
+
+def reconstruction_loss(output: torch.Tensor, x: torch.Tensor, spans: Sequence[Span]) -> torch.Tensor:
+    """Negative log-likelihood per row: squared error on numeric columns (a unit-variance
+    Gaussian up to a constant), cross-entropy on each categorical column."""
+    numeric = [s.start for s in spans if s.kind == NUMERIC]
+    loss = output.new_zeros(output.shape[0])
+    if numeric:
+        idx = torch.tensor(numeric, device=output.device)
+        loss = loss + 0.5 * (output[:, idx] - x[:, idx]).pow(2).sum(dim=1)
+    for s in spans:
+        if s.kind != NUMERIC:
+            target = x[:, s.start : s.stop].argmax(dim=1)
+            loss = loss + F.cross_entropy(output[:, s.start : s.stop], target, reduction="none")
+    return loss
+
+
+def cvae_loss(
+    output: torch.Tensor,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    spans: Sequence[Span],
+    beta: float,
+) -> torch.Tensor:
+    """Negative ELBO with a weighted KL term, averaged over the batch."""
+    return (reconstruction_loss(output, x, spans) + beta * kl_divergence(mu, logvar)).mean()

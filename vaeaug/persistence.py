@@ -1,0 +1,121 @@
+"""Saving and loading fitted samplers as tensors and plain data.
+
+Files are written with :func:`torch.save` and read with ``torch.load(weights_only=True)``,
+which unpickles only tensors and plain containers: a crafted file cannot run code. The
+file also holds the encoded real rows of each class, which the ``"residual"`` and
+``"posterior"`` generation methods start from: treat a model file like the training data.
+"""
+
+from __future__ import annotations
+
+import os
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import __version__
+from .model import CVAE
+from .preprocessing import TableTransformer
+from .validation import InputFormat
+
+MAGIC = "vaeaug-model"
+FORMAT_VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    """Parameters as plain Python data; anything else (callables, RandomState) -> None."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, (str, bool, Integral, Real)):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    return None
+
+
+def save(estimator: Any, path: str | os.PathLike) -> None:
+    """Write a fitted :class:`~vaeaug.CVAEOverSampler` to ``path``."""
+    fmt = estimator._input_format
+    params = {k: _plain(v) for k, v in estimator.get_params().items()}
+    if params.get("sampling_strategy") is None:
+        params["sampling_strategy"] = "auto"  # a callable cannot be stored safely
+    names = getattr(estimator, "feature_names_in_", None)
+    state = {
+        "format": MAGIC,
+        "format_version": FORMAT_VERSION,
+        "vaeaug_version": __version__,
+        "params": params,
+        "classes": _plain(estimator.classes_.tolist()),
+        "classes_dtype": estimator.classes_.dtype.str if estimator.classes_.dtype != object
+        else "object",
+        "transformer": estimator.transformer_.to_dict(),
+        "input_format": {"x_kind": fmt.x_kind, "x_dtype": None if fmt.x_dtype is None
+                         else str(np.dtype(fmt.x_dtype)), "sparse_format": fmt.sparse_format,
+                         "y_kind": fmt.y_kind, "y_name": _plain(fmt.y_name)},
+        "n_features_in": int(estimator.n_features_in_),
+        "feature_names_in": None if names is None else [str(n) for n in names],
+        "sampling_strategy_": _plain(dict(estimator.sampling_strategy_)),
+        "history": list(estimator.history_),
+        "learning_rate_": float(estimator.learning_rate_),
+        "sample_seed": int(estimator._sample_seed),
+        "state_dict": {k: v.detach().cpu() for k, v in estimator.module_.state_dict().items()},
+        "class_rows": [rows.detach().cpu() for rows in estimator._class_rows],
+    }
+    torch.save(state, path)
+
+
+def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
+    """Read a sampler written by :func:`save` (safe: no code in the file is run)."""
+    state = _read(path)
+    est = cls(**{**state["params"], "device": device})
+    est.classes_ = np.asarray(state["classes"], dtype=np.dtype(state["classes_dtype"]))
+    est.transformer_ = TableTransformer.from_dict(state["transformer"])
+    fmt = dict(state["input_format"])
+    est._input_format = InputFormat(**fmt)
+    est.n_features_in_ = state["n_features_in"]
+    if state["feature_names_in"] is not None:
+        est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+    est.sampling_strategy_ = dict(state["sampling_strategy_"])
+    est.history_ = list(state["history"])
+    est.learning_rate_ = state["learning_rate_"]
+    est._sample_seed = state["sample_seed"]
+    est._sample_rng = np.random.default_rng(est._sample_seed)
+    from .sampler import resolve_device
+
+    est.device_ = resolve_device(device)
+    hidden = [int(d) for d in state["params"]["hidden_dims"]]
+    module = CVAE(est.transformer_.n_outputs_, len(est.classes_),
+                  int(state["params"]["latent_dim"]), hidden)
+    try:
+        module.load_state_dict(state["state_dict"])
+    except RuntimeError as exc:
+        raise ValueError(f"{path}: the stored weights do not fit the stored model ({exc}).") from None
+    est.module_ = module.to(est.device_).eval()
+    est._class_rows = [rows.to(est.device_) for rows in state["class_rows"]]
+    return est
+
+
+def _read(path: str | os.PathLike) -> dict[str, Any]:
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No model file at {path}.")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated, not a zip, or holding objects that are not data
+        raise ValueError(
+            f"{path} is not a readable vaeaug model file: it is damaged, or holds objects "
+            f"that are not plain data (which vaeaug refuses to load). ({type(exc).__name__})"
+        ) from None
+    if not isinstance(state, dict) or state.get("format") != MAGIC:
+        raise ValueError(f"{path} is not a vaeaug model file.")
+    version = state.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written by a newer vaeaug (model format {version}, vaeaug "
+            f"{state.get('vaeaug_version')}); this is vaeaug {__version__} (format "
+            f"{FORMAT_VERSION}). Upgrade vaeaug to load it."
+        )
+    return state

@@ -1,0 +1,185 @@
+"""Tables <-> float matrices: per-column encoders, output spans and their inverse.
+
+This module knows nothing of the model. It publishes ``spans``, the one contract between
+the decoder's output heads and the loss (as CTGAN's data transformer does): each span is a
+slice of the encoded matrix with the kind of likelihood that models it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+
+
+@dataclass(frozen=True)
+class Span:
+    """A slice ``[start, start + width)`` of the encoded matrix and how it is modelled."""
+
+    start: int
+    width: int
+    kind: str  # NUMERIC (Gaussian, one column) or CATEGORICAL (softmax over one-hot)
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.width
+
+
+def is_categorical_dtype(dtype: Any) -> bool:
+    """Whether vaeaug treats a pandas column of this dtype as categorical."""
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+    )
+
+
+def _python_scalar(value: Any) -> Any:
+    """numpy scalars -> plain Python values, so they serialise safely."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _dtype_to_str(dtype: Any) -> str:
+    return "category" if isinstance(dtype, pd.CategoricalDtype) else str(dtype)
+
+
+class TableTransformer:
+    """Encode a table as a float32 matrix and decode model output back to a table.
+
+    Numeric columns are standardised; categorical columns are one-hot encoded. Decoding
+    clips numeric values to each column's observed range, rounds integer columns, takes the
+    most likely category, and restores every column's original dtype.
+
+    Parameters
+    ----------
+    categorical : list
+        Labels of the columns to treat as categorical.
+    """
+
+    def __init__(self, categorical: list | None = None) -> None:
+        self.categorical = list(categorical or [])
+
+    def fit(self, df: pd.DataFrame) -> TableTransformer:
+        """Learn each column's encoder from ``df``."""
+        self.columns_: list[dict[str, Any]] = []
+        for name in df.columns:
+            col = df[name]
+            if name in self.categorical:
+                self.columns_.append(self._fit_categorical(name, col))
+            else:
+                self.columns_.append(self._fit_numeric(name, col))
+        self._build_spans()
+        return self
+
+    @staticmethod
+    def _fit_numeric(name: Any, col: pd.Series) -> dict[str, Any]:
+        values = col.to_numpy(dtype=np.float64)
+        std = float(values.std())
+        return {
+            "name": _python_scalar(name),
+            "kind": NUMERIC,
+            "dtype": _dtype_to_str(col.dtype),
+            "integer": bool(pd.api.types.is_integer_dtype(col.dtype)),
+            "mean": float(values.mean()),
+            "std": std if np.isfinite(std) and std > 0 else 1.0,
+            "min": float(values.min()),
+            "max": float(values.max()),
+        }
+
+    @staticmethod
+    def _fit_categorical(name: Any, col: pd.Series) -> dict[str, Any]:
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            categories = list(col.cat.categories)
+            ordered = bool(col.cat.ordered)
+        else:
+            categories = sorted(pd.unique(col), key=lambda v: (str(type(v)), v))
+            ordered = False
+        return {
+            "name": _python_scalar(name),
+            "kind": CATEGORICAL,
+            "dtype": _dtype_to_str(col.dtype),
+            "categories": [_python_scalar(c) for c in categories],
+            "ordered": ordered,
+        }
+
+    def _build_spans(self) -> None:
+        spans, start = [], 0
+        for info in self.columns_:
+            width = 1 if info["kind"] == NUMERIC else len(info["categories"])
+            spans.append(Span(start, width, info["kind"]))
+            start += width
+        self.spans_ = spans
+        self.n_outputs_ = start
+
+    # -- encode ------------------------------------------------------------------------------
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        """Encode ``df`` (same columns as in ``fit``) as a float32 matrix."""
+        out = np.zeros((len(df), self.n_outputs_), dtype=np.float32)
+        for info, span in zip(self.columns_, self.spans_):
+            col = df[info["name"]]
+            if info["kind"] == NUMERIC:
+                values = col.to_numpy(dtype=np.float64)
+                out[:, span.start] = (values - info["mean"]) / info["std"]
+            else:
+                codes = pd.Categorical(col, categories=info["categories"]).codes
+                if (codes < 0).any():
+                    unseen = sorted({str(v) for v in col[codes < 0]})[:5]
+                    raise ValueError(
+                        f"Column {info['name']!r} holds categories not seen in fit: {unseen}."
+                    )
+                out[np.arange(len(df)), span.start + codes] = 1.0
+        return out
+
+    # -- decode ------------------------------------------------------------------------------
+    def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
+        """Decode model output (numeric values, category scores) into a typed table."""
+        data = {}
+        for info, span in zip(self.columns_, self.spans_):
+            block = matrix[:, span.start : span.stop]
+            if info["kind"] == NUMERIC:
+                data[info["name"]] = self._decode_numeric(info, block[:, 0])
+            else:
+                data[info["name"]] = self._decode_categorical(info, block)
+        return pd.DataFrame(data, columns=[info["name"] for info in self.columns_])
+
+    @staticmethod
+    def _decode_numeric(info: dict[str, Any], values: np.ndarray) -> pd.Series:
+        values = values.astype(np.float64) * info["std"] + info["mean"]
+        values = np.clip(values, info["min"], info["max"])
+        if info["integer"]:
+            values = np.rint(values)
+        return pd.Series(values).astype(pandas_dtype(info))
+
+    @staticmethod
+    def _decode_categorical(info: dict[str, Any], scores: np.ndarray) -> pd.Series:
+        categories = np.empty(len(info["categories"]), dtype=object)
+        categories[:] = info["categories"]
+        values = categories[scores.argmax(axis=1)]
+        return pd.Series(values, dtype=object).astype(pandas_dtype(info))
+
+    # -- persistence ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-Python description (safe to store with ``torch.save(weights_only)``)."""
+        return {"categorical": [_python_scalar(c) for c in self.categorical],
+                "columns": self.columns_}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> TableTransformer:
+        """Rebuild a fitted transformer from :meth:`to_dict` output."""
+        self = cls(state["categorical"])
+        self.columns_ = [dict(info) for info in state["columns"]]
+        self._build_spans()
+        return self
+
+
+def pandas_dtype(info: dict[str, Any]) -> Any:
+    """The pandas dtype a column had in fit, rebuilt from its description."""
+    if info["dtype"] == "category":
+        return pd.CategoricalDtype(info["categories"], ordered=info["ordered"])
+    return pd.api.types.pandas_dtype(info["dtype"])

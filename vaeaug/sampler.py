@@ -1,0 +1,370 @@
+"""``CVAEOverSampler``: the imbalanced-learn oversampler, thin glue over the other modules."""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_sampling_strategy
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+
+from . import persistence
+from .generation import METHODS, generate
+from .model import CVAE, init_parameters
+from .preprocessing import TableTransformer
+from .training import TrainingDivergedError, train_cvae
+from .validation import as_input_format, as_labels, as_table, restore_X, restore_y
+
+#: With ``epochs="auto"`` training runs about this many optimiser steps (at least 1 epoch).
+AUTO_STEPS = 1500
+#: Divergence is retried this many times, each with a ten times smaller learning rate.
+RETRIES = 2
+
+
+class CVAEOverSampler(BaseOverSampler):
+    """Oversample with a conditional variational autoencoder.
+
+    A CVAE (encoder q(z | x, y), decoder p(x | z, y), both conditioned on the one-hot label)
+    is trained on all classes, so rare classes borrow structure from common ones. New rows of
+    a class are decoded from latent codes drawn as ``generation`` says. Numeric and
+    categorical columns are supported; outputs keep the input's format, columns and dtypes,
+    and the original rows come first, unchanged.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default="auto"
+        How many rows to add per class; as in imbalanced-learn's oversamplers.
+    latent_dim : int, default=8
+        Size of the latent code z.
+    hidden_dims : tuple of int, default=(64, 64)
+        Hidden layer widths of the encoder; the decoder mirrors them.
+    epochs : int or "auto", default="auto"
+        Passes over the data. ``"auto"`` trains for about ``AUTO_STEPS`` minibatch steps.
+    batch_size : int, default=64
+        Rows per minibatch.
+    learning_rate : float, default=1e-3
+        Adam's learning rate.
+    beta : float, default=0.3
+        Weight of the KL term in the loss.
+    generation : {"residual", "posterior", "prior"}, default="residual"
+        How latent codes of new rows are chosen (see :mod:`vaeaug.generation`).
+    balance_classes : bool, default=True
+        Draw training minibatches with every class equally likely.
+    categorical_features : list of labels, indices or bool mask, default=None
+        Columns to treat as categorical. ``None`` detects pandas ``category``, ``object``,
+        ``string`` and ``bool`` columns (arrays are then all numeric).
+    device : str, default="auto"
+        torch device; ``"auto"`` uses CUDA when it is available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds a local torch generator: same seed, same data, same output.
+    verbose : bool, default=False
+        Show a progress bar with the training loss.
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Rows added per class by :meth:`fit_resample`.
+    classes_ : ndarray
+        Class labels seen in fit.
+    module_ : CVAE
+        The trained network.
+    transformer_ : TableTransformer
+        Column encoders.
+    history_ : list of float
+        Mean training loss per epoch.
+    n_features_in_ : int
+        Number of columns seen in fit.
+    feature_names_in_ : ndarray
+        Column names seen in fit, when they are all strings.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from vaeaug import CVAEOverSampler
+    >>> X, y = make_classification(n_samples=200, weights=[0.9], random_state=0)
+    >>> X_res, y_res = CVAEOverSampler(epochs=5, random_state=0).fit_resample(X, y)
+    >>> [int((y_res == c).sum()) for c in (0, 1)]
+    [179, 179]
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": ["array-like"],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "generation": [StrOptions(set(METHODS))],
+        "balance_classes": ["boolean"],
+        "categorical_features": ["array-like", None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy: Any = "auto",
+        latent_dim: int = 8,
+        hidden_dims: tuple[int, ...] = (64, 64),
+        epochs: int | str = "auto",
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        beta: float = 0.3,
+        generation: str = "residual",
+        balance_classes: bool = True,
+        categorical_features: Any = None,
+        device: str = "auto",
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.beta = beta
+        self.generation = generation
+        self.balance_classes = balance_classes
+        self.categorical_features = categorical_features
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any) -> CVAEOverSampler:
+        """Train the CVAE on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, sparse matrix} of shape (n_samples, n_features)
+            Training rows; DataFrames may mix numeric and categorical columns.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : CVAEOverSampler
+        """
+        self._validate_params()
+        self._check_hidden_dims()
+        table, categorical, fmt = as_table(X, self.categorical_features)
+        labels, y_fmt = as_labels(y, len(table))
+        fmt.y_kind, fmt.y_name = y_fmt.y_kind, y_fmt.y_name
+        validate_data(self, X, reset=True, skip_check_array=True)
+        self.sampling_strategy_ = check_sampling_strategy(
+            self.sampling_strategy, labels, self._sampling_type
+        )
+        self.classes_, codes = np.unique(labels, return_inverse=True)
+        self.transformer_ = TableTransformer(categorical).fit(table)
+        self._input_format = fmt
+        self._fit_network(self.transformer_.transform(table), codes)
+        return self
+
+    def _check_hidden_dims(self) -> None:
+        dims = list(np.atleast_1d(self.hidden_dims))
+        if not dims or not all(isinstance(d, (Integral, np.integer)) and d >= 1 for d in dims):
+            raise ValueError(f"hidden_dims must be a non-empty list of positive integers, "
+                             f"got {self.hidden_dims!r}.")
+
+    def _fit_network(self, X_enc: np.ndarray, codes: np.ndarray) -> None:
+        self.device_ = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self._sample_seed = seed
+        self._sample_rng = np.random.default_rng(seed)
+        X_t = torch.as_tensor(X_enc, device=self.device_)
+        y_t = torch.as_tensor(codes, dtype=torch.long, device=self.device_)
+        learning_rate = self.learning_rate
+        for attempt in range(RETRIES + 1):
+            generator = torch.Generator(device=self.device_).manual_seed(seed)
+            self.module_ = self._build_module(X_enc.shape[1], seed)
+            try:
+                self.history_ = train_cvae(
+                    self.module_, X_t, y_t, self.transformer_.spans_,
+                    epochs=self._n_epochs(len(X_enc)), batch_size=self.batch_size,
+                    learning_rate=learning_rate, beta=self.beta, generator=generator,
+                    balance_classes=self.balance_classes, verbose=bool(self.verbose),
+                )
+                break
+            except TrainingDivergedError as exc:
+                if attempt == RETRIES:
+                    raise RuntimeError(
+                        f"CVAE training diverged ({exc}) even at learning_rate="
+                        f"{learning_rate:g}. Check the data for extreme values or lower "
+                        "learning_rate."
+                    ) from None
+                learning_rate /= 10
+        self.learning_rate_ = learning_rate
+        # Real rows per class, encoded, for the generation methods that start from them.
+        self._class_rows = [X_t[y_t == k] for k in range(len(self.classes_))]
+
+    def _build_module(self, n_features: int, seed: int) -> CVAE:
+        # Built on the meta device and initialised from a local generator, so neither the
+        # result nor torch's global random state depends on anything but random_state.
+        with torch.device("meta"):
+            module = CVAE(n_features, len(self.classes_), int(self.latent_dim),
+                          [int(d) for d in np.atleast_1d(self.hidden_dims)])
+        module = module.to_empty(device="cpu")
+        init_parameters(module, torch.Generator().manual_seed(seed))
+        return module.to(self.device_)
+
+    def _n_epochs(self, n_rows: int) -> int:
+        if self.epochs != "auto":
+            return int(self.epochs)
+        steps_per_epoch = math.ceil(n_rows / max(1, min(self.batch_size, n_rows)))
+        return max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
+
+    # -- resampling ----------------------------------------------------------------------------
+    def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
+        """Train on ``X, y`` and return them followed by the synthetic rows.
+
+        Parameters
+        ----------
+        X : {array-like, DataFrame, sparse matrix} of shape (n_samples, n_features)
+            Training rows.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        X_resampled : same type as ``X``
+            The original rows, unchanged and first, then the synthetic rows.
+        y_resampled : same type as ``y``
+            Their labels.
+        """
+        self.fit(X, y)
+        new_X, new_y = self._generate_table(self.sampling_strategy_)
+        index = None
+        X_out = restore_X(X, new_X, self._input_format)
+        if isinstance(X_out, pd.DataFrame):
+            index = X_out.index
+        y_out = restore_y(y, new_y, self.classes_, self._input_format, index)
+        return X_out, y_out
+
+    def _fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:  # pragma: no cover
+        # Required by the abstract base; fit_resample above does the whole job.
+        return self.fit_resample(X, y)
+
+    def sample(self, n_samples: int | None = None, y: Any = None,
+               random_state: Any = None) -> tuple[Any, np.ndarray]:
+        """Generate synthetic rows from the fitted model.
+
+        Parameters
+        ----------
+        n_samples : int, optional
+            Number of rows (ignored when ``y`` is a dict). Required otherwise.
+        y : label or dict {label: count}, optional
+            Class of the rows, or rows per class. ``None`` spreads ``n_samples`` evenly
+            over the classes.
+        random_state : int, optional
+            Seed for this call alone. By default successive calls continue one random
+            stream seeded by the estimator's ``random_state``.
+
+        Returns
+        -------
+        X_new : DataFrame or ndarray
+            Synthetic rows in the format of the fitted ``X``.
+        y_new : ndarray
+            Their labels.
+        """
+        check_is_fitted(self, "module_")
+        plan = self._sample_plan(n_samples, y)
+        new_X, new_y = self._generate_table(plan, random_state)
+        return as_input_format(new_X, self._input_format), new_y
+
+    def _sample_plan(self, n_samples: int | None, y: Any) -> dict:
+        if isinstance(y, dict):
+            plan = dict(y)
+        elif n_samples is None or int(n_samples) < 0:
+            raise ValueError("sample() needs n_samples >= 0 (or a dict {class: count} as y).")
+        elif y is None:
+            share, extra = divmod(int(n_samples), len(self.classes_))
+            plan = {c: share + (i < extra) for i, c in enumerate(self.classes_)}
+        else:
+            plan = {y: int(n_samples)}
+        known = set(self.classes_.tolist())
+        for label, count in plan.items():
+            if _plain(label) not in known:
+                raise ValueError(f"Unknown class {label!r}; the model knows {sorted(known, key=str)}.")
+            if int(count) < 0:
+                raise ValueError(f"Negative sample count {count} for class {label!r}.")
+        return plan
+
+    def _generate_table(self, plan: dict, random_state: Any = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """Synthetic rows (decoded table) and labels for ``plan`` = {label: count}."""
+        seed = (int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+                if random_state is not None else int(self._sample_rng.integers(2**31 - 1)))
+        generator = torch.Generator(device=self.device_).manual_seed(seed)
+        blocks, labels = [], []
+        for label, count in plan.items():
+            if int(count) == 0:
+                continue
+            k = int(np.searchsorted(self.classes_, _plain(label)))
+            rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
+                            generator)
+            blocks.append(rows.cpu().numpy())
+            labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
+        n_out = self.transformer_.n_outputs_
+        matrix = np.concatenate(blocks) if blocks else np.zeros((0, n_out), dtype=np.float32)
+        if not np.isfinite(matrix).all():
+            raise RuntimeError("The trained model produced non-finite values; refit with a "
+                               "lower learning_rate.")
+        y_new = np.concatenate(labels) if labels else np.zeros(0, dtype=self.classes_.dtype)
+        return self.transformer_.inverse_transform(matrix), y_new
+
+    # -- analysis --------------------------------------------------------------------------------
+    def encode(self, X: Any, y: Any) -> np.ndarray:
+        """Latent means mu(x, y) of rows ``X`` with labels ``y``, shape (n, latent_dim)."""
+        check_is_fitted(self, "module_")
+        validate_data(self, X, reset=False, skip_check_array=True)
+        table, _, _ = as_table(X, self.transformer_.categorical)
+        labels, _ = as_labels(y, len(table))
+        unknown = sorted(set(labels.tolist()) - set(self.classes_.tolist()), key=str)
+        if unknown:
+            raise ValueError(f"Unknown classes {unknown[:5]} in y.")
+        codes = np.searchsorted(self.classes_, labels)
+        x = torch.as_tensor(self.transformer_.transform(table), device=self.device_)
+        with torch.no_grad():
+            mu, _ = self.module_.encode(x, torch.as_tensor(codes, device=self.device_))
+        return mu.cpu().numpy()
+
+    # -- persistence ---------------------------------------------------------------------------
+    def save(self, path: Any) -> None:
+        """Write the fitted sampler to ``path`` (tensors and plain data only)."""
+        check_is_fitted(self, "module_")
+        persistence.save(self, path)
+
+    @classmethod
+    def load(cls, path: Any, device: str = "auto") -> CVAEOverSampler:
+        """Read a sampler written by :meth:`save`; no code in the file is ever run."""
+        return persistence.load(cls, path, device)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when present, else CPU; anything else is passed to torch."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"Unknown device {device!r}: {exc}") from None
+
+
+def _plain(label: Any) -> Any:
+    return label.item() if isinstance(label, np.generic) else label

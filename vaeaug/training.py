@@ -1,0 +1,83 @@
+"""The training loop: minibatches from one in-memory tensor, Adam, divergence check, progress.
+
+Nothing here knows about scikit-learn or pandas: it takes tensors and a model.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from tqdm.auto import tqdm
+
+from .model import CVAE, cvae_loss
+from .preprocessing import Span
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+def batch_indices(
+    y: torch.Tensor, batch_size: int, balance_classes: bool, generator: torch.Generator
+) -> list[torch.Tensor]:
+    """One epoch of row indices, split into minibatches.
+
+    With ``balance_classes`` rows are drawn with replacement, each class equally likely, so
+    rare classes are seen as often as common ones; otherwise it is a plain shuffle.
+    """
+    n = y.shape[0]
+    if balance_classes:
+        counts = torch.bincount(y).to(torch.float64)
+        weights = (1.0 / counts)[y]
+        order = torch.multinomial(weights, n, replacement=True, generator=generator)
+    else:
+        order = torch.randperm(n, generator=generator, device=generator.device)
+    return list(torch.split(order.to(y.device), batch_size))
+
+
+def train_cvae(
+    model: CVAE,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    spans: Sequence[Span],
+    *,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    beta: float,
+    generator: torch.Generator,
+    balance_classes: bool = True,
+    verbose: bool = False,
+) -> list[float]:
+    """Fit ``model`` on encoded rows ``X`` with labels ``y``; return the mean loss per epoch.
+
+    Raises
+    ------
+    TrainingDivergedError
+        If an epoch's loss is not finite.
+    """
+    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+    batch_size = max(1, min(batch_size, X.shape[0]))
+    history: list[float] = []
+    model.train()
+    bar = tqdm(range(epochs), desc="vaeaug training", unit="epoch", disable=not verbose,
+               leave=False)
+    for _ in bar:
+        total = X.new_zeros(())
+        batches = batch_indices(y, batch_size, balance_classes, generator)
+        for idx in batches:
+            output, mu, logvar = model(X[idx], y[idx], generator)
+            loss = cvae_loss(output, X[idx], mu, logvar, spans, beta)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total = total + loss.detach()
+        epoch_loss = float(total) / len(batches)
+        if not math.isfinite(epoch_loss):
+            raise TrainingDivergedError(f"loss became {epoch_loss} in epoch {len(history) + 1}")
+        history.append(epoch_loss)
+        bar.set_postfix(loss=f"{epoch_loss:.4f}")
+    model.eval()
+    return history

@@ -1,0 +1,182 @@
+"""Input checks and format round trips: whatever the user passes <-> a pandas table.
+
+The estimator works on a :class:`pandas.DataFrame` internally. :func:`as_table` turns arrays,
+lists, sparse matrices and frames into one (with clear errors for bad input) and records
+what came in, so :func:`restore_X` and :func:`restore_y` hand results back in the same form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.utils._validation import check_target_type
+from scipy import sparse
+from sklearn.preprocessing import label_binarize
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
+from .preprocessing import is_categorical_dtype
+
+
+@dataclass
+class InputFormat:
+    """How ``X`` and ``y`` came in, so outputs can go back in the same form."""
+
+    x_kind: str  # "dataframe" | "ndarray" | "sparse"
+    x_dtype: Any = None
+    sparse_format: str | None = None
+    y_kind: str = "ndarray"  # "ndarray" | "series" | "list" | "onehot"
+    y_name: Any = None
+
+
+def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, list, InputFormat]:
+    """Return ``X`` as a DataFrame, the labels of its categorical columns, and its format.
+
+    Raises
+    ------
+    ValueError
+        Empty input, wrong number of dimensions, NaN or infinite values, unknown
+        categorical columns.
+    """
+    if isinstance(X, pd.DataFrame):
+        df, fmt = X, InputFormat("dataframe")
+    elif sparse.issparse(X):
+        df = pd.DataFrame(X.toarray())
+        fmt = InputFormat("sparse", x_dtype=X.dtype, sparse_format=X.format)
+    else:
+        arr = np.asarray(X)
+        if arr.ndim != 2:
+            raise ValueError(
+                f"Expected a 2D array of shape (n_samples, n_features), got {arr.ndim}D "
+                f"with shape {arr.shape}. Reshape your data, e.g. X.reshape(-1, 1) for a "
+                "single feature."
+            )
+        df, fmt = pd.DataFrame(arr), InputFormat("ndarray", x_dtype=arr.dtype)
+    _check_shape(df)
+    categorical = _categorical_columns(df, categorical_features, fmt.x_kind == "dataframe")
+    df = _numeric_columns_as_float(df, categorical, fmt)
+    _check_finite(df, categorical)
+    return df, categorical, fmt
+
+
+def _check_shape(df: pd.DataFrame) -> None:
+    if df.shape[0] == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape={df.shape}); "
+                         "at least one row is required.")
+    if df.shape[1] == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={df.shape}); "
+                         "at least one column is required.")
+
+
+def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list:
+    """Column labels to treat as categorical: named, indexed, masked or detected."""
+    if requested is None:
+        return [c for c in df.columns if detect and is_categorical_dtype(df[c].dtype)]
+    requested = list(np.atleast_1d(np.asarray(requested, dtype=object)))
+    if requested and all(isinstance(v, (bool, np.bool_)) for v in requested):
+        if len(requested) != df.shape[1]:
+            raise ValueError(f"categorical_features is a mask of length {len(requested)}, "
+                             f"but X has {df.shape[1]} columns.")
+        return [c for c, m in zip(df.columns, requested) if m]
+    columns = list(df.columns)
+    chosen = []
+    for v in requested:
+        if v in columns:
+            chosen.append(v)
+        elif isinstance(v, (int, np.integer)) and -len(columns) <= v < len(columns):
+            chosen.append(columns[v])
+        else:
+            raise ValueError(f"categorical_features names column {v!r}, which is not in X. "
+                             f"Columns: {columns[:20]}")
+    return chosen
+
+
+def _numeric_columns_as_float(df: pd.DataFrame, categorical: list, fmt: InputFormat) -> pd.DataFrame:
+    """Arrays of dtype object carry numbers as Python objects: make them floats."""
+    if fmt.x_kind == "dataframe" or not pd.api.types.is_object_dtype(fmt.x_dtype):
+        bad = [c for c in df.columns if c not in categorical
+               and not pd.api.types.is_numeric_dtype(df[c].dtype)]
+        if bad:
+            raise ValueError(f"Columns {bad[:10]} are neither numeric nor categorical; "
+                             "convert them or name them in categorical_features.")
+        return df
+    df = df.copy()
+    for c in df.columns:
+        if c not in categorical:
+            try:
+                df[c] = df[c].astype(np.float64)
+            except ValueError as exc:
+                raise ValueError(f"Column {c!r} holds non-numeric values ({exc}); name it in "
+                                 "categorical_features to treat it as categorical.") from None
+    return df
+
+
+def _check_finite(df: pd.DataFrame, categorical: list) -> None:
+    missing = [c for c in df.columns if df[c].isna().any()]
+    if missing:
+        raise ValueError(
+            f"Input contains NaN (missing values) in columns {missing[:10]}. vaeaug needs "
+            "complete rows: impute them first (e.g. sklearn.impute.SimpleImputer or "
+            "df.fillna) or drop those rows."
+        )
+    numeric = [c for c in df.columns if c not in categorical]
+    infinite = [c for c in numeric if not np.isfinite(df[c].to_numpy(dtype=np.float64)).all()]
+    if infinite:
+        raise ValueError(f"Input contains infinity in columns {infinite[:10]}; replace "
+                         "infinite values (e.g. clip them or set them to NaN and impute).")
+
+
+def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
+    """Check the target and return it as a 1-D array, with how it came in."""
+    if y is None:
+        raise ValueError("y is required: CVAEOverSampler is trained on labelled data.")
+    fmt = InputFormat("", y_kind="list" if isinstance(y, list) else "ndarray")
+    if isinstance(y, (pd.Series, pd.DataFrame)):
+        fmt.y_kind, fmt.y_name = "series", getattr(y, "name", None)
+    check_classification_targets(y)
+    if type_of_target(y) == "multilabel-indicator":
+        fmt.y_kind = "onehot"
+    labels = check_target_type(y, indicate_one_vs_all=False)
+    labels = np.asarray(labels)
+    if labels.shape[0] != n_rows:
+        raise ValueError(f"X has {n_rows} rows but y has {labels.shape[0]} labels.")
+    if pd.isna(pd.Series(labels)).any():
+        raise ValueError("y contains missing labels (NaN/None); drop those rows first.")
+    return labels, fmt
+
+
+def restore_X(original: Any, synthetic: pd.DataFrame, fmt: InputFormat) -> Any:
+    """Stack the untouched original ``X`` and the synthetic rows, in the input's format."""
+    if fmt.x_kind == "dataframe":
+        synthetic.columns = original.columns
+        return pd.concat([original, synthetic], ignore_index=True)
+    new = as_input_format(synthetic, fmt)
+    if fmt.x_kind == "sparse":
+        return sparse.vstack([original, new]).asformat(fmt.sparse_format)
+    return np.concatenate([np.asarray(original), new], axis=0)
+
+
+def as_input_format(table: pd.DataFrame, fmt: InputFormat) -> Any:
+    """Synthetic rows alone, in the format of the fitted input."""
+    if fmt.x_kind == "dataframe":
+        return table
+    arr = table.to_numpy(dtype=fmt.x_dtype)
+    if fmt.x_kind == "sparse":
+        return sparse.csr_matrix(arr).asformat(fmt.sparse_format)
+    return arr
+
+
+def restore_y(original: Any, new: np.ndarray, classes: np.ndarray, fmt: InputFormat,
+              index: pd.Index | None = None) -> Any:
+    """Stack the original labels and the synthetic ones, in the input's format."""
+    if fmt.y_kind == "onehot":
+        return np.concatenate([np.asarray(original), label_binarize(new, classes=classes)])
+    labels = np.concatenate([np.asarray(original).ravel(), new])
+    if fmt.y_kind == "series":
+        dtype = original.dtype if isinstance(original, pd.Series) else None
+        return pd.Series(labels, name=fmt.y_name, index=index, dtype=dtype)
+    if fmt.y_kind == "list":
+        return labels.tolist()
+    return labels
