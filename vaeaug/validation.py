@@ -24,11 +24,11 @@ from .preprocessing import is_categorical_dtype
 class InputFormat:
     """How ``X`` and ``y`` came in, so outputs can go back in the same form."""
 
-    x_kind: str  # "dataframe" | "ndarray" | "sparse"
+    x_kind: str  # "dataframe" | "ndarray" | "sparse" | "list"
     x_dtype: Any = None
     sparse_format: str | None = None
-    y_kind: str = "ndarray"  # "ndarray" | "series" | "list" | "onehot"
-    y_name: Any = None
+    y_kind: str = "ndarray"  # "ndarray" | "series" | "frame" | "list" | "onehot"
+    y_name: Any = None  # Series name, or DataFrame columns
 
 
 def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, list, InputFormat]:
@@ -41,7 +41,7 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
         categorical columns.
     """
     if isinstance(X, pd.DataFrame):
-        df, fmt = X, InputFormat("dataframe")
+        df, fmt = _dense_frame(X), InputFormat("dataframe")
     elif sparse.issparse(X):
         df = pd.DataFrame(X.toarray())
         fmt = InputFormat("sparse", x_dtype=X.dtype, sparse_format=X.format)
@@ -53,27 +53,50 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
                 f"with shape {arr.shape}. Reshape your data, e.g. X.reshape(-1, 1) for a "
                 "single feature."
             )
-        df, fmt = pd.DataFrame(arr), InputFormat("ndarray", x_dtype=arr.dtype)
+        kind = "list" if isinstance(X, list) else "ndarray"
+        df, fmt = pd.DataFrame(arr), InputFormat(kind, x_dtype=arr.dtype)
     _check_shape(df)
-    categorical = _categorical_columns(df, categorical_features, fmt.x_kind == "dataframe")
+    categorical = _categorical_columns(df, categorical_features,
+                                       detect=fmt.x_kind == "dataframe")
     df = _numeric_columns_as_float(df, categorical, fmt)
     _check_finite(df, categorical)
     return df, categorical, fmt
 
 
+def _dense_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """Sparse pandas columns made dense for training (restore_X makes the output sparse)."""
+    sparse_cols = [c for c in df.columns if isinstance(df[c].dtype, pd.SparseDtype)]
+    if not sparse_cols:
+        return df
+    df = df.copy()
+    for c in sparse_cols:
+        df[c] = df[c].sparse.to_dense()
+    return df
+
+
 def _check_shape(df: pd.DataFrame) -> None:
+    # Worded as scikit-learn words them, so users see the same message everywhere.
     if df.shape[0] == 0:
-        raise ValueError(f"Found array with 0 sample(s) (shape={df.shape}); "
-                         "at least one row is required.")
+        raise ValueError(f"Found array with 0 sample(s) (shape={df.shape}) while a minimum "
+                         "of 1 is required.")
     if df.shape[1] == 0:
-        raise ValueError(f"Found array with 0 feature(s) (shape={df.shape}); "
-                         "at least one column is required.")
+        raise ValueError(f"Found array with 0 feature(s) (shape={df.shape}) while a minimum "
+                         "of 1 is required.")
+    complex_cols = [c for c in df.columns if pd.api.types.is_complex_dtype(df[c].dtype)]
+    if complex_cols:
+        raise ValueError(f"Complex data not supported (columns {complex_cols[:10]}).")
 
 
 def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list:
-    """Column labels to treat as categorical: named, indexed, masked or detected."""
+    """Column labels to treat as categorical: named, indexed, masked or detected.
+
+    Detection covers pandas dtypes and, in arrays of dtype object, columns holding strings.
+    """
     if requested is None:
-        return [c for c in df.columns if detect and is_categorical_dtype(df[c].dtype)]
+        if detect:
+            return [c for c in df.columns if is_categorical_dtype(df[c].dtype)]
+        return [c for c in df.columns if pd.api.types.is_object_dtype(df[c].dtype)
+                and df[c].map(lambda v: isinstance(v, str)).any()]
     requested = list(np.atleast_1d(np.asarray(requested, dtype=object)))
     if requested and all(isinstance(v, (bool, np.bool_)) for v in requested):
         if len(requested) != df.shape[1]:
@@ -131,10 +154,13 @@ def _check_finite(df: pd.DataFrame, categorical: list) -> None:
 def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
     """Check the target and return it as a 1-D array, with how it came in."""
     if y is None:
-        raise ValueError("y is required: CVAEOverSampler is trained on labelled data.")
+        raise ValueError("CVAEOverSampler requires y to be passed, but the target y is None: "
+                         "it is trained on labelled data.")
     fmt = InputFormat("", y_kind="list" if isinstance(y, list) else "ndarray")
-    if isinstance(y, (pd.Series, pd.DataFrame)):
-        fmt.y_kind, fmt.y_name = "series", getattr(y, "name", None)
+    if isinstance(y, pd.Series):
+        fmt.y_kind, fmt.y_name = "series", y.name
+    elif isinstance(y, pd.DataFrame):
+        fmt.y_kind, fmt.y_name = "frame", list(y.columns)
     check_classification_targets(y)
     if type_of_target(y) == "multilabel-indicator":
         fmt.y_kind = "onehot"
@@ -151,10 +177,13 @@ def restore_X(original: Any, synthetic: pd.DataFrame, fmt: InputFormat) -> Any:
     """Stack the untouched original ``X`` and the synthetic rows, in the input's format."""
     if fmt.x_kind == "dataframe":
         synthetic.columns = original.columns
+        synthetic = synthetic.astype(original.dtypes)  # e.g. back to sparse columns
         return pd.concat([original, synthetic], ignore_index=True)
     new = as_input_format(synthetic, fmt)
     if fmt.x_kind == "sparse":
         return sparse.vstack([original, new]).asformat(fmt.sparse_format)
+    if fmt.x_kind == "list":
+        return list(original) + new
     return np.concatenate([np.asarray(original), new], axis=0)
 
 
@@ -165,6 +194,8 @@ def as_input_format(table: pd.DataFrame, fmt: InputFormat) -> Any:
     arr = table.to_numpy(dtype=fmt.x_dtype)
     if fmt.x_kind == "sparse":
         return sparse.csr_matrix(arr).asformat(fmt.sparse_format)
+    if fmt.x_kind == "list":
+        return arr.tolist()
     return arr
 
 
@@ -175,8 +206,9 @@ def restore_y(original: Any, new: np.ndarray, classes: np.ndarray, fmt: InputFor
         return np.concatenate([np.asarray(original), label_binarize(new, classes=classes)])
     labels = np.concatenate([np.asarray(original).ravel(), new])
     if fmt.y_kind == "series":
-        dtype = original.dtype if isinstance(original, pd.Series) else None
-        return pd.Series(labels, name=fmt.y_name, index=index, dtype=dtype)
+        return pd.Series(labels, name=fmt.y_name, index=index, dtype=original.dtype)
+    if fmt.y_kind == "frame":
+        return pd.DataFrame({fmt.y_name[0]: labels}, index=index).astype(original.dtypes)
     if fmt.y_kind == "list":
         return labels.tolist()
     return labels

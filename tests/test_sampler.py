@@ -1,0 +1,210 @@
+"""Behaviour of CVAEOverSampler: counts, formats, originals, determinism, pipelines."""
+
+import pickle
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from imblearn.pipeline import make_pipeline
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+from vaeaug import CVAEOverSampler
+
+from .conftest import FAST
+
+
+def counts(y):
+    return dict(Counter(np.asarray(y).tolist()))
+
+
+@pytest.mark.parametrize(
+    "strategy, expected",
+    [
+        ("auto", {0: 137, 1: 137, 2: 137}),
+        ("minority", {0: 137, 1: 42, 2: 137}),
+        ("not minority", {0: 137, 1: 137, 2: 21}),
+        ("not majority", {0: 137, 1: 137, 2: 137}),
+        ("all", {0: 137, 1: 137, 2: 137}),
+        ({1: 60, 2: 30}, {0: 137, 1: 60, 2: 30}),
+        (lambda y: {2: 50}, {0: 137, 1: 42, 2: 50}),
+    ],
+)
+def test_counts_for_each_sampling_strategy(multiclass, strategy, expected):
+    X, y = multiclass
+    assert counts(y) == {0: 137, 1: 42, 2: 21}
+    sampler = CVAEOverSampler(sampling_strategy=strategy, **FAST)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert counts(y_res) == expected
+    assert X_res.shape == (len(y_res), X.shape[1])
+    assert sum(sampler.sampling_strategy_.values()) == len(y_res) - len(y)
+
+
+def test_float_strategy_on_binary(binary):
+    X, y = binary
+    n_major = max(counts(y).values())
+    _, y_res = CVAEOverSampler(sampling_strategy=0.5, **FAST).fit_resample(X, y)
+    assert counts(y_res)[1] == int(0.5 * n_major)
+
+
+def test_originals_first_and_unchanged(binary):
+    X, y = binary
+    X_copy, y_copy = X.copy(), y.copy()
+    X_res, y_res = CVAEOverSampler(**FAST).fit_resample(X, y)
+    np.testing.assert_array_equal(X_res[: len(X)], X_copy)
+    np.testing.assert_array_equal(y_res[: len(y)], y_copy)
+    np.testing.assert_array_equal(X, X_copy)  # input untouched
+
+
+def test_same_seed_same_output_other_seed_other_output(binary):
+    X, y = binary
+    a, _ = CVAEOverSampler(**FAST).fit_resample(X, y)
+    b, _ = CVAEOverSampler(**FAST).fit_resample(X, y)
+    c, _ = CVAEOverSampler(**{**FAST, "random_state": 1}).fit_resample(X, y)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a[len(X):], c[len(X):])
+
+
+def test_global_torch_seed_neither_used_nor_changed(binary):
+    X, y = binary
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    a, _ = CVAEOverSampler(**FAST).fit_resample(X, y)
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(999)
+    b, _ = CVAEOverSampler(**FAST).fit_resample(X, y)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_float32_kept(binary):
+    X, y = binary
+    X_res, _ = CVAEOverSampler(**FAST).fit_resample(X.astype(np.float32), y)
+    assert X_res.dtype == np.float32
+
+
+def test_dataframe_round_trip(mixed_frame):
+    X, y = mixed_frame
+    X_orig = X.copy()
+    X_res, y_res = CVAEOverSampler(**FAST).fit_resample(X, y)
+    assert list(X_res.columns) == list(X.columns)
+    assert X_res.dtypes.to_dict() == X.dtypes.to_dict()
+    assert isinstance(y_res, pd.Series) and y_res.name == "label"
+    assert counts(y_res) == {"rare": 75, "common": 75}
+    pd.testing.assert_frame_equal(X_res.iloc[: len(X)], X_orig)
+    pd.testing.assert_frame_equal(X, X_orig)
+    synth = X_res.iloc[len(X):]
+    assert set(synth["colour"]) <= set(X["colour"].cat.categories)
+    assert set(synth["city"]) <= set(X["city"])
+    assert synth["age"].between(X["age"].min(), X["age"].max()).all()
+    assert synth["height"].between(X["height"].min(), X["height"].max()).all()
+    assert np.isfinite(synth["score"]).all()
+
+
+def test_named_categorical_features_on_array():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=60), rng.integers(0, 3, 60)]).astype(float)
+    y = np.r_[np.zeros(50, int), np.ones(10, int)]
+    X_res, _ = CVAEOverSampler(categorical_features=[1], **FAST).fit_resample(X, y)
+    assert set(np.unique(X_res[len(X):, 1])) <= {0.0, 1.0, 2.0}
+
+
+def test_string_labels_and_multiclass_sample(mixed_frame):
+    X, y = mixed_frame
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    X_new, y_new = sampler.sample(7, y="rare")
+    assert len(X_new) == 7 and set(y_new) == {"rare"}
+    X_new, y_new = sampler.sample(y={"rare": 3, "common": 2})
+    assert counts(y_new) == {"rare": 3, "common": 2}
+    assert list(X_new.columns) == list(X.columns)
+    with pytest.raises(ValueError, match="Unknown class 'nope'"):
+        sampler.sample(3, y="nope")
+
+
+def test_sample_stream_continues_and_seed_repeats(binary):
+    X, y = binary
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    first, _ = sampler.sample(5, y=1)
+    second, _ = sampler.sample(5, y=1)
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(sampler.sample(5, y=1, random_state=3)[0],
+                                  sampler.sample(5, y=1, random_state=3)[0])
+
+
+def test_encode_gives_latent_means(binary):
+    X, y = binary
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    Z = sampler.encode(X, y)
+    assert Z.shape == (len(X), 2)
+    np.testing.assert_array_equal(Z, sampler.encode(X, y))
+
+
+def test_no_transform_method():
+    assert not hasattr(CVAEOverSampler(), "transform")
+
+
+def test_pipeline_with_grid_search(binary):
+    X, y = binary
+    pipe = make_pipeline(CVAEOverSampler(**FAST), LogisticRegression())
+    grid = GridSearchCV(pipe, {"cvaeoversampler__beta": [0.5, 1.0]},
+                        cv=StratifiedKFold(3), scoring="balanced_accuracy")
+    grid.fit(X, y)
+    assert grid.best_params_["cvaeoversampler__beta"] in (0.5, 1.0)
+    assert grid.predict(X).shape == y.shape
+
+
+def test_pickle_and_clone(binary):
+    X, y = binary
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    restored = pickle.loads(pickle.dumps(sampler))
+    np.testing.assert_array_equal(restored.sample(4, y=1, random_state=0)[0],
+                                  sampler.sample(4, y=1, random_state=0)[0])
+    assert clone(sampler).get_params() == sampler.get_params()
+
+
+@pytest.mark.parametrize("generation", ["prior", "posterior", "residual"])
+def test_every_generation_method_gives_finite_rows(binary, generation):
+    X, y = binary
+    X_res, _ = CVAEOverSampler(generation=generation, **FAST).fit_resample(X, y)
+    assert np.isfinite(X_res).all()
+
+
+def test_verbose_shows_progress(binary, capsys):
+    X, y = binary
+    CVAEOverSampler(**{**FAST, "verbose": True}).fit(X, y)
+    assert "vaeaug training" in capsys.readouterr().err
+
+
+def test_diverging_training_is_retried_then_reported(binary, monkeypatch):
+    from vaeaug import sampler as sampler_module
+    from vaeaug.training import TrainingDivergedError
+
+    calls = []
+
+    def diverge(*args, **kwargs):
+        calls.append(kwargs["learning_rate"])
+        raise TrainingDivergedError("loss became nan")
+
+    monkeypatch.setattr(sampler_module, "train_cvae", diverge)
+    X, y = binary
+    with pytest.raises(RuntimeError, match="diverged"):
+        CVAEOverSampler(**FAST).fit(X, y)
+    assert calls == pytest.approx([1e-3, 1e-4, 1e-5])
+
+
+@pytest.mark.slow
+def test_synthetic_minority_sits_near_real_minority():
+    """Quality smoke test: two well separated blobs; new minority rows must land on theirs."""
+    rng = np.random.default_rng(0)
+    major = rng.normal(0.0, 1.0, size=(400, 4))
+    minor = rng.normal(4.0, 1.0, size=(40, 4))
+    X = np.vstack([major, minor])
+    y = np.r_[np.zeros(400, int), np.ones(40, int)]
+    for generation in ("prior", "residual"):
+        sampler = CVAEOverSampler(generation=generation, random_state=0)
+        X_new, _ = sampler.fit(X, y).sample(200, y=1)
+        d_minor = np.linalg.norm(X_new - minor.mean(0), axis=1)
+        d_major = np.linalg.norm(X_new - major.mean(0), axis=1)
+        assert np.mean(d_minor < d_major) > 0.9, generation
