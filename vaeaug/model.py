@@ -97,7 +97,9 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp(), dim=1)
 
 
-def reconstruction_loss(output: torch.Tensor, x: torch.Tensor, spans: Sequence[Span]) -> torch.Tensor:
+def reconstruction_loss(
+    output: torch.Tensor, x: torch.Tensor, spans: Sequence[Span]
+) -> torch.Tensor:
     """Negative log-likelihood per row: squared error on numeric columns (a unit-variance
     Gaussian up to a constant), cross-entropy on each categorical column."""
     numeric = [s.start for s in spans if s.kind == NUMERIC]

@@ -93,7 +93,9 @@ def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
     try:
         module.load_state_dict(state["state_dict"])
     except RuntimeError as exc:
-        raise ValueError(f"{path}: the stored weights do not fit the stored model ({exc}).") from None
+        raise ValueError(
+            f"{path}: the stored weights do not fit the stored model ({exc})."
+        ) from None
     est.module_ = module.to(est.device_).eval()
     est._class_rows = [rows.to(est.device_) for rows in state["class_rows"]]
     return est

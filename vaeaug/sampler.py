@@ -294,12 +294,15 @@ class CVAEOverSampler(BaseOverSampler):
         known = set(self.classes_.tolist())
         for label, count in plan.items():
             if _plain(label) not in known:
-                raise ValueError(f"Unknown class {label!r}; the model knows {sorted(known, key=str)}.")
+                raise ValueError(f"Unknown class {label!r}; the model knows "
+                                 f"{sorted(known, key=str)}.")
             if int(count) < 0:
                 raise ValueError(f"Negative sample count {count} for class {label!r}.")
         return plan
 
-    def _generate_table(self, plan: dict, random_state: Any = None) -> tuple[pd.DataFrame, np.ndarray]:
+    def _generate_table(
+        self, plan: dict, random_state: Any = None
+    ) -> tuple[pd.DataFrame, np.ndarray]:
         """Synthetic rows (decoded table) and labels for ``plan`` = {label: count}."""
         seed = (int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
                 if random_state is not None else int(self._sample_rng.integers(2**31 - 1)))

@@ -116,7 +116,9 @@ def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list
     return chosen
 
 
-def _numeric_columns_as_float(df: pd.DataFrame, categorical: list, fmt: InputFormat) -> pd.DataFrame:
+def _numeric_columns_as_float(
+    df: pd.DataFrame, categorical: list, fmt: InputFormat
+) -> pd.DataFrame:
     """Arrays of dtype object carry numbers as Python objects: make them floats."""
     if fmt.x_kind == "dataframe" or not pd.api.types.is_object_dtype(fmt.x_dtype):
         bad = [c for c in df.columns if c not in categorical

@@ -1,0 +1,387 @@
+"""The ``vaeaug`` command line: parse arguments, call the library, print or write results."""
+
+from __future__ import annotations
+
+import functools
+import math
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .io import InputError, check_output, read_table, write_atomic, write_table
+from .sampler import CVAEOverSampler
+
+DEFAULTS = CVAEOverSampler().get_params()
+
+
+class CLIError(click.ClickException):
+    """A user error: one line on stderr, exit code 2, no traceback."""
+
+    exit_code = 2
+
+
+def user_errors(func: Callable) -> Callable:
+    """Turn the library's errors about input into one-line CLI errors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (InputError, ValueError, FileNotFoundError, TypeError) as exc:
+            raise CLIError(str(exc).strip().splitlines()[0]) from None
+
+    return wrapper
+
+
+def _epochs(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither an integer nor 'auto'.") from None
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+def model_options(func: Callable) -> Callable:
+    """Options shared by the commands that train a model (defaults from the estimator)."""
+    options = [
+        click.option("--categorical", help="Comma-separated columns to treat as categorical "
+                     "(default: detect text and boolean columns)."),
+        click.option("--epochs", default=str(DEFAULTS["epochs"]), show_default=True,
+                     callback=lambda c, p, v: _epochs(v),
+                     help="Training epochs, or 'auto' for a fixed number of steps."),
+        click.option("--latent-dim", type=int, default=DEFAULTS["latent_dim"],
+                     show_default=True, help="Size of the latent code."),
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Random seed: the same seed gives the same output."),
+        click.option("--device", default=DEFAULTS["device"], show_default=True,
+                     help="torch device: auto, cpu, cuda, cuda:1 ..."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def read_labelled(path: str, target: str) -> tuple[pd.DataFrame, pd.Series, int]:
+    """Read a table and split off the target column (and say where it was)."""
+    df = read_table(path)
+    if target not in df.columns:
+        raise InputError(f"{path}: no target column {target!r}; columns are "
+                         f"{list(df.columns)[:20]}.")
+    y = df[target]
+    if y.isna().any():
+        raise InputError(f"{path}: target column {target!r} has {int(y.isna().sum())} "
+                         "missing labels; drop those rows first.")
+    if y.nunique() < 2:
+        raise InputError(f"{path}: target column {target!r} has only one class "
+                         f"({y.iloc[0]!r}); oversampling needs at least two.")
+    X = df.drop(columns=[target])
+    if X.shape[1] == 0:
+        raise InputError(f"{path}: there are no feature columns besides {target!r}.")
+    return X, y, list(df.columns).index(target)
+
+
+def find_class(y: pd.Series, name: str) -> Any:
+    """The label in ``y`` whose text is ``name`` (labels read from files may be numbers)."""
+    for label in pd.unique(y):
+        if str(label) == name:
+            return label
+    raise InputError(f"unknown class {name!r}; classes are {sorted(map(str, pd.unique(y)))}.")
+
+
+def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
+                  counts: str | None, classes: str | None) -> dict:
+    """{label: rows wanted after augmentation} from the augment command's options."""
+    if sum([class_balance, ratio is not None, counts is not None]) > 1:
+        raise InputError("use only one of --class-balance, --ratio and --counts.")
+    current = y.value_counts()
+    if counts is not None:
+        plan = {}
+        for item in _split(counts):
+            name, sep, value = item.partition("=")
+            if not sep or not value.strip().isdigit():
+                raise InputError(f"--counts expects CLASS=COUNT pairs, got {item!r}.")
+            label = find_class(y, name.strip())
+            plan[label] = int(value)
+            if plan[label] < current[label]:
+                raise InputError(f"--counts asks for {plan[label]} rows of class {name!r}, "
+                                 f"which already has {current[label]}; counts are totals "
+                                 "after augmentation.")
+        return plan
+    fraction = 1.0 if ratio is None else ratio
+    if not 0 < fraction <= 1:
+        raise InputError(f"--ratio must be in (0, 1], got {ratio}.")
+    majority = int(current.max())
+    chosen = [find_class(y, c) for c in _split(classes)] or list(current.index)
+    goal = math.ceil(fraction * majority)
+    return {label: max(int(current[label]), goal) for label in chosen}
+
+
+def with_target(X: pd.DataFrame, y: pd.Series, target: str, position: int) -> pd.DataFrame:
+    """Put the target column back where it was in the input file."""
+    out = X.copy()
+    out.insert(position, target, y.to_numpy())
+    return out
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="vaeaug")
+def main() -> None:
+    """Conditional-VAE oversampling for imbalanced classification.
+
+    \b
+    Examples:
+      vaeaug info data.csv --target label
+      vaeaug augment data.csv --target label --class-balance -o balanced.csv
+      vaeaug fit data.csv --target label -o model.vaeaug
+      vaeaug sample model.vaeaug -n 500 --class rare -o synth.csv
+      vaeaug evaluate data.csv --target label
+    """
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", required=True, help="Name of the class column.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the original rows plus the synthetic ones.")
+@click.option("--class-balance", is_flag=True,
+              help="Top up every class to the majority count (the default).")
+@click.option("--ratio", type=float, help="Top up classes to RATIO x the majority count.")
+@click.option("--counts", help="Rows wanted per class after augmentation: rare=300,other=120.")
+@click.option("--classes", help="Only top up these classes (comma-separated).")
+@click.option("--mark-synthetic", is_flag=True, help="Add a boolean column 'synthetic'.")
+@click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the model.")
+@click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@model_options
+@user_errors
+def augment(input: str, target: str, output: str, class_balance: bool, ratio: float | None,
+            counts: str | None, classes: str | None, mark_synthetic: bool,
+            save_model: str | None, force: bool, **model: Any) -> None:
+    """Train on INPUT (CSV, TSV or Parquet) and write it with synthetic rows added.
+
+    \b
+    Original rows come first and unchanged; columns keep their order and types.
+    Examples:
+      vaeaug augment data.csv --target label --class-balance -o out.csv
+      vaeaug augment data.csv -t label --ratio 0.5 --mark-synthetic -o out.csv
+      vaeaug augment data.csv -t label --counts rare=300,other=120 -o out.parquet
+    """
+    check_output(output, force, inputs=(input,))
+    if save_model:
+        check_output(save_model, force, inputs=(input, output))
+    X, y, position = read_labelled(input, target)
+    plan = sampling_plan(y, class_balance, ratio, counts, classes)
+    sampler = build_sampler(model, sampling_strategy=plan)
+    X_res, y_res = sampler.fit_resample(X, y)
+    out = with_target(X_res, y_res, target, position)
+    if mark_synthetic:
+        out["synthetic"] = np.arange(len(out)) >= len(X)
+    write_table(out, output)
+    if save_model:
+        save(sampler, save_model)
+    added = pd.Series(y_res[len(y):]).value_counts()
+    summary = ", ".join(f"{label}: +{n}" for label, n in added.items()) or "nothing to add"
+    click.echo(f"wrote {output}: {len(X)} original + {len(out) - len(X)} synthetic rows "
+               f"({summary})", err=True)
+
+
+def build_sampler(model: dict[str, Any], **params: Any) -> CVAEOverSampler:
+    return CVAEOverSampler(
+        epochs=model["epochs"], latent_dim=model["latent_dim"], random_state=model["seed"],
+        device=model["device"], verbose=not model["quiet"],
+        categorical_features=_split(model["categorical"]) or None, **params)
+
+
+def save(sampler: CVAEOverSampler, path: str) -> None:
+    write_atomic(path, sampler.save)
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", required=True, help="Name of the class column.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+              help="Model file to write (e.g. model.vaeaug).")
+@click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@model_options
+@user_errors
+def fit(input: str, target: str, output: str, force: bool, **model: Any) -> None:
+    """Train a model on INPUT once; generate from it later with `vaeaug sample`.
+
+    \b
+    Example:
+      vaeaug fit data.csv --target label -o model.vaeaug
+    """
+    check_output(output, force, inputs=(input,))
+    X, y, _ = read_labelled(input, target)
+    sampler = build_sampler(model).fit(X, y)
+    save(sampler, output)
+    click.echo(f"wrote {output}: classes {[str(c) for c in sampler.classes_]}, "
+               f"{sampler.n_features_in_} columns", err=True)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-n", "--n-samples", type=click.IntRange(min=0), required=True,
+              help="Rows to generate.")
+@click.option("--class", "class_", help="Class of the rows (default: spread over all classes).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="File to write (CSV, TSV or Parquet); default: CSV on stdout.")
+@click.option("--seed", type=int, help="Seed for this draw (default: the model's own).")
+@click.option("--device", default=DEFAULTS["device"], show_default=True, help="torch device.")
+@click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@user_errors
+def sample(model: str, n_samples: int, class_: str | None, output: str | None,
+           seed: int | None, device: str, force: bool) -> None:
+    """Generate N synthetic rows from a MODEL written by `vaeaug fit` or --save-model.
+
+    \b
+    Examples:
+      vaeaug sample model.vaeaug -n 500 --class rare -o synth.csv
+      vaeaug sample model.vaeaug -n 10 --seed 1
+    """
+    if output:
+        check_output(output, force, inputs=(model,))
+    sampler = CVAEOverSampler.load(model, device=device)
+    label = None
+    if class_ is not None:
+        label = find_class(pd.Series(sampler.classes_), class_)
+    X_new, y_new = sampler.sample(n_samples, y=label, random_state=seed)
+    X_new = X_new if isinstance(X_new, pd.DataFrame) else pd.DataFrame(X_new)
+    target = sampler._input_format.y_name or "target"
+    out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
+    if output:
+        write_table(out, output)
+    else:
+        out.to_csv(sys.stdout, index=False)
+
+
+@main.command()
+@click.argument("input", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", required=True, help="Name of the class column.")
+@click.option("--categorical", help="Comma-separated columns to treat as categorical.")
+@user_errors
+def info(input: str, target: str, categorical: str | None) -> None:
+    """Class counts, imbalance ratio and column types of INPUT as vaeaug sees them.
+
+    \b
+    Example:
+      vaeaug info data.csv --target label
+    """
+    from .validation import as_table
+
+    X, y, _ = read_labelled(input, target)
+    _, cats, _ = as_table(X, _split(categorical) or None)
+    counts = y.value_counts()
+    majority = int(counts.max())
+    table = pd.DataFrame({"rows": counts, "share": (counts / len(y)).round(3),
+                          "--class-balance adds": majority - counts})
+    click.echo(f"{input}: {len(y)} rows, {X.shape[1]} feature columns, {len(counts)} classes")
+    click.echo(f"imbalance ratio (majority / minority): {majority / counts.min():.2f}\n")
+    click.echo(table.to_string())
+    click.echo("\ncolumns:")
+    for col in X.columns:
+        kind = (f"categorical ({X[col].nunique()} levels)" if col in cats
+                else f"numeric ({'integer' if pd.api.types.is_integer_dtype(X[col]) else 'float'})")
+        click.echo(f"  {col}: {kind}")
+
+
+@main.command()
+@click.argument("input", required=False, type=click.Path(dir_okay=False))
+@click.option("--target", "-t", help="Name of the class column (with INPUT).")
+@click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
+@click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
+              help="Comma-separated: none, vaeaug, smote, ros.")
+@click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
+              help="Comma-separated: logreg, knn, tree, forest.")
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--jobs", type=int, default=1, show_default=True, help="Folds run in parallel.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@user_errors
+def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
+             classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
+             quiet: bool) -> None:
+    """Cross-validated scores with and without augmentation, side by side.
+
+    Each fold's sampler is fit on its training part only; the test part is untouched.
+
+    \b
+    Examples:
+      vaeaug evaluate data.csv --target label
+      vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
+    """
+    from .evaluate import default_classifiers, default_samplers
+    from .evaluate import evaluate as run_evaluation
+
+    X, y = load_input(input, target, dataset)
+    all_samplers = default_samplers(X, seed)
+    all_classifiers = default_classifiers(seed)
+    chosen_s = pick(all_samplers, samplers, "sampler")
+    chosen_c = pick(all_classifiers, classifiers, "classifier")
+    result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
+                            random_state=seed, n_jobs=jobs, progress=not quiet)
+    click.echo(format_summary(result, name=dataset or input))
+
+
+def load_input(input: str | None, target: str | None, dataset: str | None
+               ) -> tuple[pd.DataFrame, pd.Series]:
+    if (input is None) == (dataset is None):
+        raise InputError("give either INPUT (with --target) or --dataset NAME.")
+    if dataset is not None:
+        from .datasets import load_dataset
+
+        return load_dataset(dataset)
+    if target is None:
+        raise InputError("--target is required with INPUT.")
+    X, y, _ = read_labelled(input, target)
+    return X, y
+
+
+def pick(options: dict[str, Any], names: str, what: str) -> dict[str, Any]:
+    chosen = {}
+    for name in _split(names):
+        if name not in options:
+            raise InputError(f"unknown {what} {name!r}; choose from {', '.join(options)}.")
+        chosen[name] = options[name]
+    return chosen
+
+
+def format_summary(result: Any, name: str | None) -> str:
+    """Mean ± std per classifier and sampler, and the best sampler per metric."""
+    scores = result.scores
+    lines = [f"{name}: {scores.fold.nunique()} folds, mean ± std on the test folds", ""]
+    metrics = list(result.metrics)
+    for clf, part in scores.groupby("classifier", sort=False):
+        mean = part.groupby("sampler", sort=False)[metrics].mean()
+        std = part.groupby("sampler", sort=False)[metrics].std().fillna(0)
+        table = mean.round(3).astype(str) + " ± " + std.round(3).astype(str)
+        table["seconds"] = part.groupby("sampler", sort=False)["fit_resample_seconds"] \
+            .mean().round(2)
+        best = mean.idxmax()
+        table.loc["best"] = [*best.tolist(), ""]
+        lines += [f"classifier: {clf}", table.to_string(), ""]
+    return "\n".join(lines)
+
+
+@main.command()
+def datasets() -> None:
+    """List the bundled data sets that `vaeaug evaluate --dataset` accepts.
+
+    \b
+    Example:
+      vaeaug datasets
+    """
+    from .datasets import list_datasets
+
+    click.echo(list_datasets().to_string(index=False))

