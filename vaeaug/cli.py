@@ -365,11 +365,10 @@ def format_summary(result: Any, name: str | None) -> str:
     for clf, part in scores.groupby("classifier", sort=False):
         mean = part.groupby("sampler", sort=False)[metrics].mean()
         std = part.groupby("sampler", sort=False)[metrics].std().fillna(0)
-        table = mean.round(3).astype(str) + " ± " + std.round(3).astype(str)
-        table["seconds"] = part.groupby("sampler", sort=False)["fit_resample_seconds"] \
-            .mean().round(2)
-        best = mean.idxmax()
-        table.loc["best"] = [*best.tolist(), ""]
+        table = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
+        seconds = part.groupby("sampler", sort=False)["fit_resample_seconds"].mean()
+        table["seconds"] = seconds.map("{:.2f}".format)
+        table.loc["best"] = [*mean.idxmax().tolist(), ""]
         lines += [f"classifier: {clf}", table.to_string(), ""]
     return "\n".join(lines)
 

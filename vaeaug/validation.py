@@ -95,7 +95,7 @@ def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list
     if requested is None:
         if detect:
             return [c for c in df.columns if is_categorical_dtype(df[c].dtype)]
-        return [c for c in df.columns if pd.api.types.is_object_dtype(df[c].dtype)
+        return [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)
                 and df[c].map(lambda v: isinstance(v, str)).any()]
     requested = list(np.atleast_1d(np.asarray(requested, dtype=object)))
     if requested and all(isinstance(v, (bool, np.bool_)) for v in requested):
