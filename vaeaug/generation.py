@@ -9,14 +9,19 @@ Three ways to choose the latent code, compared in docs/benchmarks.md:
 ``"residual"``
     pick a real row x_i, z' ~ q(z | x_i, y) and move x_i by the decoder's change:
     x_new = x_i + dec(z', y) - dec(mu_i, y). The row keeps the detail the decoder cannot
-    reproduce and moves along the manifold the model learned.
+    reproduce and moves along the manifold the model learned. Categorical blocks move in
+    probability space (one-hot + softmax difference), so a category changes only where the
+    decoder finds another one more likely at z' than the row's own is at mu_i.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 from .model import CVAE
+from .preprocessing import NUMERIC, Span
 
 METHODS = ("prior", "posterior", "residual")
 
@@ -29,6 +34,7 @@ def generate(
     n: int,
     method: str,
     generator: torch.Generator,
+    spans: Sequence[Span] = (),
 ) -> torch.Tensor:
     """``n`` new encoded rows of class ``label``; ``X_class`` holds that class's real rows."""
     model.eval()
@@ -44,5 +50,10 @@ def generate(
     if method == "posterior":
         return model.decode(z, y)
     if method == "residual":
-        return seeds + model.decode(z, y) - model.decode(mu, y)
+        moved, start = model.decode(z, y), model.decode(mu, y)
+        for s in spans:
+            if s.kind != NUMERIC:
+                moved[:, s.start : s.stop] = moved[:, s.start : s.stop].softmax(dim=1)
+                start[:, s.start : s.stop] = start[:, s.start : s.stop].softmax(dim=1)
+        return seeds + moved - start
     raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")

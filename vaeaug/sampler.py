@@ -313,7 +313,7 @@ class CVAEOverSampler(BaseOverSampler):
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
             rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
-                            generator)
+                            generator, self.transformer_.spans_)
             blocks.append(rows.cpu().numpy())
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         n_out = self.transformer_.n_outputs_
