@@ -35,18 +35,22 @@ def generate(
     method: str,
     generator: torch.Generator,
     spans: Sequence[Span] = (),
+    temperature: float = 1.0,
 ) -> torch.Tensor:
-    """``n`` new encoded rows of class ``label``; ``X_class`` holds that class's real rows."""
+    """``n`` new encoded rows of class ``label``; ``X_class`` holds that class's real rows.
+
+    ``temperature`` scales the spread of the latent draw (prior or posterior); ``spans``
+    tells the residual method which blocks are categorical.
+    """
     model.eval()
-    device = model.mu.weight.device
+    device = model.out.weight.device
     y = torch.full((n,), label, dtype=torch.long, device=device)
     if method == "prior":
-        latent = model.mu.out_features
-        z = torch.randn((n, latent), generator=generator, device=device)
+        z = temperature * torch.randn((n, model.latent_dim), generator=generator, device=device)
         return model.decode(z, y)
     seeds = X_class[torch.randint(X_class.shape[0], (n,), generator=generator, device=device)]
     mu, logvar = model.encode(seeds, y)
-    z = model.reparameterize(mu, logvar, generator)
+    z = model.reparameterize(mu, logvar, generator, temperature)
     if method == "posterior":
         return model.decode(z, y)
     if method == "residual":

@@ -54,6 +54,9 @@ class CVAEOverSampler(BaseOverSampler):
         Weight of the KL term in the loss.
     generation : {"residual", "posterior", "prior"}, default="residual"
         How latent codes of new rows are chosen (see :mod:`vaeaug.generation`).
+    temperature : float, default=1.0
+        Scales the spread of the latent draw: above 1, new rows stray further from the
+        real ones.
     balance_classes : bool, default=True
         Draw training minibatches with every class equally likely.
     categorical_features : list of labels, indices or bool mask, default=None
@@ -102,6 +105,7 @@ class CVAEOverSampler(BaseOverSampler):
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "generation": [StrOptions(set(METHODS))],
+        "temperature": [Interval(Real, 0, None, closed="left")],
         "balance_classes": ["boolean"],
         "categorical_features": ["array-like", None],
         "device": [str],
@@ -120,6 +124,7 @@ class CVAEOverSampler(BaseOverSampler):
         learning_rate: float = 1e-3,
         beta: float = 0.3,
         generation: str = "residual",
+        temperature: float = 1.0,
         balance_classes: bool = True,
         categorical_features: Any = None,
         device: str = "auto",
@@ -134,6 +139,7 @@ class CVAEOverSampler(BaseOverSampler):
         self.learning_rate = learning_rate
         self.beta = beta
         self.generation = generation
+        self.temperature = temperature
         self.balance_classes = balance_classes
         self.categorical_features = categorical_features
         self.device = device
@@ -313,7 +319,7 @@ class CVAEOverSampler(BaseOverSampler):
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
             rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
-                            generator, self.transformer_.spans_)
+                            generator, self.transformer_.spans_, self.temperature)
             blocks.append(rows.cpu().numpy())
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         n_out = self.transformer_.n_outputs_

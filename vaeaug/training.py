@@ -70,8 +70,9 @@ def train_cvae(
         total = X.new_zeros(())
         batches = batch_indices(y, batch_size, balance_classes, generator)
         for idx in batches:
-            output, mu, logvar = model(X[idx], y[idx], generator)
-            loss = cvae_loss(output, X[idx], mu, logvar, spans, beta)
+            xb = X[idx]
+            output, mu, logvar = model(xb, y[idx], generator)
+            loss = cvae_loss(output, xb, mu, logvar, spans, beta)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
