@@ -221,3 +221,32 @@ def test_python_dash_m_and_real_subprocess(numeric_csv, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("Error:") and "Traceback" not in proc.stderr
+
+
+def test_augment_with_saved_model_and_column_check(numeric_csv, tmp_path):
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    out = tmp_path / "out.tsv"
+    result = run("augment", numeric_csv, "-t", "label", "--model", model, "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    augmented = pd.read_csv(out, sep="\t")
+    assert augmented["label"].value_counts().to_dict() == {"big": 80, "mid": 80, "tiny": 80}
+
+    other = tmp_path / "other.csv"
+    pd.read_csv(numeric_csv).rename(columns={"x2": "x3"}).to_csv(other, index=False)
+    result = run("augment", other, "-t", "label", "--model", model, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 2
+    assert "does not have the columns the model was fitted on" in result.output
+    assert "'x2'" in result.output
+
+
+def test_parquet_round_trip(numeric_csv, tmp_path):
+    pytest.importorskip("pyarrow")
+    source = tmp_path / "data.parquet"
+    pd.read_csv(numeric_csv).to_parquet(source)
+    out = tmp_path / "out.parquet"
+    result = run("augment", source, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    augmented = pd.read_parquet(out)
+    assert augmented.dtypes.to_dict() == pd.read_parquet(source).dtypes.to_dict()
+    assert len(augmented) == 240

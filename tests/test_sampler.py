@@ -219,3 +219,24 @@ def test_residual_keeps_categories_of_the_class():
     X_new, _ = CVAEOverSampler(random_state=0).fit(X, y).sample(500, y=1)
     for col in X.columns:
         assert set(X_new[col]) <= set(X.loc[y == 1, col]), col
+
+
+def test_other_columns_at_encode_time_are_named(mixed_frame):
+    X, y = mixed_frame
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"missing \['city'\]"):
+        sampler.encode(X.drop(columns="city"), y)
+    with pytest.raises(ValueError, match="categories not seen in fit"):
+        sampler.encode(X.assign(city="Rome"), y)
+
+
+def test_save_load_round_trip(mixed_frame, tmp_path):
+    X, y = mixed_frame
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    sampler.save(tmp_path / "m.vaeaug")
+    loaded = CVAEOverSampler.load(tmp_path / "m.vaeaug")
+    a, _ = sampler.sample(20, y="rare", random_state=5)
+    b, _ = loaded.sample(20, y="rare", random_state=5)
+    pd.testing.assert_frame_equal(a, b)
+    np.testing.assert_array_equal(sampler.encode(X, y), loaded.encode(X, y))
+    assert loaded.get_params() == sampler.get_params()

@@ -161,12 +161,15 @@ def main() -> None:
 @click.option("--classes", help="Only top up these classes (comma-separated).")
 @click.option("--mark-synthetic", is_flag=True, help="Add a boolean column 'synthetic'.")
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the model.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Generate with a model saved by `vaeaug fit` instead of training one.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @model_options
 @user_errors
 def augment(input: str, target: str, output: str, class_balance: bool, ratio: float | None,
             counts: str | None, classes: str | None, mark_synthetic: bool,
-            save_model: str | None, force: bool, **model: Any) -> None:
+            save_model: str | None, model_path: str | None, force: bool,
+            **model: Any) -> None:
     """Train on INPUT (CSV, TSV or Parquet) and write it with synthetic rows added.
 
     \b
@@ -181,8 +184,12 @@ def augment(input: str, target: str, output: str, class_balance: bool, ratio: fl
         check_output(save_model, force, inputs=(input, output))
     X, y, position = read_labelled(input, target)
     plan = sampling_plan(y, class_balance, ratio, counts, classes)
-    sampler = build_sampler(model, sampling_strategy=plan)
-    X_res, y_res = sampler.fit_resample(X, y)
+    if model_path:
+        sampler = CVAEOverSampler.load(model_path, device=model["device"])
+        X_res, y_res = augment_with(sampler, X, y, plan, model["seed"])
+    else:
+        sampler = build_sampler(model, sampling_strategy=plan)
+        X_res, y_res = sampler.fit_resample(X, y)
     out = with_target(X_res, y_res, target, position)
     if mark_synthetic:
         out["synthetic"] = np.arange(len(out)) >= len(X)
@@ -193,6 +200,22 @@ def augment(input: str, target: str, output: str, class_balance: bool, ratio: fl
     summary = ", ".join(f"{label}: +{n}" for label, n in added.items()) or "nothing to add"
     click.echo(f"wrote {output}: {len(X)} original + {len(out) - len(X)} synthetic rows "
                f"({summary})", err=True)
+
+
+def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: dict,
+                 seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Originals plus rows from an already trained model, ``plan`` = {label: total}."""
+    sampler.check_compatible(X)
+    known = set(sampler.classes_.tolist())
+    unknown = [label for label in plan if label not in known]
+    if unknown:
+        raise InputError(f"the model was not trained on classes {unknown}.")
+    current = y.value_counts()
+    wanted = {label: total - int(current[label]) for label, total in plan.items()}
+    X_new, y_new = sampler.sample(y=wanted, random_state=seed)
+    X_new.columns = X.columns
+    return (pd.concat([X, X_new], ignore_index=True),
+            pd.concat([y, pd.Series(y_new, name=y.name)], ignore_index=True))
 
 
 def build_sampler(model: dict[str, Any], **params: Any) -> CVAEOverSampler:

@@ -71,7 +71,9 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
 def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
     """Read a sampler written by :func:`save` (safe: no code in the file is run)."""
     state = _read(path)
-    est = cls(**{**state["params"], "device": device})
+    params = {**state["params"], "device": device}
+    params["hidden_dims"] = tuple(params["hidden_dims"])  # stored as a list
+    est = cls(**params)
     est.classes_ = np.asarray(state["classes"], dtype=np.dtype(state["classes_dtype"]))
     est.transformer_ = TableTransformer.from_dict(state["transformer"])
     fmt = dict(state["input_format"])

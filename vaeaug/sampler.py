@@ -334,8 +334,7 @@ class CVAEOverSampler(BaseOverSampler):
     def encode(self, X: Any, y: Any) -> np.ndarray:
         """Latent means mu(x, y) of rows ``X`` with labels ``y``, shape (n, latent_dim)."""
         check_is_fitted(self, "module_")
-        validate_data(self, X, reset=False, skip_check_array=True)
-        table, _, _ = as_table(X, self.transformer_.categorical)
+        table = self.check_compatible(X)
         labels, _ = as_labels(y, len(table))
         unknown = sorted(set(labels.tolist()) - set(self.classes_.tolist()), key=str)
         if unknown:
@@ -345,6 +344,29 @@ class CVAEOverSampler(BaseOverSampler):
         with torch.no_grad():
             mu, _ = self.module_.encode(x, torch.as_tensor(codes, device=self.device_))
         return mu.cpu().numpy()
+
+    def check_compatible(self, X: Any) -> pd.DataFrame:
+        """``X`` as a table, after checking it has the columns the model was fitted on.
+
+        Raises
+        ------
+        ValueError
+            Other columns or another order (a column whose values no longer fit its
+            type is reported when the rows are encoded).
+        """
+        check_is_fitted(self, "module_")
+        expected = [info["name"] for info in self.transformer_.columns_]
+        columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
+        if columns is not None and [str(c) for c in columns] != [str(c) for c in expected]:
+            missing = [c for c in expected if c not in columns]
+            extra = [c for c in columns if c not in expected]
+            raise ValueError(f"X does not have the columns the model was fitted on (missing "
+                             f"{missing[:10]}, unexpected {extra[:10]}, expected order "
+                             f"{expected[:20]}).")
+        validate_data(self, X, reset=False, skip_check_array=True)
+        table, _, _ = as_table(X, self.transformer_.categorical)
+        table.columns = expected
+        return table
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: Any) -> None:
