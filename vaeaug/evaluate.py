@@ -121,7 +121,7 @@ def evaluate(
     y: Any,
     samplers: Mapping[str, Any] | None = None,
     classifiers: Mapping[str, BaseEstimator] | None = None,
-    cv: int = 5,
+    cv: Any = 5,
     repeats: int = 1,
     random_state: int = 0,
     n_jobs: int | None = None,
@@ -141,8 +141,10 @@ def evaluate(
         :func:`default_samplers`.
     classifiers : dict {name: classifier}, optional
         scikit-learn classifiers. Default: :func:`default_classifiers`.
-    cv, repeats : int
-        Stratified k-fold, repeated (each repeat reshuffles).
+    cv : int or scikit-learn splitter, default=5
+        Number of stratified folds (cut to the rarest class's size), or a splitter.
+    repeats : int, default=1
+        Repeats of the stratified k-fold, each reshuffled (ignored for a splitter).
     random_state : int
         Seeds the folds (and the default samplers and classifiers).
     n_jobs, backend : optional
@@ -160,11 +162,7 @@ def evaluate(
     X = X.reset_index(drop=True)
     samplers = dict(default_samplers(X, random_state) if samplers is None else samplers)
     classifiers = dict(default_classifiers(random_state) if classifiers is None else classifiers)
-    n_splits = int(min(cv, y.value_counts().min()))
-    if n_splits < 2:
-        raise ValueError("Every class needs at least 2 rows for cross-validation.")
-    folds = list(RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=repeats,
-                                         random_state=random_state).split(X, y))
+    folds = list(_splitter(cv, repeats, random_state, y).split(X, y))
     jobs = (delayed(run_fold)(X, y, train, test, samplers, classifiers, i)
             for i, (train, test) in enumerate(folds))
     config = {"n_jobs": n_jobs} if backend is None else {"backend": backend, "n_jobs": n_jobs}
@@ -173,6 +171,17 @@ def evaluate(
         rows = [r for fold in tqdm(results, total=len(folds), desc="vaeaug evaluate",
                                    unit="fold", disable=not progress) for r in fold]
     return Evaluation(pd.DataFrame(rows), METRICS)
+
+
+def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:
+    if not isinstance(cv, int):
+        return cv  # any scikit-learn splitter
+    n_splits = int(min(cv, y.value_counts().min()))
+    if n_splits < 2:
+        raise ValueError("Every class needs at least 2 rows for cross-validation; the "
+                         f"rarest class has {int(y.value_counts().min())}.")
+    return RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=repeats,
+                                   random_state=random_state)
 
 
 def run_fold(X: pd.DataFrame, y: pd.Series, train: np.ndarray, test: np.ndarray,

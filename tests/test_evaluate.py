@@ -1,0 +1,118 @@
+"""Evaluation: no leakage, correct metrics, the meta-estimator, the report."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from imblearn.over_sampling import RandomOverSampler
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from vaeaug import CVAEOverSampler
+from vaeaug.evaluate import AugmentedClassifier, classification_scores, evaluate
+
+from .conftest import FAST
+
+
+class RecordingSampler(BaseEstimator):
+    """Oversamples nothing; remembers the row ids of every training fold it was given."""
+
+    seen: list = []
+
+    def fit_resample(self, X, y):
+        RecordingSampler.seen.append(set(X["row_id"]))
+        return X, y
+
+
+def test_sampler_never_sees_a_test_row():
+    rng = np.random.default_rng(0)
+    n = 60
+    X = pd.DataFrame({"a": rng.normal(size=n), "row_id": pd.Categorical(range(n))})
+    y = pd.Series(np.r_[np.zeros(45, int), np.ones(15, int)])
+    cv = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)
+    RecordingSampler.seen = []
+    result = evaluate(X, y, samplers={"rec": RecordingSampler()},
+                      classifiers={"logreg": LogisticRegression()}, cv=cv)
+    assert len(RecordingSampler.seen) == 3
+    for seen, (train, test) in zip(RecordingSampler.seen, cv.split(X, y)):
+        assert seen == set(train)
+        assert not seen & set(test)
+    assert len(result.scores) == 3
+
+
+def test_metrics_match_hand_computed_values():
+    y_true = np.array([0, 0, 1, 1])
+    y_pred = np.array([0, 1, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.4, 0.6], [0.3, 0.7], [0.2, 0.8]])
+    s = classification_scores(y_true, y_pred, proba, np.array([0, 1]))
+    assert s["accuracy"] == pytest.approx(0.75)
+    assert s["balanced_accuracy"] == pytest.approx((0.5 + 1.0) / 2)
+    assert s["gmean"] == pytest.approx(np.sqrt(0.5 * 1.0))
+    # class 0: precision 1, recall 1/2 -> F1 2/3; class 1: precision 2/3, recall 1 -> F1 4/5
+    assert s["f1_macro"] == pytest.approx((2 / 3 + 4 / 5) / 2)
+    assert s["roc_auc"] == pytest.approx(1.0)  # every positive outscores every negative
+    assert s["recall[0]"] == pytest.approx(0.5) and s["recall[1]"] == pytest.approx(1.0)
+
+
+def test_multiclass_metrics():
+    y_true = np.array([0, 1, 2, 2])
+    y_pred = np.array([0, 2, 2, 2])
+    proba = np.eye(3)[[0, 2, 2, 2]] * 0.8 + 0.2 / 3
+    s = classification_scores(y_true, y_pred, proba, np.array([0, 1, 2]))
+    assert s["recall[1]"] == 0.0 and s["recall[2]"] == 1.0
+    assert s["gmean"] == 0.0  # one class never recalled
+    assert s["balanced_accuracy"] == pytest.approx(2 / 3)
+
+
+def test_evaluate_defaults_and_comparisons(binary):
+    X, y = binary
+    result = evaluate(X, y, samplers={"none": None, "ros": RandomOverSampler(random_state=0),
+                                      "vaeaug": CVAEOverSampler(**FAST)},
+                      classifiers={"logreg": LogisticRegression()}, cv=3, repeats=2)
+    assert len(result.scores) == 3 * 6
+    assert set(result.scores.sampler) == {"none", "ros", "vaeaug"}
+    assert (result.scores.query("sampler == 'none'").n_synthetic == 0).all()
+    assert (result.scores.query("sampler == 'ros'").n_synthetic > 0).all()
+    summary = result.summary()
+    assert ("balanced_accuracy", "mean") in summary.columns
+    compare = result.compare("none")
+    assert set(compare.sampler) == {"ros", "vaeaug"}
+    assert ((compare.wins + compare.ties + compare.losses) == 6).all()
+    assert compare.p_value.between(0, 1).all()
+
+
+def test_augmented_classifier_in_sklearn_tools(binary):
+    X, y = binary
+    model = make_pipeline(StandardScaler(),
+                          AugmentedClassifier(LogisticRegression(), CVAEOverSampler(**FAST)))
+    scores = cross_validate(model, X, y, cv=3, scoring="balanced_accuracy")
+    assert len(scores["test_score"]) == 3
+    grid = GridSearchCV(model, {"augmentedclassifier__sampler__beta": [0.3, 1.0]}, cv=3)
+    grid.fit(X, y)
+    fitted = grid.best_estimator_[-1]
+    assert len(fitted.sampler_.history_) == 3
+    assert grid.predict_proba(X).shape == (len(X), 2)
+    # Only training data is resampled: prediction sees every row once.
+    assert grid.predict(X).shape == (len(X),)
+
+
+def test_report_files(tmp_path, binary):
+    pytest.importorskip("matplotlib")
+    from PIL import Image
+
+    from vaeaug.report import write_report
+
+    X, y = binary
+    X = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    y = pd.Series(y)
+    result = evaluate(X, y, samplers={"none": None, "vaeaug": CVAEOverSampler(**FAST)},
+                      classifiers={"logreg": LogisticRegression()}, cv=3)
+    path = write_report(result, X, y, tmp_path / "rep", title="binary")
+    text = path.read_text()
+    assert "# vaeaug evaluation: binary" in text and "| vaeaug |" in text
+    for png in ["metric_deltas.png", "class_recall.png", "features.png", "latent.png"]:
+        assert f"![{png}]({png})" in text
+        with Image.open(tmp_path / "rep" / png) as image:
+            assert image.size[0] > 100 and image.size[1] > 100

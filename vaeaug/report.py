@@ -1,0 +1,172 @@
+"""A self-contained Markdown report of an evaluation, with PNG plots (matplotlib).
+
+Plots: metric differences against no augmentation per classifier, per-class recall with and
+without vaeaug, real-vs-synthetic distributions of the most important features, and a 2-D view
+of the latent space (real vs synthetic, by class).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .evaluate import Evaluation
+from .sampler import CVAEOverSampler
+
+
+def _pyplot():
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("Reports need matplotlib: pip install 'vaeaug[report]'.") from exc
+    return plt
+
+
+def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str | Path,
+                 title: str, random_state: int = 0) -> Path:
+    """Write ``report.md`` and its plots into ``out_dir``; return the report's path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plots = {
+        "metric_deltas.png": plot_metric_deltas(result),
+        "class_recall.png": plot_class_recall(result),
+    }
+    sampler = CVAEOverSampler(random_state=random_state).fit(X, y)
+    plots["features.png"] = plot_feature_distributions(sampler, X, y)
+    plots["latent.png"] = plot_latent(sampler, X, y)
+    for name, fig in plots.items():
+        fig.savefig(out / name, dpi=100, bbox_inches="tight")
+        _pyplot().close(fig)
+    path = out / "report.md"
+    path.write_text(markdown(result, title, list(plots)), encoding="utf-8")
+    return path
+
+
+def markdown(result: Evaluation, title: str, plots: list[str]) -> str:
+    """The report's text: summary tables, comparisons, and the plots."""
+    scores = result.scores
+    metrics = list(result.metrics)
+    lines = [f"# vaeaug evaluation: {title}", "",
+             f"{scores.fold.nunique()} cross-validation folds; samplers fit on training folds "
+             "only. Mean ± standard deviation on the test folds.", ""]
+    for clf, part in scores.groupby("classifier", sort=False):
+        mean = part.groupby("sampler", sort=False)[metrics].mean()
+        std = part.groupby("sampler", sort=False)[metrics].std().fillna(0)
+        table = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
+        table.loc["**best**"] = mean.idxmax()
+        lines += [f"## {clf}", "", _md_table(table), ""]
+    samplers = set(scores.sampler)
+    for baseline in [b for b in ("none", "smote") if b in samplers]:
+        table = result.compare(baseline, "balanced_accuracy")
+        if len(table):
+            lines += [f"## Balanced accuracy against `{baseline}` (paired over folds, Wilcoxon)",
+                      "", _md_table(table.drop(columns=["baseline", "metric"])
+                                    .set_index(["classifier", "sampler"]).round(4)), ""]
+    lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
+    return "\n".join(lines)
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    index_names = [str(n) if n else "" for n in df.index.names]
+    header = "| " + " | ".join(index_names + [str(c) for c in df.columns]) + " |"
+    rule = "|" + "---|" * (len(index_names) + len(df.columns))
+    rows = []
+    for key, row in df.iterrows():
+        keys = key if isinstance(key, tuple) else (key,)
+        rows.append("| " + " | ".join([str(k) for k in keys] + [str(v) for v in row]) + " |")
+    return "\n".join([header, rule, *rows])
+
+
+def plot_metric_deltas(result: Evaluation) -> Any:
+    """Mean difference to "none" per metric, one panel per classifier."""
+    plt = _pyplot()
+    scores = result.scores
+    classifiers = list(dict.fromkeys(scores.classifier))
+    fig, axes = plt.subplots(1, len(classifiers), figsize=(4 * len(classifiers), 3.5),
+                             squeeze=False, sharey=True)
+    for ax, clf in zip(axes[0], classifiers):
+        mean = scores[scores.classifier == clf].groupby("sampler")[list(result.metrics)].mean()
+        if "none" in mean.index:
+            (mean.drop(index="none") - mean.loc["none"]).T.plot.bar(ax=ax, rot=45)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_title(clf)
+        ax.set_ylabel("difference to no augmentation")
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_recall(result: Evaluation) -> Any:
+    """Per-class recall of every sampler, averaged over classifiers and folds."""
+    plt = _pyplot()
+    cols = [c for c in result.scores.columns if c.startswith("recall[")]
+    mean = result.scores.groupby("sampler")[cols].mean()
+    mean.columns = [c[len("recall["):-1] for c in cols]
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    mean.T.plot.bar(ax=ax, rot=0)
+    ax.set_xlabel("class")
+    ax.set_ylabel("recall")
+    ax.set_ylim(0, 1)
+    fig.tight_layout()
+    return fig
+
+
+def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series,
+                               n_features: int = 4) -> Any:
+    """Histograms of real vs synthetic rows of the rarest class for the most important
+    numeric features (ranked by a random forest's impurity importance)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    plt = _pyplot()
+    rare = y.value_counts().idxmin()
+    numeric = [c for c in X.columns if c not in sampler.transformer_.categorical]
+    if not numeric:  # all-categorical data: compare category frequencies instead
+        fig, ax = plt.subplots(figsize=(4, 1.5))
+        ax.text(0.5, 0.5, "no numeric columns", ha="center", va="center")
+        ax.axis("off")
+        return fig
+    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(X[numeric], y)
+    top = [numeric[i] for i in np.argsort(forest.feature_importances_)[::-1][:n_features]]
+    X_new, _ = sampler.sample(max(200, int((y == rare).sum())), y=rare, random_state=0)
+    fig, axes = plt.subplots(1, len(top), figsize=(3.2 * len(top), 3), squeeze=False)
+    for ax, col in zip(axes[0], top):
+        real = X.loc[y == rare, col]
+        bins = np.histogram_bin_edges(pd.concat([real, X_new[col]]).astype(float), bins=20)
+        ax.hist(real, bins=bins, alpha=0.6, density=True, label="real")
+        ax.hist(X_new[col], bins=bins, alpha=0.6, density=True, label="synthetic")
+        ax.set_title(str(col))
+    axes[0][0].legend()
+    fig.suptitle(f"class {rare}: real vs synthetic")
+    fig.tight_layout()
+    return fig
+
+
+def plot_latent(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series) -> Any:
+    """Latent means of real rows and of synthetic rows, by class, in two PCA dimensions."""
+    from sklearn.decomposition import PCA
+
+    plt = _pyplot()
+    counts = y.value_counts()
+    X_new, y_new = sampler.sample(y={c: int(counts.max() - n) for c, n in counts.items()},
+                                  random_state=0)
+    z_real = sampler.encode(X, y)
+    z_new = sampler.encode(X_new, y_new) if len(y_new) else np.zeros((0, z_real.shape[1]))
+    pca = PCA(n_components=min(2, z_real.shape[1])).fit(z_real)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    for label in counts.index:
+        p = pca.transform(z_real[y.to_numpy() == label])
+        ax.scatter(p[:, 0], p[:, -1], s=8, alpha=0.6, label=f"{label} real")
+        if (y_new == label).any():
+            q = pca.transform(z_new[y_new == label])
+            ax.scatter(q[:, 0], q[:, -1], s=8, alpha=0.4, marker="x",
+                       label=f"{label} synthetic")
+    ax.set_xlabel("latent PC 1")
+    ax.set_ylabel("latent PC 2")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
