@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import signal
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -418,3 +419,14 @@ def datasets() -> None:
     from .datasets import list_datasets
 
     click.echo(list_datasets().to_string(index=False))
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    # SIGTERM unwinds like Ctrl-C, so temporary files are removed on the way out.
+    raise SystemExit(128 + signum)
+
+
+def run() -> None:
+    """Console entry point: ``vaeaug`` and ``python -m vaeaug``."""
+    signal.signal(signal.SIGTERM, _terminate)
+    main()

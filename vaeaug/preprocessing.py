@@ -80,13 +80,16 @@ class TableTransformer:
     @staticmethod
     def _fit_numeric(name: Any, col: pd.Series) -> dict[str, Any]:
         values = col.to_numpy(dtype=np.float64)
-        std = float(values.std())
+        # Moments of values divided by their largest magnitude: squares of 1e300 overflow.
+        scale = float(np.abs(values).max()) or 1.0
+        mean = float((values / scale).mean() * scale)
+        std = float((values / scale).std() * scale)
         return {
             "name": _python_scalar(name),
             "kind": NUMERIC,
             "dtype": _dtype_to_str(col.dtype),
             "integer": bool(pd.api.types.is_integer_dtype(col.dtype)),
-            "mean": float(values.mean()),
+            "mean": mean,
             "std": std if np.isfinite(std) and std > 0 else 1.0,
             "min": float(values.min()),
             "max": float(values.max()),

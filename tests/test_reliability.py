@@ -1,0 +1,230 @@
+"""Bad input gets a clear error; odd but valid input works; faults lose nothing."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.base import clone
+
+from vaeaug import CVAEOverSampler
+
+from .conftest import FAST
+
+
+def fit_resample(X, y, **params):
+    return CVAEOverSampler(**{**FAST, **params}).fit_resample(X, y)
+
+
+def small_frame(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
+
+
+LABELS = np.r_[np.zeros(30, int), np.ones(10, int)]
+
+
+@pytest.mark.parametrize("X, y, match", [
+    (small_frame().assign(a=lambda d: d.a.where(d.index > 0)), LABELS,
+     r"NaN \(missing values\) in columns \['a'\].*SimpleImputer"),
+    (small_frame().assign(b=np.inf), LABELS, r"infinity in columns \['b'\]"),
+    (small_frame().assign(c=np.nan), LABELS, r"NaN .* in columns \['c'\]"),
+    (small_frame(), np.zeros(40, int), "needs to have more than 1 class"),
+    (small_frame(), np.linspace(0, 1, 40), "Unknown label type: continuous"),
+    (small_frame(), np.tile([[1, 1], [0, 1]], (20, 1)), "Multilabel"),
+    (small_frame().iloc[:0], LABELS[:0], "0 sample"),
+    (small_frame()[[]], LABELS, "0 feature"),
+    (small_frame(), LABELS[:-1], "X has 40 rows but y has 39"),
+    (small_frame(), None, "requires y to be passed"),
+])
+def test_bad_data_is_named(X, y, match):
+    with pytest.raises(ValueError, match=match):
+        fit_resample(X, y)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"sampling_strategy": {1: 5}}, "greater or equal to the original number"),
+    ({"sampling_strategy": {7: 50}}, "not present in the data"),
+    ({"epochs": -1}, "'epochs' parameter"),
+    ({"latent_dim": 0}, "'latent_dim' parameter"),
+    ({"hidden_dims": ()}, "hidden_dims must be a non-empty list"),
+    ({"learning_rate": 0}, "'learning_rate' parameter"),
+    ({"generation": "magic"}, "'generation' parameter"),
+    ({"device": "tpu9"}, "Unknown device 'tpu9'"),
+])
+def test_bad_parameters_are_named(params, match):
+    with pytest.raises(ValueError, match=match):
+        fit_resample(small_frame(), LABELS, **params)
+
+
+def test_float_strategy_on_multiclass_is_refused():
+    y = np.r_[np.zeros(20, int), np.ones(12, int), np.full(8, 2)]
+    with pytest.raises(ValueError, match="float only when the type of target is binary"):
+        fit_resample(small_frame(), y, sampling_strategy=0.5)
+
+
+@pytest.mark.parametrize("n_rare", [1, 2, 3, 5])
+def test_tiny_classes_still_work(n_rare):
+    y = np.r_[np.zeros(30, int), np.ones(n_rare, int)]
+    X = small_frame(30 + n_rare)
+    X_res, y_res = fit_resample(X, y)
+    assert (y_res == 1).sum() == 30
+    assert np.isfinite(X_res.to_numpy()).all()
+
+
+def test_odd_columns_work():
+    rng = np.random.default_rng(0)
+    n = 40
+    X = pd.DataFrame({
+        "constant": np.full(n, 3.5),
+        "huge": rng.normal(size=n) * 1e30,
+        "tiny": rng.normal(size=n) * 1e-30,
+        "extreme": np.r_[rng.normal(size=n - 1), 1e300],
+        "many_levels": pd.Categorical([f"level{i}" for i in rng.integers(0, 300, n)]),
+        "mixed": np.array([1, "a", 2.5, "b"] * 10, dtype=object),
+    })
+    X_res, y_res = fit_resample(X, LABELS)
+    synth = X_res.iloc[n:]
+    assert (synth["constant"] == 3.5).all()
+    for col in ["huge", "tiny", "extreme"]:
+        assert np.isfinite(synth[col]).all()
+        assert synth[col].between(X[col].min(), X[col].max()).all()
+    assert set(synth["many_levels"]) <= set(X["many_levels"])
+    assert set(synth["mixed"]) <= {1, "a", 2.5, "b"}
+
+
+def test_unicode_labels_round_trip():
+    y = pd.Series(np.where(LABELS == 1, "Größe-ß 🐍", "ordinär"), name="クラス")
+    X_res, y_res = fit_resample(small_frame(), y)
+    assert y_res.name == "クラス"
+    assert y_res.value_counts().to_dict() == {"ordinär": 30, "Größe-ß 🐍": 30}
+
+
+def test_real_divergence_is_reported_without_nan():
+    with pytest.raises(RuntimeError, match="diverged"):
+        fit_resample(small_frame() * 1e18, LABELS, learning_rate=1e12, epochs=20)
+
+
+# -- faults ------------------------------------------------------------------------------------
+
+def test_disk_full_leaves_nothing(tmp_path, monkeypatch):
+    from vaeaug.io import InputError, write_table
+
+    def full(self, path, *args, **kwargs):
+        with open(path, "w") as f:
+            f.write("partial")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    with pytest.raises(InputError, match="No space left on device"):
+        write_table(small_frame(), tmp_path / "out.csv")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_interrupt_mid_write_leaves_nothing(tmp_path):
+    from vaeaug.io import write_atomic
+
+    def write(tmp):
+        tmp.write_text("partial")
+        raise KeyboardInterrupt
+
+    (tmp_path / "out.csv").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(tmp_path / "out.csv", write)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    assert (tmp_path / "out.csv").read_text() == "old"
+
+
+def test_missing_output_directory(tmp_path):
+    from vaeaug.io import InputError, check_output
+
+    with pytest.raises(InputError, match="no such directory"):
+        check_output(tmp_path / "nope" / "out.csv", force=False)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_augment_leaves_no_output_and_reruns_identically(tmp_path, sig):
+    data = tmp_path / "data.csv"
+    small_frame(400).assign(label=np.r_[np.zeros(300, int), np.ones(100, int)]).to_csv(data)
+    before = data.read_bytes()
+    out = tmp_path / "out.csv"
+    cmd = [sys.executable, "-m", "vaeaug", "augment", str(data), "-t", "label", "-o", str(out)]
+    proc = subprocess.Popen([*cmd, "--epochs", "100000"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    # Text mode reads tqdm's carriage-return updates as lines: wait for training to start.
+    while "vaeaug training" not in proc.stderr.readline() and time.monotonic() < deadline:
+        pass
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) != 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+    assert data.read_bytes() == before
+    for target in (out, tmp_path / "again.csv"):
+        target_cmd = [*cmd[:-1], str(target), "--epochs", "2", "-q"]
+        assert subprocess.run(target_cmd, capture_output=True).returncode == 0
+    assert out.read_bytes() == (tmp_path / "again.csv").read_bytes()
+
+
+# -- properties --------------------------------------------------------------------------------
+
+@st.composite
+def tables(draw):
+    n_classes = draw(st.integers(2, 3))
+    counts = [draw(st.integers(1, 12)) for _ in range(n_classes)]
+    n = sum(counts)
+    columns = {}
+    for i in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["float", "int", "category", "bool", "float32"]))
+        seed = draw(st.integers(0, 2**16))
+        rng = np.random.default_rng(seed)
+        if kind == "float":
+            columns[f"c{i}"] = rng.normal(size=n) * draw(st.sampled_from([1e-3, 1, 1e6]))
+        elif kind == "float32":
+            columns[f"c{i}"] = rng.normal(size=n).astype(np.float32)
+        elif kind == "int":
+            columns[f"c{i}"] = rng.integers(-5, draw(st.integers(-4, 100)), n)
+        elif kind == "bool":
+            columns[f"c{i}"] = rng.random(n) > 0.5
+        else:
+            levels = [f"v{j}" for j in range(draw(st.integers(1, 5)))]
+            columns[f"c{i}"] = pd.Categorical(rng.choice(levels, n))
+    y = pd.Series(np.repeat([f"k{j}" for j in range(n_classes)], counts), name="y")
+    return pd.DataFrame(columns), y
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(), st.integers(0, 3))
+def test_fit_resample_properties(table, seed):
+    X, y = table
+    sampler = CVAEOverSampler(epochs=1, hidden_dims=(8,), latent_dim=2, random_state=seed)
+    X_res, y_res = sampler.fit_resample(X, y)
+    n = len(X)
+    pd.testing.assert_frame_equal(X_res.iloc[:n], X)
+    pd.testing.assert_series_equal(y_res.iloc[:n], y)
+    expected = {**y.value_counts().to_dict(),
+                **{k: y.value_counts()[k] + v for k, v in sampler.sampling_strategy_.items()}}
+    assert y_res.value_counts().to_dict() == expected
+    assert X_res.dtypes.to_dict() == X.dtypes.to_dict()
+    synth = X_res.iloc[n:]
+    for col in X.columns:
+        if isinstance(X[col].dtype, pd.CategoricalDtype) or X[col].dtype == bool:
+            assert set(synth[col]) <= set(X[col])
+        else:
+            assert np.isfinite(synth[col].astype(float)).all()
+            assert synth[col].between(X[col].min(), X[col].max()).all()
+    again_X, _ = clone(sampler).fit_resample(X, y)
+    pd.testing.assert_frame_equal(again_X, X_res)
+
+
+def test_pickle_round_trip_keeps_sampling():
+    import pickle
+
+    sampler = CVAEOverSampler(**FAST).fit(small_frame(), LABELS)
+    copy = pickle.loads(pickle.dumps(sampler))
+    pd.testing.assert_frame_equal(copy.sample(5, y=1, random_state=0)[0],
+                                  sampler.sample(5, y=1, random_state=0)[0])
+
