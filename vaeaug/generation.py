@@ -16,48 +16,41 @@ Three ways to choose the latent code, compared in docs/benchmarks.md:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import torch
-
-from .model import CVAE
-from .preprocessing import NUMERIC, Span
+from torch import nn
 
 METHODS = ("prior", "posterior", "residual")
 
 
 @torch.no_grad()
 def generate(
-    model: CVAE,
+    model: nn.Module,
     X_class: torch.Tensor,
     label: int,
     n: int,
     method: str,
     generator: torch.Generator,
-    spans: Sequence[Span] = (),
+    activate: Callable[[torch.Tensor], torch.Tensor],
     temperature: float = 1.0,
 ) -> torch.Tensor:
-    """``n`` new encoded rows of class ``label``; ``X_class`` holds that class's real rows.
+    """``n`` new rows of class ``label`` in data space; ``X_class`` holds the real ones.
 
-    ``temperature`` scales the spread of the latent draw (prior or posterior); ``spans``
-    tells the residual method which blocks are categorical.
+    ``activate`` maps decoder output to data space (e.g. softmax per category block, or a
+    sigmoid for pixels); ``temperature`` scales the spread of the latent draw.
     """
     model.eval()
-    device = model.out.weight.device
+    device = X_class.device
     y = torch.full((n,), label, dtype=torch.long, device=device)
     if method == "prior":
         z = temperature * torch.randn((n, model.latent_dim), generator=generator, device=device)
-        return model.decode(z, y)
+        return activate(model.decode(z, y))
     seeds = X_class[torch.randint(X_class.shape[0], (n,), generator=generator, device=device)]
     mu, logvar = model.encode(seeds, y)
     z = model.reparameterize(mu, logvar, generator, temperature)
     if method == "posterior":
-        return model.decode(z, y)
+        return activate(model.decode(z, y))
     if method == "residual":
-        moved, start = model.decode(z, y), model.decode(mu, y)
-        for s in spans:
-            if s.kind != NUMERIC:
-                moved[:, s.start : s.stop] = moved[:, s.start : s.stop].softmax(dim=1)
-                start[:, s.start : s.stop] = start[:, s.start : s.stop].softmax(dim=1)
-        return seeds + moved - start
+        return seeds + activate(model.decode(z, y)) - activate(model.decode(mu, y))
     raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")

@@ -7,7 +7,7 @@ spans of :mod:`vaeaug.preprocessing`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -140,13 +140,22 @@ def reconstruction_loss(
     return loss
 
 
-def cvae_loss(
-    output: torch.Tensor,
-    x: torch.Tensor,
-    mu: torch.Tensor,
-    logvar: torch.Tensor,
-    spans: Sequence[Span],
-    beta: float,
-) -> torch.Tensor:
-    """Negative ELBO with a weighted KL term, averaged over the batch."""
-    return (reconstruction_loss(output, x, spans) + beta * kl_divergence(mu, logvar)).mean()
+def bernoulli_loss(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Negative Bernoulli log-likelihood per row (pixels in [0, 1]; output are logits)."""
+    per_value = F.binary_cross_entropy_with_logits(output, x, reduction="none")
+    return per_value.flatten(1).sum(dim=1)
+
+
+def tabular_activation(spans: Sequence[Span]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Decoder output -> data space: numeric values as they are, softmax per category block."""
+    blocks = [(s.start, s.stop) for s in spans if s.kind != NUMERIC]
+
+    def activate(output: torch.Tensor) -> torch.Tensor:
+        if not blocks:
+            return output
+        output = output.clone()
+        for start, stop in blocks:
+            output[:, start:stop] = output[:, start:stop].softmax(dim=1)
+        return output
+
+    return activate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from numbers import Integral, Real
 from typing import Any
@@ -16,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 
 from . import persistence
 from .generation import METHODS, generate
-from .model import CVAE, init_parameters
+from .model import CVAE, init_parameters, reconstruction_loss, tabular_activation
 from .preprocessing import TableTransformer
 from .training import TrainingDivergedError, train_cvae
 from .validation import as_input_format, as_labels, as_table, restore_X, restore_y
@@ -195,7 +196,8 @@ class CVAEOverSampler(BaseOverSampler):
             self.module_ = self._build_module(X_enc.shape[1], seed)
             try:
                 self.history_ = train_cvae(
-                    self.module_, X_t, y_t, self.transformer_.spans_,
+                    self.module_, X_t, y_t,
+                    functools.partial(reconstruction_loss, spans=self.transformer_.spans_),
                     epochs=self._n_epochs(len(X_enc)), batch_size=self.batch_size,
                     learning_rate=learning_rate, beta=self.beta, generator=generator,
                     balance_classes=self.balance_classes, verbose=bool(self.verbose),
@@ -313,13 +315,14 @@ class CVAEOverSampler(BaseOverSampler):
         seed = (int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
                 if random_state is not None else int(self._sample_rng.integers(2**31 - 1)))
         generator = torch.Generator(device=self.device_).manual_seed(seed)
+        activate = tabular_activation(self.transformer_.spans_)
         blocks, labels = [], []
         for label, count in plan.items():
             if int(count) == 0:
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
             rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
-                            generator, self.transformer_.spans_, self.temperature)
+                            generator, activate, self.temperature)
             blocks.append(rows.cpu().numpy())
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         n_out = self.transformer_.n_outputs_

@@ -6,13 +6,16 @@ Nothing here knows about scikit-learn or pandas: it takes tensors and a model.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
-from .model import CVAE, cvae_loss
-from .preprocessing import Span
+from .model import kl_divergence
+
+#: Per-row negative log-likelihood of a batch: (decoder output, data) -> loss of each row.
+Reconstruction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class TrainingDivergedError(RuntimeError):
@@ -38,10 +41,10 @@ def batch_indices(
 
 
 def train_cvae(
-    model: CVAE,
+    model: nn.Module,
     X: torch.Tensor,
     y: torch.Tensor,
-    spans: Sequence[Span],
+    reconstruction: Reconstruction,
     *,
     epochs: int,
     batch_size: int,
@@ -52,6 +55,9 @@ def train_cvae(
     verbose: bool = False,
 ) -> list[float]:
     """Fit ``model`` on encoded rows ``X`` with labels ``y``; return the mean loss per epoch.
+
+    The loss is the negative ELBO with a weighted KL term, averaged over the batch:
+    ``reconstruction(output, x) + beta * KL(q(z | x, y) || N(0, I))``.
 
     Raises
     ------
@@ -72,7 +78,7 @@ def train_cvae(
         for idx in batches:
             xb = X[idx]
             output, mu, logvar = model(xb, y[idx], generator)
-            loss = cvae_loss(output, xb, mu, logvar, spans, beta)
+            loss = (reconstruction(output, xb) + beta * kl_divergence(mu, logvar)).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

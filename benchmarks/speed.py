@@ -1,0 +1,153 @@
+"""Speed and scale of CVAEOverSampler on this machine, side by side with ctgan's TVAE.
+
+    python benchmarks/speed.py                 # everything (about 10 minutes on 2 cores)
+    python benchmarks/speed.py --only small    # one part: small, tvae, peak, scale
+
+Parts:
+  small  median fit_resample seconds with default settings on KEEL data sets (<= 5,000 rows)
+  tvae   100,000 x 20: vaeaug fit + sample(100,000) and seconds per epoch at TVAE's batch size
+         and widths, against ctgan's TVAE (its epoch measured, its 300-epoch default projected)
+  peak   training throughput at a large batch against the machine's dense float32 matmul rate
+  scale  seconds per epoch and peak memory at 10k, 100k and 1M rows x 50 columns, and
+         sample(1,000,000)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from vaeaug import CVAEOverSampler
+from vaeaug.datasets import load_keel
+
+HERE = Path(__file__).resolve().parent
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - start, out
+
+
+def part_small(n_sets: int = 20) -> pd.DataFrame:
+    """Median fit_resample time with defaults over the first KEEL dev sets up to 5,000 rows."""
+    names = json.loads((HERE / "dev_split.json").read_text())
+    rows = []
+    for name in names:
+        X, y = load_keel(name)
+        if len(X) > 5000 or len(rows) >= n_sets:
+            continue
+        X = pd.get_dummies(X).astype(float)
+        secs, _ = timed(CVAEOverSampler(random_state=0).fit_resample, X.to_numpy(), y.to_numpy())
+        rows.append({"dataset": name, "rows": len(X), "columns": X.shape[1], "seconds": secs})
+    table = pd.DataFrame(rows)
+    print(table.to_string(index=False))
+    print(f"median fit_resample: {table.seconds.median():.3f} s over {len(table)} data sets")
+    return table
+
+
+def wide_sampler(**kw) -> CVAEOverSampler:
+    """vaeaug with TVAE's defaults: batch 500, widths (128, 128), latent 128."""
+    return CVAEOverSampler(batch_size=500, hidden_dims=(128, 128), latent_dim=128,
+                           random_state=0, **kw)
+
+
+def part_tvae(n: int = 100_000, d: int = 20) -> None:
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=n, n_features=d, weights=[0.9], random_state=0)
+    fit_s, sampler = timed(CVAEOverSampler(random_state=0).fit, X, y)
+    sample_s, _ = timed(sampler.sample, n)
+    print(f"vaeaug defaults   {n}x{d}: fit {fit_s:.2f} s ({len(sampler.history_)} epochs), "
+          f"sample({n}) {sample_s:.2f} s, total {fit_s + sample_s:.2f} s")
+    epoch_s, _ = timed(wide_sampler(epochs=2).fit, X, y)
+    vae_epoch = epoch_s / 2
+    print(f"vaeaug at TVAE's sizes: {vae_epoch:.2f} s per epoch")
+    try:
+        from ctgan import TVAE
+    except ImportError:
+        print("ctgan is not installed: pip install 'vaeaug[bench]' for the TVAE comparison")
+        return
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(d)]).assign(y=y.astype(str))
+    torch.manual_seed(0)
+    tvae_s, tvae = timed(TVAE(epochs=1).fit, frame, discrete_columns=["y"])
+    tvae_sample_s, _ = timed(tvae.sample, n)
+    projected = tvae_s * 300 + tvae_sample_s  # TVAE's default is 300 epochs
+    print(f"TVAE: {tvae_s:.2f} s per epoch (includes its data transformer), sample({n}) "
+          f"{tvae_sample_s:.2f} s; 300 default epochs projected to {projected:.0f} s")
+    print(f"per-epoch speed-up {tvae_s / vae_epoch:.1f}x; end-to-end speed-up "
+          f"{projected / (fit_s + sample_s):.0f}x (defaults against defaults)")
+
+
+def model_flops_per_sample(d: int, hidden: tuple[int, ...], latent: int, n_classes: int) -> int:
+    """Multiply-adds x 2 of the forward pass, x 3 for forward + backward."""
+    sizes_enc = [d, *hidden]
+    macs = sum(a * b for a, b in zip(sizes_enc[:-1], sizes_enc[1:])) + hidden[-1] * 2 * latent
+    sizes_dec = [latent, *hidden[::-1], d]
+    macs += sum(a * b for a, b in zip(sizes_dec[:-1], sizes_dec[1:]))
+    return 2 * 3 * macs
+
+
+def matmul_gflops(n: int = 2048, reps: int = 10) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    secs, _ = timed(lambda: [torch.mm(a, b) for _ in range(reps)])
+    return 2 * n**3 * reps / secs / 1e9
+
+
+def part_peak(n: int = 200_000, d: int = 50, batch: int = 8192) -> None:
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=n, n_features=d, random_state=0)
+    for hidden in [(64, 64), (512, 512)]:
+        sampler = CVAEOverSampler(batch_size=batch, hidden_dims=hidden, epochs=3,
+                                  balance_classes=False, random_state=0)
+        secs, _ = timed(sampler.fit, X, y)
+        rate = 3 * n / secs
+        flops = model_flops_per_sample(d, hidden, sampler.latent_dim, 2)
+        peak = matmul_gflops()
+        print(f"hidden={hidden} batch={batch}: {rate:,.0f} samples/s x {flops:,} FLOP = "
+              f"{rate * flops / 1e9:.1f} GFLOP/s; matmul peak {peak:.1f} GFLOP/s -> "
+              f"{rate * flops / 1e9 / peak:.0%}")
+
+
+def part_scale(d: int = 50) -> None:
+    rng = np.random.default_rng(0)
+    for n in (10_000, 100_000, 1_000_000):
+        X = rng.normal(size=(n, d)).astype(np.float32)
+        y = (rng.random(n) < 0.1).astype(int)
+        secs, sampler = timed(CVAEOverSampler(batch_size=4096, epochs=2, random_state=0).fit,
+                              X, y)
+        line = f"{n:>9,} x {d}: {secs / 2:.2f} s per epoch (batch 4096)"
+        if n == 1_000_000:
+            sample_s, _ = timed(sampler.sample, n)
+            line += f"; sample({n:,}) {sample_s:.2f} s"
+        print(line + f"; peak RSS so far {peak_rss_mb():,.0f} MB")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--only", choices=["small", "tvae", "peak", "scale"])
+    a = ap.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    parts = {"small": part_small, "tvae": part_tvae, "peak": part_peak, "scale": part_scale}
+    for name, part in parts.items():
+        if a.only in (None, name):
+            print(f"\n== {name}")
+            part()
+    print(f"\npeak RSS {peak_rss_mb():,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
