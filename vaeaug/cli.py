@@ -7,6 +7,7 @@ import math
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -151,9 +152,9 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", required=True, help="Name of the class column.")
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
+@click.argument("input", type=click.Path())
+@click.option("--target", "-t", help="Name of the class column (tables).")
+@click.option("--output", "-o", required=True, type=click.Path(),
               help="Where to write the original rows plus the synthetic ones.")
 @click.option("--class-balance", is_flag=True,
               help="Top up every class to the majority count (the default).")
@@ -164,22 +165,33 @@ def main() -> None:
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the model.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
               help="Generate with a model saved by `vaeaug fit` instead of training one.")
+@click.option("--grid", type=click.Path(dir_okay=False),
+              help="Images: also save a PNG grid of synthetic images, one row per class.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @model_options
 @user_errors
-def augment(input: str, target: str, output: str, class_balance: bool, ratio: float | None,
-            counts: str | None, classes: str | None, mark_synthetic: bool,
-            save_model: str | None, model_path: str | None, force: bool,
-            **model: Any) -> None:
-    """Train on INPUT (CSV, TSV or Parquet) and write it with synthetic rows added.
+def augment(input: str, target: str | None, output: str, class_balance: bool,
+            ratio: float | None, counts: str | None, classes: str | None,
+            mark_synthetic: bool, save_model: str | None, model_path: str | None,
+            grid: str | None, force: bool, **model: Any) -> None:
+    """Train on INPUT and write it with synthetic rows (or images) added.
 
     \b
+    INPUT is a table (CSV, TSV or Parquet; needs --target) or a folder of images with
+    one sub-folder per class (OUTPUT is then a folder too).
     Original rows come first and unchanged; columns keep their order and types.
     Examples:
       vaeaug augment data.csv --target label --class-balance -o out.csv
       vaeaug augment data.csv -t label --ratio 0.5 --mark-synthetic -o out.csv
       vaeaug augment data.csv -t label --counts rare=300,other=120 -o out.parquet
+      vaeaug augment images/ --class-balance -o images_balanced/ --grid grid.png
     """
+    if Path(input).is_dir():
+        augment_images(input, output, (class_balance, ratio, counts, classes), grid, force,
+                       model)
+        return
+    if target is None:
+        raise InputError("--target is required for a table.")
     check_output(output, force, inputs=(input,))
     if save_model:
         check_output(save_model, force, inputs=(input, output))
@@ -201,6 +213,29 @@ def augment(input: str, target: str, output: str, class_balance: bool, ratio: fl
     summary = ", ".join(f"{label}: +{n}" for label, n in added.items()) or "nothing to add"
     click.echo(f"wrote {output}: {len(X)} original + {len(out) - len(X)} synthetic rows "
                f"({summary})", err=True)
+
+
+def augment_images(input: str, output: str, plan_options: tuple, grid: str | None,
+                   force: bool, model: dict[str, Any]) -> None:
+    """The augment command for a folder of images (one sub-folder per class)."""
+    from .image_sampler import ImageCVAEOverSampler
+    from .io import read_image_folder, save_grid, write_image_folder
+
+    if Path(output).resolve() == Path(input).resolve():
+        raise InputError(f"{output}: the output may not be the input folder.")
+    if Path(output).exists() and not force:
+        raise InputError(f"{output} exists; pass --force to replace it.")
+    images, labels, files = read_image_folder(input)
+    plan = sampling_plan(pd.Series(labels), *plan_options)
+    sampler = ImageCVAEOverSampler(
+        sampling_strategy=plan, epochs=model["epochs"], random_state=model["seed"],
+        device=model["device"], verbose=not model["quiet"])
+    X_res, y_res = sampler.fit_resample(images, labels)
+    new, new_y = X_res[len(images):], np.asarray(y_res[len(images):])
+    write_image_folder(output, files, new, new_y, force)
+    if grid:
+        save_grid(grid, new, new_y)
+    click.echo(f"wrote {output}: {len(images)} original + {len(new)} synthetic images", err=True)
 
 
 def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: dict,

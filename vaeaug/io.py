@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 READERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
@@ -103,3 +104,90 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
         write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
     else:
         raise InputError(f"{path}: unknown file type {suffix!r}; use .csv, .tsv or .parquet.")
+
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def _pil():
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise InputError("Image folders need pillow: pip install 'vaeaug[images]'.") from None
+    return Image
+
+
+def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[Path]]:
+    """Images of a folder with one sub-folder per class (torchvision's ImageFolder layout).
+
+    Returns the images as one uint8 array (N, H, W) or (N, H, W, C), their class names, and
+    their files. All images must have the same size and mode.
+    """
+    Image = _pil()
+    root = Path(path)
+    classes = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    files = [(c.name, f) for c in classes for f in sorted(c.iterdir())
+             if f.suffix.lower() in IMAGE_SUFFIXES]
+    if not files:
+        raise InputError(f"{root}: no images found; expected one sub-folder of images per "
+                         "class, e.g. data/cat/1.png, data/dog/2.png.")
+    arrays = []
+    for _, f in files:
+        try:
+            with Image.open(f) as image:
+                arrays.append(np.asarray(image))
+        except OSError as exc:
+            raise InputError(f"{f}: cannot read it as an image ({exc}).") from None
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise InputError(f"{root}: images differ in size or mode ({sorted(shapes)[:4]}); "
+                         "resize them to one size first.")
+    labels = np.array([c for c, _ in files], dtype=object)
+    return np.stack(arrays).astype(np.uint8), labels, [f for _, f in files]
+
+
+def write_image_folder(out_dir: str | os.PathLike, originals: list[Path], images: np.ndarray,
+                       labels: np.ndarray, force: bool) -> None:
+    """Copy ``originals`` into ``out_dir/<class>/`` and add ``images`` as synthetic PNGs.
+
+    Everything is written into a temporary folder beside ``out_dir`` that replaces it only
+    when complete; on any error the temporary folder is removed.
+    """
+    import shutil
+
+    Image = _pil()
+    out = Path(out_dir)
+    if out.exists() and not force:
+        raise InputError(f"{out} exists; pass --force to replace it.")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for f in originals:
+            (tmp / f.parent.name).mkdir(exist_ok=True)
+            shutil.copy2(f, tmp / f.parent.name / f.name)
+        for i, (image, label) in enumerate(zip(images, labels)):
+            (tmp / str(label)).mkdir(exist_ok=True)
+            Image.fromarray(image).save(tmp / str(label) / f"synthetic_{i:06d}.png")
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def save_grid(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray,
+              per_class: int = 8) -> None:
+    """One row of up to ``per_class`` images per class, as a PNG (like torchvision's
+    ``make_grid`` + ``save_image``, without needing torchvision)."""
+    Image = _pil()
+    classes = list(dict.fromkeys(labels.tolist()))
+    h, w = images.shape[1:3]
+    channels = images.shape[3:] if images.ndim == 4 else ()
+    grid = np.zeros(((h + 2) * len(classes), (w + 2) * per_class, *channels), dtype=np.uint8)
+    for r, label in enumerate(classes):
+        for c, image in enumerate(images[labels == label][:per_class]):
+            top, left = r * (h + 2) + 1, c * (w + 2) + 1
+            grid[top : top + h, left : left + w] = image
+    if grid.ndim == 3 and grid.shape[2] == 1:
+        grid = grid[:, :, 0]
+    write_atomic(path, lambda tmp: Image.fromarray(grid).save(tmp, format="PNG"))

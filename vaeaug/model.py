@@ -95,10 +95,61 @@ class CVAE(nn.Module):
         return self.decode(self.reparameterize(mu, logvar, generator), y), mu, logvar
 
 
+class ConvCVAE(nn.Module):
+    """Convolutional CVAE for images of shape (C, H, W), H and W multiples of 4.
+
+    Encoder: two stride-2 convolutions (4x4 kernels), then a labelled linear layer to the
+    mean and log-variance. Decoder: a labelled linear layer to a (channels[1], H/4, W/4) map,
+    then two stride-2 transposed convolutions back to (C, H, W) logits.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        (C, H, W) of the (padded) images.
+    n_classes : int
+        Number of labels the model is conditioned on.
+    latent_dim : int
+        Size of z.
+    channels : sequence of int
+        Feature maps of the two convolution layers (e.g. (32, 64)).
+    """
+
+    def __init__(self, shape: Sequence[int], n_classes: int, latent_dim: int,
+                 channels: Sequence[int]) -> None:
+        super().__init__()
+        c, h, w = shape
+        c1, c2 = list(channels)[:2] if len(channels) >= 2 else (channels[0], channels[0])
+        self.latent_dim = latent_dim
+        self.map_shape = (c2, h // 4, w // 4)
+        flat = c2 * (h // 4) * (w // 4)
+        self.encoder = nn.Sequential(
+            nn.Conv2d(c, c1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
+        )
+        self.enc_head = LabelledLinear(flat, n_classes, 2 * latent_dim)
+        self.dec_in = LabelledLinear(latent_dim, n_classes, flat)
+        self.decoder = nn.Sequential(
+            nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
+            nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1),
+        )
+
+    def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mu, logvar = self.enc_head(self.encoder(x), y).chunk(2, dim=1)
+        return mu, logvar.clamp(-12.0, 8.0)
+
+    def decode(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.dec_in(z, y)).view(-1, *self.map_shape)
+        return self.decoder(h)
+
+    reparameterize = staticmethod(CVAE.reparameterize)
+    forward = CVAE.forward
+
+
 @torch.no_grad()
 def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Linear initialisation, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn
-    from ``generator`` instead of the global random state. A labelled layer counts the
+    """PyTorch's default initialisation of linear and convolution layers,
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)), drawn from ``generator`` instead of the global
+    random state. A labelled layer counts the
     one-hot label in its fan-in, as the concatenated layer it stands for would."""
     done: set[int] = set()
     for layer in module.modules():
@@ -110,6 +161,10 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
         elif isinstance(layer, nn.Linear) and id(layer) not in done:
             tensors = [layer.weight, layer.bias]
             bound = 1.0 / layer.in_features**0.5
+        elif isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
+            tensors = [layer.weight, layer.bias]
+            fan_in = layer.weight[0].numel()  # as torch counts it for both kinds
+            bound = 1.0 / fan_in**0.5
         else:
             continue
         for tensor in tensors:

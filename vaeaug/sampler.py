@@ -193,11 +193,10 @@ class CVAEOverSampler(BaseOverSampler):
         learning_rate = self.learning_rate
         for attempt in range(RETRIES + 1):
             generator = torch.Generator(device=self.device_).manual_seed(seed)
-            self.module_ = self._build_module(X_enc.shape[1], seed)
+            self.module_ = self._build_module(X_enc.shape[1:], seed)
             try:
                 self.history_ = train_cvae(
-                    self.module_, X_t, y_t,
-                    functools.partial(reconstruction_loss, spans=self.transformer_.spans_),
+                    self.module_, X_t, y_t, self._reconstruction(),
                     epochs=self._n_epochs(len(X_enc)), batch_size=self.batch_size,
                     learning_rate=learning_rate, beta=self.beta, generator=generator,
                     balance_classes=self.balance_classes, verbose=bool(self.verbose),
@@ -215,15 +214,25 @@ class CVAEOverSampler(BaseOverSampler):
         # Real rows per class, encoded, for the generation methods that start from them.
         self._class_rows = [X_t[y_t == k] for k in range(len(self.classes_))]
 
-    def _build_module(self, n_features: int, seed: int) -> CVAE:
+    def _build_module(self, shape: tuple[int, ...], seed: int) -> torch.nn.Module:
         # Built on the meta device and initialised from a local generator, so neither the
         # result nor torch's global random state depends on anything but random_state.
         with torch.device("meta"):
-            module = CVAE(n_features, len(self.classes_), int(self.latent_dim),
-                          [int(d) for d in np.atleast_1d(self.hidden_dims)])
+            module = self._make_module(shape)
         module = module.to_empty(device="cpu")
         init_parameters(module, torch.Generator().manual_seed(seed))
         return module.to(self.device_)
+
+    # Hooks that tie the shared training and generation code to tables.
+    def _make_module(self, shape: tuple[int, ...]) -> torch.nn.Module:
+        return CVAE(shape[0], len(self.classes_), int(self.latent_dim),
+                    [int(d) for d in np.atleast_1d(self.hidden_dims)])
+
+    def _reconstruction(self) -> Any:
+        return functools.partial(reconstruction_loss, spans=self.transformer_.spans_)
+
+    def _activation(self) -> Any:
+        return tabular_activation(self.transformer_.spans_)
 
     def _n_epochs(self, n_rows: int) -> int:
         if self.epochs != "auto":
@@ -312,10 +321,15 @@ class CVAEOverSampler(BaseOverSampler):
         self, plan: dict, random_state: Any = None
     ) -> tuple[pd.DataFrame, np.ndarray]:
         """Synthetic rows (decoded table) and labels for ``plan`` = {label: count}."""
+        matrix, y_new = self._generate_encoded(plan, random_state)
+        return self.transformer_.inverse_transform(matrix.reshape(len(matrix), -1)), y_new
+
+    def _generate_encoded(self, plan: dict, random_state: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Synthetic encoded rows (in data space) and their labels."""
         seed = (int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
                 if random_state is not None else int(self._sample_rng.integers(2**31 - 1)))
         generator = torch.Generator(device=self.device_).manual_seed(seed)
-        activate = tabular_activation(self.transformer_.spans_)
+        activate = self._activation()
         blocks, labels = [], []
         for label, count in plan.items():
             if int(count) == 0:
@@ -325,13 +339,13 @@ class CVAEOverSampler(BaseOverSampler):
                             generator, activate, self.temperature)
             blocks.append(rows.cpu().numpy())
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
-        n_out = self.transformer_.n_outputs_
-        matrix = np.concatenate(blocks) if blocks else np.zeros((0, n_out), dtype=np.float32)
+        shape = tuple(self._class_rows[0].shape[1:])
+        matrix = np.concatenate(blocks) if blocks else np.zeros((0, *shape), dtype=np.float32)
         if not np.isfinite(matrix).all():
             raise RuntimeError("The trained model produced non-finite values; refit with a "
                                "lower learning_rate.")
         y_new = np.concatenate(labels) if labels else np.zeros(0, dtype=self.classes_.dtype)
-        return self.transformer_.inverse_transform(matrix), y_new
+        return matrix, y_new
 
     # -- analysis --------------------------------------------------------------------------------
     def encode(self, X: Any, y: Any) -> np.ndarray:

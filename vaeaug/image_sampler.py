@@ -1,0 +1,177 @@
+"""``ImageCVAEOverSampler``: the CVAE oversampler for image arrays."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import torch
+from imblearn.over_sampling.base import BaseOverSampler
+from imblearn.utils import check_sampling_strategy
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from .generation import METHODS
+from .image_preprocessing import LAYOUTS, as_unit_images, from_unit_images
+from .model import CVAE, ConvCVAE, bernoulli_loss
+from .sampler import CVAEOverSampler
+from .validation import as_labels
+
+
+class ImageCVAEOverSampler(CVAEOverSampler):
+    """Oversample image classes with a convolutional (or MLP) conditional VAE.
+
+    Accepts images shaped (N, H, W), (N, H, W, C) or (N, C, H, W), as numpy arrays (uint8 or
+    float) or torch tensors, and returns new images in the same layout, dtype, type and value
+    range. Pixels are scaled to [0, 1] and modelled with a Bernoulli likelihood (binary
+    cross-entropy), as in the classic VAE on MNIST.
+
+    Parameters
+    ----------
+    sampling_strategy : float, str, dict or callable, default="auto"
+        As in imbalanced-learn's oversamplers.
+    architecture : {"conv", "mlp"}, default="conv"
+        Two stride-2 convolutions each way, or an MLP on flattened pixels.
+    channels : tuple of int, default=(32, 64)
+        Feature maps of the convolution layers ("conv").
+    hidden_dims : tuple of int, default=(400,)
+        Hidden widths of the MLP ("mlp"; the classic 784-400-20 VAE).
+    latent_dim : int, default=16
+        Size of the latent code.
+    epochs : int or "auto", default="auto"
+        Passes over the data; "auto" trains for about ``AUTO_STEPS`` steps.
+    batch_size, learning_rate, beta, generation, temperature, balance_classes, device,
+    random_state, verbose
+        As in :class:`~vaeaug.CVAEOverSampler` (``beta`` defaults to 1.0 here).
+    image_layout : {"auto", "NHW", "NHWC", "NCHW"}, default="auto"
+        Where the channel axis is; "auto" takes a last axis of 1, 3 or 4 as channels.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseOverSampler._parameter_constraints,
+        "architecture": [StrOptions({"conv", "mlp"})],
+        "channels": ["array-like"],
+        "hidden_dims": ["array-like"],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "generation": [StrOptions(set(METHODS))],
+        "temperature": [Interval(Real, 0, None, closed="left")],
+        "balance_classes": ["boolean"],
+        "image_layout": [StrOptions(set(LAYOUTS))],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        sampling_strategy: Any = "auto",
+        architecture: str = "conv",
+        channels: tuple[int, ...] = (32, 64),
+        hidden_dims: tuple[int, ...] = (400,),
+        latent_dim: int = 16,
+        epochs: int | str = "auto",
+        batch_size: int = 64,
+        learning_rate: float = 1e-3,
+        beta: float = 1.0,
+        generation: str = "residual",
+        temperature: float = 1.0,
+        balance_classes: bool = True,
+        image_layout: str = "auto",
+        device: str = "auto",
+        random_state: Any = None,
+        verbose: bool = False,
+    ) -> None:
+        self.sampling_strategy = sampling_strategy
+        self.architecture = architecture
+        self.channels = channels
+        self.hidden_dims = hidden_dims
+        self.latent_dim = latent_dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.beta = beta
+        self.generation = generation
+        self.temperature = temperature
+        self.balance_classes = balance_classes
+        self.image_layout = image_layout
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any) -> ImageCVAEOverSampler:
+        """Train on images ``X`` with labels ``y``."""
+        self._validate_params()
+        self._check_hidden_dims()
+        images, self._image_format = as_unit_images(X, self.image_layout)
+        labels, self._label_format = as_labels(y, len(images))
+        self.sampling_strategy_ = check_sampling_strategy(
+            self.sampling_strategy, labels, self._sampling_type
+        )
+        self.classes_, codes = np.unique(labels, return_inverse=True)
+        self.n_features_in_ = int(np.prod(images.shape[1:]))
+        self._image_shape = images.shape[1:]
+        self._fit_network(self._to_model_input(images), codes)
+        return self
+
+    def _to_model_input(self, images: np.ndarray) -> np.ndarray:
+        return images.reshape(len(images), -1) if self.architecture == "mlp" else images
+
+    def _make_module(self, shape: tuple[int, ...]) -> torch.nn.Module:
+        if self.architecture == "mlp":
+            return CVAE(shape[0], len(self.classes_), int(self.latent_dim),
+                        [int(d) for d in np.atleast_1d(self.hidden_dims)])
+        return ConvCVAE(self._image_shape, len(self.classes_), int(self.latent_dim),
+                        [int(c) for c in np.atleast_1d(self.channels)])
+
+    def _reconstruction(self) -> Any:
+        return bernoulli_loss
+
+    def _activation(self) -> Any:
+        return torch.sigmoid
+
+    def _images(self, plan: dict, random_state: Any = None) -> tuple[Any, np.ndarray]:
+        matrix, y_new = self._generate_encoded(plan, random_state)
+        unit = matrix.reshape(len(matrix), *self._image_shape)
+        return from_unit_images(unit, self._image_format), y_new
+
+    def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:
+        """Train on ``X, y``; return them followed by the synthetic images and labels."""
+        self.fit(X, y)
+        new_X, new_y = self._images(self.sampling_strategy_)
+        if self._image_format.torch_dtype is not None:
+            X_out = torch.cat([X, new_X.to(X.device)])
+        else:
+            X_out = np.concatenate([np.asarray(X), new_X])
+        y_out = np.concatenate([np.asarray(y), new_y])
+        return X_out, (y_out.tolist() if isinstance(y, list) else y_out)
+
+    def sample(self, n_samples: int | None = None, y: Any = None,
+               random_state: Any = None) -> tuple[Any, np.ndarray]:
+        """Generate images: ``n_samples`` of class ``y``, or a dict {class: count}."""
+        check_is_fitted(self, "module_")
+        return self._images(self._sample_plan(n_samples, y), random_state)
+
+    def encode(self, X: Any, y: Any) -> np.ndarray:
+        """Latent means of images ``X`` with labels ``y``, shape (n, latent_dim)."""
+        check_is_fitted(self, "module_")
+        images, fmt = as_unit_images(X, self._image_format.layout)
+        if images.shape[1:] != tuple(self._image_shape):
+            raise ValueError(f"Images of shape {images.shape[1:]} (C, H, W, padded) differ "
+                             f"from the {tuple(self._image_shape)} seen in fit.")
+        labels, _ = as_labels(y, len(images))
+        codes = np.searchsorted(self.classes_, labels)
+        x = torch.as_tensor(self._to_model_input(images), device=self.device_)
+        with torch.no_grad():
+            mu, _ = self.module_.encode(x, torch.as_tensor(codes, device=self.device_))
+        return mu.cpu().numpy()
+
+    def save(self, path: Any) -> None:
+        """Not available for image samplers in this release: pickle the fitted object."""
+        raise TypeError("ImageCVAEOverSampler cannot be saved as a vaeaug model file yet; "
+                        "use pickle (or joblib.dump) for the fitted sampler.")
