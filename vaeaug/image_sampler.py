@@ -16,6 +16,7 @@ from .generation import METHODS
 from .image_preprocessing import LAYOUTS, as_unit_images, from_unit_images
 from .model import CVAE, ConvCVAE, bernoulli_loss
 from .sampler import CVAEOverSampler
+from .training import Step, autograd_step
 from .validation import as_labels
 
 
@@ -129,8 +130,8 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         return ConvCVAE(self._image_shape, len(self.classes_), int(self.latent_dim),
                         [int(c) for c in np.atleast_1d(self.channels)])
 
-    def _reconstruction(self) -> Any:
-        return bernoulli_loss
+    def _training_step(self, module: torch.nn.Module) -> Step:
+        return autograd_step(module, bernoulli_loss, self.beta)
 
     def _activation(self) -> Any:
         return torch.sigmoid

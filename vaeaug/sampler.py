@@ -16,10 +16,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from . import persistence
+from .fast_step import FastStep
+from .fast_step import supports as supports_fast_step
 from .generation import METHODS, generate
 from .model import CVAE, init_parameters, reconstruction_loss, tabular_activation
 from .preprocessing import TableTransformer
-from .training import TrainingDivergedError, train_cvae
+from .training import Step, TrainingDivergedError, autograd_step, train_cvae
 from .validation import as_input_format, as_labels, as_table, restore_X, restore_y
 
 #: With ``epochs="auto"`` training runs about this many optimiser steps (at least 1 epoch).
@@ -196,9 +198,9 @@ class CVAEOverSampler(BaseOverSampler):
             self.module_ = self._build_module(X_enc.shape[1:], seed)
             try:
                 self.history_ = train_cvae(
-                    self.module_, X_t, y_t, self._reconstruction(),
+                    self.module_, X_t, y_t, self._training_step(self.module_),
                     epochs=self._n_epochs(len(X_enc)), batch_size=self.batch_size,
-                    learning_rate=learning_rate, beta=self.beta, generator=generator,
+                    learning_rate=learning_rate, generator=generator,
                     balance_classes=self.balance_classes, verbose=bool(self.verbose),
                 )
                 break
@@ -228,8 +230,12 @@ class CVAEOverSampler(BaseOverSampler):
         return CVAE(shape[0], len(self.classes_), int(self.latent_dim),
                     [int(d) for d in np.atleast_1d(self.hidden_dims)])
 
-    def _reconstruction(self) -> Any:
-        return functools.partial(reconstruction_loss, spans=self.transformer_.spans_)
+    def _training_step(self, module: torch.nn.Module) -> Step:
+        # Same loss and gradients either way; the hand-derived step is about 3x faster.
+        if supports_fast_step(module):
+            return FastStep(module, self.transformer_.spans_, self.beta)
+        recon = functools.partial(reconstruction_loss, spans=self.transformer_.spans_)
+        return autograd_step(module, recon, self.beta)
 
     def _activation(self) -> Any:
         return tabular_activation(self.transformer_.spans_)

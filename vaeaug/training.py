@@ -71,24 +71,42 @@ def batch_indices(
     return list(torch.split(order.to(y.device), batch_size))
 
 
+#: One optimisation step's work: (x, y, generator) -> batch loss, gradients set on the model.
+Step = Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor]
+
+
+def autograd_step(model: nn.Module, reconstruction: Reconstruction, beta: float) -> Step:
+    """The loss, negative ELBO with a weighted KL term averaged over the batch, and its
+    gradients by autograd: ``reconstruction(output, x) + beta * KL(q(z | x, y) || N(0, I))``.
+    """
+
+    def step(x: torch.Tensor, y: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        output, mu, logvar = model(x, y, generator)
+        loss = (reconstruction(output, x) + beta * kl_divergence(mu, logvar)).mean()
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+        return loss.detach()
+
+    return step
+
+
 def train_cvae(
     model: nn.Module,
     X: torch.Tensor,
     y: torch.Tensor,
-    reconstruction: Reconstruction,
+    step: Step,
     *,
     epochs: int,
     batch_size: int,
     learning_rate: float,
-    beta: float,
     generator: torch.Generator,
     balance_classes: bool = True,
     verbose: bool = False,
 ) -> list[float]:
     """Fit ``model`` on encoded rows ``X`` with labels ``y``; return the mean loss per epoch.
 
-    The loss is the negative ELBO with a weighted KL term, averaged over the batch:
-    ``reconstruction(output, x) + beta * KL(q(z | x, y) || N(0, I))``.
+    ``step`` computes each batch's loss and gradients (:func:`autograd_step`, or the
+    hand-derived :class:`~vaeaug.fast_step.FastStep`); Adam applies them.
 
     Raises
     ------
@@ -99,33 +117,22 @@ def train_cvae(
     # is per-tensor overhead, not arithmetic.
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, fused=True)
     batch_size = max(1, min(batch_size, X.shape[0]))
-    with torch_threads(cpu_threads(model, batch_size, X.device)):
-        return _loop(model, X, y, reconstruction, optimizer, epochs, batch_size, beta,
-                     generator, balance_classes, verbose)
-
-
-def _loop(model: nn.Module, X: torch.Tensor, y: torch.Tensor, reconstruction: Reconstruction,
-          optimizer: torch.optim.Optimizer, epochs: int, batch_size: int, beta: float,
-          generator: torch.Generator, balance_classes: bool, verbose: bool) -> list[float]:
     history: list[float] = []
     model.train()
     bar = tqdm(range(epochs), desc="vaeaug training", unit="epoch", disable=not verbose,
                leave=False)
-    for _ in bar:
-        total = X.new_zeros(())
-        batches = batch_indices(y, batch_size, balance_classes, generator)
-        for idx in batches:
-            xb = X[idx]
-            output, mu, logvar = model(xb, y[idx], generator)
-            loss = (reconstruction(output, xb) + beta * kl_divergence(mu, logvar)).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total = total + loss.detach()
-        epoch_loss = float(total) / len(batches)
-        if not math.isfinite(epoch_loss):
-            raise TrainingDivergedError(f"loss became {epoch_loss} in epoch {len(history) + 1}")
-        history.append(epoch_loss)
-        bar.set_postfix(loss=f"{epoch_loss:.4f}")
+    with torch_threads(cpu_threads(model, batch_size, X.device)):
+        for _ in bar:
+            total = X.new_zeros(())
+            batches = batch_indices(y, batch_size, balance_classes, generator)
+            for idx in batches:
+                total += step(X[idx], y[idx], generator)
+                optimizer.step()
+            epoch_loss = float(total) / len(batches)
+            if not math.isfinite(epoch_loss):
+                raise TrainingDivergedError(
+                    f"loss became {epoch_loss} in epoch {len(history) + 1}")
+            history.append(epoch_loss)
+            bar.set_postfix(loss=f"{epoch_loss:.4f}")
     model.eval()
     return history

@@ -1,0 +1,111 @@
+"""A hand-derived training step for the MLP CVAE: the same loss and gradients as autograd,
+in a third of the time.
+
+A default model has about 10,000 parameters, so an autograd step is mostly bookkeeping
+(building and walking a graph of some 40 nodes), not arithmetic. This module computes the
+forward pass without recording it and the gradients with one matrix product per weight.
+``tests/test_fast_step.py`` checks the gradients against autograd.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .model import CVAE, LabelledLinear
+from .preprocessing import NUMERIC, Span
+
+
+def _linears(seq: nn.Sequential) -> list[nn.Linear]:
+    return [m for m in seq if isinstance(m, nn.Linear)]
+
+
+class FastStep:
+    """Loss and gradients of a :class:`~vaeaug.model.CVAE` batch (Gaussian numeric columns,
+    softmax categorical blocks, beta-weighted KL), written into the parameters' ``.grad``."""
+
+    def __init__(self, model: CVAE, spans: Sequence[Span], beta: float) -> None:
+        self.model, self.beta = model, beta
+        self.blocks = [(s.start, s.stop) for s in spans if s.kind != NUMERIC]
+        # (layer, labelled?) in order; the labelled ones add a per-class row E[y].
+        self.encoder = [(model.enc_in, True)] + [(m, False) for m in _linears(model.encoder)]
+        self.decoder = [(model.dec_in, True)] + [(m, False) for m in _linears(model.decoder)]
+
+    @staticmethod
+    def _forward_layer(layer: nn.Module, labelled: bool, h: torch.Tensor,
+                       y: torch.Tensor) -> torch.Tensor:
+        if labelled:
+            return torch.addmm(layer.linear.bias + layer.label.weight[y], h,
+                               layer.linear.weight.t())
+        return torch.addmm(layer.bias, h, layer.weight.t())
+
+    def _forward(self, layers: list, h: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+        """Inputs of every layer, then the last hidden activation (all after ReLU)."""
+        inputs = [h]
+        for layer, labelled in layers:
+            h = torch.relu(self._forward_layer(layer, labelled, h, y))
+            inputs.append(h)
+        return inputs
+
+    @staticmethod
+    def _backward(layers: list, inputs: list[torch.Tensor], grad: torch.Tensor,
+                  y: torch.Tensor, need_input_grad: bool) -> torch.Tensor | None:
+        """Backpropagate ``grad`` (w.r.t. the last ReLU output) through ``layers``."""
+        for i in range(len(layers) - 1, -1, -1):
+            layer, labelled = layers[i]
+            grad = grad * (inputs[i + 1] > 0)
+            linear = layer.linear if labelled else layer
+            linear.weight.grad = grad.t() @ inputs[i]
+            linear.bias.grad = grad.sum(0)
+            if labelled:
+                layer.label.weight.grad = torch.zeros_like(layer.label.weight).index_add_(
+                    0, y, grad)
+            if i > 0 or need_input_grad:
+                grad = grad @ linear.weight
+        return grad if need_input_grad else None
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor, y: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+        """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
+        m, n = self.model, x.shape[0]
+        enc = self._forward(self.encoder, x, y)
+        mu, raw_logvar = torch.addmm(m.head.bias, enc[-1], m.head.weight.t()).chunk(2, dim=1)
+        logvar = raw_logvar.clamp(-12.0, 8.0)
+        std = torch.exp(0.5 * logvar)
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        z = mu + std * eps
+        dec = self._forward(self.decoder, z, y)
+        out = torch.addmm(m.out.bias, dec[-1], m.out.weight.t())
+
+        diff = out - x
+        recon = 0.5 * diff.pow(2)
+        d_out = diff
+        for start, stop in self.blocks:  # softmax cross-entropy instead of squared error
+            logp = torch.log_softmax(out[:, start:stop], dim=1)
+            recon[:, start:stop] = 0.0
+            recon[:, start] = -(logp * x[:, start:stop]).sum(1)
+            d_out[:, start:stop] = logp.exp() - x[:, start:stop]
+        var = std * std
+        kl = -0.5 * (1 + logvar - mu.pow(2) - var)
+        loss = (recon.sum() + self.beta * kl.sum()) / n
+
+        d_out = d_out / n
+        m.out.weight.grad = d_out.t() @ dec[-1]
+        m.out.bias.grad = d_out.sum(0)
+        d_z = self._backward(self.decoder, dec, d_out @ m.out.weight, y, need_input_grad=True)
+        d_mu = d_z + self.beta * mu / n
+        d_logvar = (d_z * eps * std * 0.5 + self.beta * 0.5 * (var - 1) / n) * (
+            (raw_logvar > -12.0) & (raw_logvar < 8.0))
+        d_head = torch.cat([d_mu, d_logvar], dim=1)
+        m.head.weight.grad = d_head.t() @ enc[-1]
+        m.head.bias.grad = d_head.sum(0)
+        self._backward(self.encoder, enc, d_head @ m.head.weight, y, need_input_grad=False)
+        return loss
+
+
+def supports(model: nn.Module) -> bool:
+    """Whether :class:`FastStep` can train ``model`` (the tabular MLP CVAE)."""
+    return type(model) is CVAE and isinstance(model.enc_in, LabelledLinear)
