@@ -328,7 +328,7 @@ class CVAEOverSampler(BaseOverSampler):
     ) -> tuple[pd.DataFrame, np.ndarray]:
         """Synthetic rows (decoded table) and labels for ``plan`` = {label: count}."""
         matrix, y_new = self._generate_encoded(plan, random_state)
-        return self.transformer_.inverse_transform(matrix.reshape(len(matrix), -1)), y_new
+        return self.transformer_.inverse_transform(matrix), y_new
 
     def _generate_encoded(self, plan: dict, random_state: Any) -> tuple[np.ndarray, np.ndarray]:
         """Synthetic encoded rows (in data space) and their labels."""
