@@ -55,7 +55,7 @@ class CVAEOverSampler(BaseOverSampler):
         Adam's learning rate.
     beta : float, default=0.3
         Weight of the KL term in the loss.
-    generation : {"residual", "posterior", "prior"}, default="residual"
+    generation : {"residual", "interpolate", "posterior", "prior"}, default="residual"
         How latent codes of new rows are chosen (see :mod:`vaeaug.generation`).
     temperature : float, default=1.0
         Scales the spread of the latent draw: above 1, new rows stray further from the
