@@ -64,7 +64,8 @@ def samplers(seed: int) -> dict:
         "none": lambda X, y: (X, y),
         "ros": flat_sampler(RandomOverSampler(random_state=seed)),
         "smote": flat_sampler(SMOTE(random_state=seed, k_neighbors=1)),
-        "vaeaug-conv": ImageCVAEOverSampler(random_state=seed).fit_resample,
+        "vaeaug-conv": ImageCVAEOverSampler(architecture="conv",
+                                            random_state=seed).fit_resample,
         "vaeaug-mlp": ImageCVAEOverSampler(architecture="mlp", random_state=seed).fit_resample,
     }
 

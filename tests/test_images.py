@@ -29,7 +29,7 @@ def digits():
     (lambda X: np.repeat((X / 16)[:, None], 3, axis=1).astype(np.float32), (3, 8, 8)),
     (lambda X: np.repeat((X * 255 / 16).astype(np.uint8)[..., None], 3, axis=3), (8, 8, 3)),
 ])
-@pytest.mark.parametrize("architecture", ["conv", "mlp"])
+@pytest.mark.parametrize("architecture", ["conv", "mlp", "auto"])
 def test_shapes_dtypes_ranges_counts(digits, convert, layout_shape, architecture):
     X, y = digits
     X = convert(X)
