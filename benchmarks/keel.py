@@ -14,7 +14,8 @@ harness's columns, so ``../shared/bench/summarize.py`` reads it.
 Sampler specs: none, ros, smote, borderline, adasyn, sv_<smote_variants class> (needs
 ``smote-variants``), and ``vaeaug[:param=value;...]`` for CVAEOverSampler parameters
 (random_state is the fold number, as in the anchor harness), plus ``steps=N`` to change the
-number of training steps that ``epochs="auto"`` stands for.
+number of training steps that ``epochs="auto"`` stands for and ``width=W`` for
+``hidden_dims=(W, W)``.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ def make_sampler(spec: str, n_minority: int, seed: int):
 
         params = dict(_parse(a) for a in args.split(";") if a)
         steps = params.pop("steps", None)
+        if "width" in params:  # hidden_dims has a comma, which separates sampler specs
+            params["hidden_dims"] = (params["width"], params.pop("width"))
         sampler = CVAEOverSampler(random_state=seed, **params)
         return sampler if steps is None else WithAutoSteps(sampler, steps)
     if name.startswith("sv_"):

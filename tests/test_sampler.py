@@ -164,7 +164,7 @@ def test_pickle_and_clone(binary):
     assert clone(sampler).get_params() == sampler.get_params()
 
 
-@pytest.mark.parametrize("generation", ["prior", "posterior", "residual", "interpolate"])
+@pytest.mark.parametrize("generation", ["prior", "posterior", "residual"])
 def test_every_generation_method_gives_finite_rows(binary, generation):
     X, y = binary
     X_res, _ = CVAEOverSampler(generation=generation, **FAST).fit_resample(X, y)

@@ -43,7 +43,7 @@ class CVAEOverSampler(BaseOverSampler):
     ----------
     sampling_strategy : float, str, dict or callable, default="auto"
         How many rows to add per class; as in imbalanced-learn's oversamplers.
-    latent_dim : int, default=8
+    latent_dim : int, default=16
         Size of the latent code z.
     hidden_dims : tuple of int, default=(64, 64)
         Hidden layer widths of the encoder; the decoder mirrors them.
@@ -55,7 +55,7 @@ class CVAEOverSampler(BaseOverSampler):
         Adam's learning rate.
     beta : float, default=0.3
         Weight of the KL term in the loss.
-    generation : {"residual", "interpolate", "posterior", "prior"}, default="residual"
+    generation : {"residual", "posterior", "prior"}, default="residual"
         How latent codes of new rows are chosen (see :mod:`vaeaug.generation`).
     temperature : float, default=1.0
         Scales the spread of the latent draw: above 1, new rows stray further from the
@@ -120,7 +120,7 @@ class CVAEOverSampler(BaseOverSampler):
         self,
         *,
         sampling_strategy: Any = "auto",
-        latent_dim: int = 8,
+        latent_dim: int = 16,
         hidden_dims: tuple[int, ...] = (64, 64),
         epochs: int | str = "auto",
         batch_size: int = 64,
