@@ -17,9 +17,14 @@ from torch import nn
 from .model import CVAE, LabelledLinear
 from .preprocessing import NUMERIC, Span
 
+Layer = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]  # weight, bias, label rows
 
-def _linears(seq: nn.Sequential) -> list[nn.Linear]:
-    return [m for m in seq if isinstance(m, nn.Linear)]
+
+def _layers(first: LabelledLinear, rest: nn.Sequential) -> list[Layer]:
+    """The parameters of a labelled layer and the linear layers after it, in order."""
+    linears = [m for m in rest if isinstance(m, nn.Linear)]
+    return [(first.linear.weight, first.linear.bias, first.label.weight)] + [
+        (m.weight, m.bias, None) for m in linears]
 
 
 class FastStep:
@@ -27,58 +32,54 @@ class FastStep:
     softmax categorical blocks, beta-weighted KL), written into the parameters' ``.grad``."""
 
     def __init__(self, model: CVAE, spans: Sequence[Span], beta: float) -> None:
-        self.model, self.beta = model, beta
+        self.beta = beta
         self.blocks = [(s.start, s.stop) for s in spans if s.kind != NUMERIC]
-        # (layer, labelled?) in order; the labelled ones add a per-class row E[y].
-        self.encoder = [(model.enc_in, True)] + [(m, False) for m in _linears(model.encoder)]
-        self.decoder = [(model.dec_in, True)] + [(m, False) for m in _linears(model.decoder)]
+        # Parameter tensors are updated in place by the optimiser, so references stay valid
+        # (and skip nn.Module attribute lookups, a visible cost at this size).
+        self.encoder = _layers(model.enc_in, model.encoder)
+        self.decoder = _layers(model.dec_in, model.decoder)
+        self.head = (model.head.weight, model.head.bias)
+        self.out = (model.out.weight, model.out.bias)
 
     @staticmethod
-    def _forward_layer(layer: nn.Module, labelled: bool, h: torch.Tensor,
-                       y: torch.Tensor) -> torch.Tensor:
-        if labelled:
-            return torch.addmm(layer.linear.bias + layer.label.weight[y], h,
-                               layer.linear.weight.t())
-        return torch.addmm(layer.bias, h, layer.weight.t())
-
-    def _forward(self, layers: list, h: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+    def _forward(layers: list[Layer], h: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
         """Inputs of every layer, then the last hidden activation (all after ReLU)."""
         inputs = [h]
-        for layer, labelled in layers:
-            h = torch.relu(self._forward_layer(layer, labelled, h, y))
+        for weight, bias, label in layers:
+            shift = bias if label is None else bias + label[y]
+            h = torch.relu(torch.addmm(shift, h, weight.t()))
             inputs.append(h)
         return inputs
 
     @staticmethod
-    def _backward(layers: list, inputs: list[torch.Tensor], grad: torch.Tensor,
+    def _backward(layers: list[Layer], inputs: list[torch.Tensor], grad: torch.Tensor,
                   y: torch.Tensor, need_input_grad: bool) -> torch.Tensor | None:
         """Backpropagate ``grad`` (w.r.t. the last ReLU output) through ``layers``."""
         for i in range(len(layers) - 1, -1, -1):
-            layer, labelled = layers[i]
+            weight, bias, label = layers[i]
             grad = grad * (inputs[i + 1] > 0)
-            linear = layer.linear if labelled else layer
-            linear.weight.grad = grad.t() @ inputs[i]
-            linear.bias.grad = grad.sum(0)
-            if labelled:
-                layer.label.weight.grad = torch.zeros_like(layer.label.weight).index_add_(
-                    0, y, grad)
+            weight.grad = grad.t() @ inputs[i]
+            bias.grad = grad.sum(0)
+            if label is not None:
+                label.grad = torch.zeros_like(label).index_add_(0, y, grad)
             if i > 0 or need_input_grad:
-                grad = grad @ linear.weight
+                grad = grad @ weight
         return grad if need_input_grad else None
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator) -> torch.Tensor:
         """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
-        m, n = self.model, x.shape[0]
+        n = x.shape[0]
+        (head_w, head_b), (out_w, out_b) = self.head, self.out
         enc = self._forward(self.encoder, x, y)
-        mu, raw_logvar = torch.addmm(m.head.bias, enc[-1], m.head.weight.t()).chunk(2, dim=1)
+        mu, raw_logvar = torch.addmm(head_b, enc[-1], head_w.t()).chunk(2, dim=1)
         logvar = raw_logvar.clamp(-12.0, 8.0)
         std = torch.exp(0.5 * logvar)
         eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         z = mu + std * eps
         dec = self._forward(self.decoder, z, y)
-        out = torch.addmm(m.out.bias, dec[-1], m.out.weight.t())
+        out = torch.addmm(out_b, dec[-1], out_w.t())
 
         diff = out - x
         recon = 0.5 * diff.pow(2)
@@ -93,16 +94,16 @@ class FastStep:
         loss = (recon.sum() + self.beta * kl.sum()) / n
 
         d_out = d_out / n
-        m.out.weight.grad = d_out.t() @ dec[-1]
-        m.out.bias.grad = d_out.sum(0)
-        d_z = self._backward(self.decoder, dec, d_out @ m.out.weight, y, need_input_grad=True)
+        out_w.grad = d_out.t() @ dec[-1]
+        out_b.grad = d_out.sum(0)
+        d_z = self._backward(self.decoder, dec, d_out @ out_w, y, need_input_grad=True)
         d_mu = d_z + self.beta * mu / n
         d_logvar = (d_z * eps * std * 0.5 + self.beta * 0.5 * (var - 1) / n) * (
             (raw_logvar > -12.0) & (raw_logvar < 8.0))
         d_head = torch.cat([d_mu, d_logvar], dim=1)
-        m.head.weight.grad = d_head.t() @ enc[-1]
-        m.head.bias.grad = d_head.sum(0)
-        self._backward(self.encoder, enc, d_head @ m.head.weight, y, need_input_grad=False)
+        head_w.grad = d_head.t() @ enc[-1]
+        head_b.grad = d_head.sum(0)
+        self._backward(self.encoder, enc, d_head @ head_w, y, need_input_grad=False)
         return loss
 
 
