@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
-from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_sampling_strategy
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .generation import METHODS
 from .image_preprocessing import LAYOUTS, as_unit_images, from_unit_images
 from .model import CVAE, ConvCVAE, bernoulli_loss
 from .sampler import CVAEOverSampler
@@ -56,23 +53,11 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     """
 
     _parameter_constraints: dict = {
-        **BaseOverSampler._parameter_constraints,
+        **{k: v for k, v in CVAEOverSampler._parameter_constraints.items()
+           if k != "categorical_features"},
         "architecture": [StrOptions({"auto", "conv", "mlp"})],
         "channels": ["array-like"],
-        "hidden_dims": ["array-like"],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "generation": [StrOptions(set(METHODS))],
-        "temperature": [Interval(Real, 0, None, closed="left")],
-        "filter_neighbors": [Interval(Integral, 0, None, closed="left")],
-        "balance_classes": ["boolean"],
         "image_layout": [StrOptions(set(LAYOUTS))],
-        "device": [str],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
     }
 
     def __init__(
