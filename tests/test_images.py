@@ -114,3 +114,13 @@ def test_empty_image_folder(tmp_path):
     result = CliRunner().invoke(main, ["augment", str(tmp_path / "empty"), "-o",
                                        str(tmp_path / "o")])
     assert result.exit_code == 2 and "no images found" in result.output
+
+
+def test_get_params_and_clone():
+    from sklearn.base import clone
+
+    sampler = ImageCVAEOverSampler(architecture="mlp", latent_dim=4)
+    assert clone(sampler).get_params() == sampler.get_params()
+    assert "categorical_features" not in sampler.get_params()
+    with pytest.raises(ValueError, match="'architecture' parameter"):
+        ImageCVAEOverSampler(architecture="vit").fit(np.zeros((4, 8, 8)), [0, 0, 1, 1])
