@@ -130,7 +130,7 @@ class TableTransformer:
                 values = col.to_numpy(dtype=np.float64)
                 out[:, span.start] = (values - info["mean"]) / info["std"]
             else:
-                codes = pd.Categorical(col, categories=info["categories"]).codes
+                codes = pd.Index(info["categories"]).get_indexer(col)
                 if (codes < 0).any():
                     unseen = sorted({str(v) for v in col[codes < 0]})[:5]
                     raise ValueError(
