@@ -241,22 +241,3 @@ def test_save_load_round_trip(mixed_frame, tmp_path):
     np.testing.assert_array_equal(sampler.encode(X, y), loaded.encode(X, y))
     assert loaded.get_params() == sampler.get_params()
 
-
-def test_neighbour_filter_keeps_rows_inside_their_class():
-    """Overlapping blobs: filtered synthetic minority rows have more minority neighbours."""
-    from sklearn.neighbors import NearestNeighbors
-
-    rng = np.random.default_rng(0)
-    X = np.vstack([rng.normal(0, 1, (300, 2)), rng.normal(1.5, 1, (40, 2))])
-    y = np.r_[np.zeros(300, int), np.ones(40, int)]
-    nn = NearestNeighbors(n_neighbors=5).fit(X)
-
-    def minority_share(sampler):
-        X_new, _ = sampler.fit(X, y).sample(200, y=1, random_state=0)
-        return (y[nn.kneighbors(X_new, return_distance=False)] == 1).mean()
-
-    plain = minority_share(CVAEOverSampler(random_state=0))
-    filtered = minority_share(CVAEOverSampler(filter_neighbors=5, random_state=0))
-    assert filtered > plain + 0.05
-    X_res, y_res = CVAEOverSampler(filter_neighbors=5, **FAST).fit_resample(X, y)
-    assert counts(y_res) == {0: 300, 1: 300}

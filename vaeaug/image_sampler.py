@@ -45,8 +45,8 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         Size of the latent code.
     epochs : int or "auto", default="auto"
         Passes over the data; "auto" trains for about ``AUTO_STEPS`` steps.
-    batch_size, learning_rate, beta, generation, temperature, filter_neighbors,
-    balance_classes, device, random_state, verbose
+    batch_size, learning_rate, beta, generation, temperature, balance_classes, device,
+    random_state, verbose
         As in :class:`~vaeaug.CVAEOverSampler` (``beta`` defaults to 1.0 here).
     image_layout : {"auto", "NHW", "NHWC", "NCHW"}, default="auto"
         Where the channel axis is; "auto" takes a last axis of 1, 3 or 4 as channels.
@@ -74,7 +74,6 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         beta: float = 1.0,
         generation: str = "residual",
         temperature: float = 1.0,
-        filter_neighbors: int = 0,
         balance_classes: bool = True,
         image_layout: str = "auto",
         device: str = "auto",
@@ -92,7 +91,6 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         self.beta = beta
         self.generation = generation
         self.temperature = temperature
-        self.filter_neighbors = filter_neighbors
         self.balance_classes = balance_classes
         self.image_layout = image_layout
         self.device = device

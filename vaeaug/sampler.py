@@ -60,9 +60,6 @@ class CVAEOverSampler(BaseOverSampler):
     temperature : float, default=1.0
         Scales the spread of the latent draw: above 1, new rows stray further from the
         real ones.
-    filter_neighbors : int, default=0
-        If positive, draw twice the rows needed and keep those whose ``filter_neighbors``
-        nearest real rows most often share their class (0: no filtering).
     balance_classes : bool, default=True
         Draw training minibatches with every class equally likely.
     categorical_features : list of labels, indices or bool mask, default=None
@@ -112,7 +109,6 @@ class CVAEOverSampler(BaseOverSampler):
         "beta": [Interval(Real, 0, None, closed="left")],
         "generation": [StrOptions(set(METHODS))],
         "temperature": [Interval(Real, 0, None, closed="left")],
-        "filter_neighbors": [Interval(Integral, 0, None, closed="left")],
         "balance_classes": ["boolean"],
         "categorical_features": ["array-like", None],
         "device": [str],
@@ -132,7 +128,6 @@ class CVAEOverSampler(BaseOverSampler):
         beta: float = 0.3,
         generation: str = "residual",
         temperature: float = 1.0,
-        filter_neighbors: int = 0,
         balance_classes: bool = True,
         categorical_features: Any = None,
         device: str = "auto",
@@ -148,7 +143,6 @@ class CVAEOverSampler(BaseOverSampler):
         self.beta = beta
         self.generation = generation
         self.temperature = temperature
-        self.filter_neighbors = filter_neighbors
         self.balance_classes = balance_classes
         self.categorical_features = categorical_features
         self.device = device
@@ -347,13 +341,9 @@ class CVAEOverSampler(BaseOverSampler):
             if int(count) == 0:
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
-            factor = 2 if self.filter_neighbors else 1
-            rows = generate(self.module_, self._class_rows[k], k, factor * int(count),
-                            self.generation, generator, activate, self.temperature)
-            rows = rows.cpu().numpy()
-            if self.filter_neighbors:
-                rows = self._safest(rows, k, int(count))
-            blocks.append(rows)
+            rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
+                            generator, activate, self.temperature)
+            blocks.append(rows.cpu().numpy())
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         shape = tuple(self._class_rows[0].shape[1:])
         matrix = np.concatenate(blocks) if blocks else np.zeros((0, *shape), dtype=np.float32)
@@ -362,19 +352,6 @@ class CVAEOverSampler(BaseOverSampler):
                                "lower learning_rate.")
         y_new = np.concatenate(labels) if labels else np.zeros(0, dtype=self.classes_.dtype)
         return matrix, y_new
-
-    def _safest(self, candidates: np.ndarray, k: int, count: int) -> np.ndarray:
-        """The ``count`` candidates of class ``k`` with most real neighbours of class ``k``."""
-        from sklearn.neighbors import NearestNeighbors
-
-        reference = np.concatenate([r.cpu().numpy() for r in self._class_rows])
-        labels = np.concatenate([np.full(len(r), i) for i, r in enumerate(self._class_rows)])
-        n_neighbors = min(int(self.filter_neighbors), len(reference))
-        flat = candidates.reshape(len(candidates), -1)
-        nearest = NearestNeighbors(n_neighbors=n_neighbors).fit(
-            reference.reshape(len(reference), -1)).kneighbors(flat, return_distance=False)
-        same = (labels[nearest] == k).mean(axis=1)
-        return candidates[np.sort(np.argsort(-same, kind="stable")[:count])]
 
     # -- analysis --------------------------------------------------------------------------------
     def encode(self, X: Any, y: Any) -> np.ndarray:
