@@ -124,3 +124,10 @@ def test_get_params_and_clone():
     assert "categorical_features" not in sampler.get_params()
     with pytest.raises(ValueError, match="'architecture' parameter"):
         ImageCVAEOverSampler(architecture="vit").fit(np.zeros((4, 8, 8)), [0, 0, 1, 1])
+
+
+def test_encode_rejects_unknown_classes(digits):
+    X, y = digits
+    sampler = ImageCVAEOverSampler(**FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"Unknown classes \[7\]"):
+        sampler.encode(X[:3], [0, 1, 7])

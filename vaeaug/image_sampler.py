@@ -162,12 +162,7 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         if images.shape[1:] != tuple(self._image_shape):
             raise ValueError(f"Images of shape {images.shape[1:]} (C, H, W, padded) differ "
                              f"from the {tuple(self._image_shape)} seen in fit.")
-        labels, _ = as_labels(y, len(images))
-        codes = np.searchsorted(self.classes_, labels)
-        x = torch.as_tensor(self._to_model_input(images), device=self.device_)
-        with torch.no_grad():
-            mu, _ = self.module_.encode(x, torch.as_tensor(codes, device=self.device_))
-        return mu.cpu().numpy()
+        return self._latent_means(self._to_model_input(images), y)
 
     def save(self, path: Any) -> None:
         """Not available for image samplers in this release: pickle the fitted object."""

@@ -358,12 +358,16 @@ class CVAEOverSampler(BaseOverSampler):
         """Latent means mu(x, y) of rows ``X`` with labels ``y``, shape (n, latent_dim)."""
         check_is_fitted(self, "module_")
         table = self.check_compatible(X)
-        labels, _ = as_labels(y, len(table))
+        return self._latent_means(self.transformer_.transform(table), y)
+
+    def _latent_means(self, encoded: np.ndarray, y: Any) -> np.ndarray:
+        """mu(x, y) of already encoded rows, after checking the labels."""
+        labels, _ = as_labels(y, len(encoded))
         unknown = sorted(set(labels.tolist()) - set(self.classes_.tolist()), key=str)
         if unknown:
             raise ValueError(f"Unknown classes {unknown[:5]} in y.")
         codes = np.searchsorted(self.classes_, labels)
-        x = torch.as_tensor(self.transformer_.transform(table), device=self.device_)
+        x = torch.as_tensor(encoded, device=self.device_)
         with torch.no_grad():
             mu, _ = self.module_.encode(x, torch.as_tensor(codes, device=self.device_))
         return mu.cpu().numpy()
