@@ -102,7 +102,7 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         self._validate_params()
         self._check_hidden_dims()
         images, self._image_format = as_unit_images(X, self.image_layout)
-        labels, self._label_format = as_labels(y, len(images))
+        labels, _ = as_labels(y, len(images))
         self.sampling_strategy_ = check_sampling_strategy(
             self.sampling_strategy, labels, self._sampling_type
         )
@@ -158,7 +158,7 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     def encode(self, X: Any, y: Any) -> np.ndarray:
         """Latent means of images ``X`` with labels ``y``, shape (n, latent_dim)."""
         check_is_fitted(self, "module_")
-        images, fmt = as_unit_images(X, self._image_format.layout)
+        images, _ = as_unit_images(X, self._image_format.layout)
         if images.shape[1:] != tuple(self._image_shape):
             raise ValueError(f"Images of shape {images.shape[1:]} (C, H, W, padded) differ "
                              f"from the {tuple(self._image_shape)} seen in fit.")
