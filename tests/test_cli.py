@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -289,3 +290,33 @@ def test_evaluate_on_local_dask_cluster(numeric_csv):
                  "--backend", "dask")
     assert result.exit_code == 0, result.output
     assert "classifier: logreg" in result.output
+
+
+@pytest.mark.parametrize("command", ["augment", "fit"])
+def test_help_in_docs_is_the_real_output(command):
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
+    marker = f"$ vaeaug {command} --help\n"
+    shown = docs[docs.index(marker) + len(marker):]
+    shown = shown[: shown.index("```")]
+    result = CliRunner().invoke(main, [command, "--help"], prog_name="vaeaug",
+                                terminal_width=80)
+    assert result.exit_code == 0
+    assert result.output == shown
+
+
+def test_fit_reads_several_files_as_one_table(numeric_csv, tmp_path):
+    (tmp_path / "b.csv").write_text(Path(numeric_csv).read_text())
+    out = tmp_path / "m.vaeaug"
+    result = CliRunner().invoke(main, ["fit", str(numeric_csv), str(tmp_path / "b.csv"),
+                                       "-t", "label", "-o", str(out), "--epochs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    from vaeaug import CVAEOverSampler
+
+    rows = sum(len(r) for r in CVAEOverSampler.load(out)._class_rows)
+    assert rows == 2 * len(pd.read_csv(numeric_csv))
+    bad = tmp_path / "c.csv"
+    pd.read_csv(numeric_csv).rename(columns=lambda c: c + "_x" if c != "label" else c).to_csv(
+        bad, index=False)
+    result = CliRunner().invoke(main, ["fit", str(numeric_csv), str(bad), "-t", "label",
+                                       "-o", str(tmp_path / "m2.vaeaug")])
+    assert result.exit_code == 2 and "differ" in result.output

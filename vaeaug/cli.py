@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ import click
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from . import __version__, distributed
 from .io import InputError, check_output, read_table, write_atomic, write_table
 from .sampler import CVAEOverSampler
 
@@ -255,10 +256,11 @@ def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: 
             pd.concat([y, pd.Series(y_new, name=y.name)], ignore_index=True))
 
 
-def build_sampler(model: dict[str, Any], **params: Any) -> CVAEOverSampler:
+def build_sampler(model: dict[str, Any], verbose: bool = True,
+                  **params: Any) -> CVAEOverSampler:
     return CVAEOverSampler(
         epochs=model["epochs"], latent_dim=model["latent_dim"], random_state=model["seed"],
-        device=model["device"], verbose=not model["quiet"],
+        device=model["device"], verbose=verbose and not model["quiet"],
         categorical_features=_split(model["categorical"]) or None, **params)
 
 
@@ -267,26 +269,68 @@ def save(sampler: CVAEOverSampler, path: str) -> None:
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True,
+                type=click.Path(dir_okay=False))
 @click.option("--target", "-t", required=True, help="Name of the class column.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Model file to write (e.g. model.vaeaug).")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @model_options
 @user_errors
-def fit(input: str, target: str, output: str, force: bool, **model: Any) -> None:
-    """Train a model on INPUT once; generate from it later with `vaeaug sample`.
+def fit(inputs: tuple[str, ...], target: str, output: str, force: bool, **model: Any) -> None:
+    """Train a model on INPUT (one or more files with the same columns) once; generate from
+    it later with `vaeaug sample`.
+
+    Started by torchrun with several processes, it trains one model on all of them with
+    PyTorch DDP (gloo on CPUs, NCCL on GPUs): each process reads only its share of the
+    files (or, with fewer files than processes, every n-th row), and process 0 writes OUTPUT.
 
     \b
-    Example:
+    Examples:
       vaeaug fit data.csv --target label -o model.vaeaug
+      torchrun --nproc_per_node 4 -m vaeaug fit part-*.csv --target label -o model.vaeaug
     """
-    check_output(output, force, inputs=(input,))
-    X, y, _ = read_labelled(input, target)
-    sampler = build_sampler(model).fit(X, y)
+    check_output(output, force, inputs=inputs)
+    if distributed.is_launched():
+        sampler = fit_shard(inputs, target, model)
+        if sampler is None:  # not process 0
+            return
+    else:
+        sampler = build_sampler(model).fit(*read_many(inputs, target))
     save(sampler, output)
     click.echo(f"wrote {output}: classes {[str(c) for c in sampler.classes_]}, "
                f"{sampler.n_features_in_} columns", err=True)
+
+
+def fit_shard(inputs: tuple[str, ...], target: str,
+              model: dict[str, Any]) -> CVAEOverSampler | None:
+    """This torchrun process's part of a data-parallel fit; the sampler on process 0."""
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    if len(inputs) >= world:
+        X, y = read_many(inputs[rank::world], target)
+    else:
+        X, y = read_many(inputs, target)
+        X, y = X.iloc[rank::world], y.iloc[rank::world]
+    distributed.init(model["device"])
+    try:
+        sampler = distributed.fit_distributed(build_sampler(model, verbose=rank == 0), X, y)
+    finally:
+        distributed.dist.destroy_process_group()
+    return sampler if rank == 0 else None
+
+
+def read_many(paths: tuple[str, ...], target: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Rows of one or more files with the same columns, in file order."""
+    parts = [read_labelled(path, target)[:2] for path in paths]
+    columns = list(parts[0][0].columns)
+    for path, (X, _) in zip(paths[1:], parts[1:]):
+        if list(X.columns) != columns:
+            raise InputError(f"{path}: columns {list(X.columns)[:20]} differ from "
+                             f"{paths[0]}'s {columns[:20]}.")
+    if len(parts) == 1:
+        return parts[0]
+    return (pd.concat([X for X, _ in parts], ignore_index=True),
+            pd.concat([y for _, y in parts], ignore_index=True))
 
 
 @main.command()

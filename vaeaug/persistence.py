@@ -18,6 +18,7 @@ import torch
 from . import __version__
 from .model import CVAE
 from .preprocessing import TableTransformer
+from .training import resolve_device
 from .validation import InputFormat
 
 MAGIC = "vaeaug-model"
@@ -86,8 +87,6 @@ def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
     est.learning_rate_ = state["learning_rate_"]
     est._sample_seed = state["sample_seed"]
     est._sample_rng = np.random.default_rng(est._sample_seed)
-    from .sampler import resolve_device
-
     est.device_ = resolve_device(device)
     hidden = [int(d) for d in state["params"]["hidden_dims"]]
     module = CVAE(est.transformer_.n_outputs_, len(est.classes_),

@@ -166,6 +166,48 @@ class TableTransformer:
         values = categories[scores.argmax(axis=1)]
         return pd.Series(values, dtype=object).astype(pandas_dtype(info))
 
+    # -- combining shards ----------------------------------------------------------------------
+    @classmethod
+    def merge(cls, parts: list[tuple[int, TableTransformer]]) -> TableTransformer:
+        """One transformer for the union of shards, from ``(rows, transformer)`` per shard.
+
+        Numeric columns get the pooled mean and standard deviation and the overall range;
+        categorical columns the union of categories (the first shard's order, then the
+        others' new categories). The result equals fitting on the concatenated shards, up to
+        rounding. Used by data-parallel training, where no process sees all rows.
+        """
+        parts = [(n, t) for n, t in parts if n > 0]
+        if not parts:
+            raise ValueError("Every shard is empty: there are no rows to train on.")
+        first = parts[0][1]
+        total = sum(n for n, _ in parts)
+        merged = cls(first.categorical)
+        merged.columns_ = []
+        for i, info in enumerate(first.columns_):
+            infos = [(n, t.columns_[i]) for n, t in parts]
+            if any(other["kind"] != info["kind"] for _, other in infos):
+                raise ValueError(f"Column {info['name']!r} is numeric in some shards and "
+                                 "categorical in others.")
+            out = dict(info)
+            if info["kind"] == NUMERIC:
+                mean = sum(n * c["mean"] for n, c in infos) / total
+                # A constant column stores std 1.0 (see _fit_numeric); its true spread is 0.
+                var = sum(n * ((c["std"] if c["max"] > c["min"] else 0.0) ** 2
+                               + (c["mean"] - mean) ** 2) for n, c in infos)
+                std = float(np.sqrt(var / total))
+                out.update(mean=float(mean), std=std if np.isfinite(std) and std > 0 else 1.0,
+                           min=min(c["min"] for _, c in infos),
+                           max=max(c["max"] for _, c in infos),
+                           integer=all(c["integer"] for _, c in infos))
+            else:
+                categories = list(info["categories"])
+                for _, c in infos[1:]:
+                    categories += [v for v in c["categories"] if v not in categories]
+                out["categories"] = categories
+            merged.columns_.append(out)
+        merged._build_spans()
+        return merged
+
     # -- persistence ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python description (safe to store with ``torch.save(weights_only)``)."""

@@ -21,7 +21,13 @@ from .fast_step import supports as supports_fast_step
 from .generation import METHODS, generate
 from .model import CVAE, init_parameters, reconstruction_loss, tabular_activation
 from .preprocessing import TableTransformer
-from .training import Step, TrainingDivergedError, autograd_step, train_cvae
+from .training import (
+    OneProcess,
+    Step,
+    TrainingDivergedError,
+    autograd_step,
+    train_cvae,
+)
 from .validation import as_input_format, as_labels, as_table, restore_X, restore_y
 
 #: With ``epochs="auto"`` training runs about this many optimiser steps (at least 1 epoch).
@@ -164,19 +170,29 @@ class CVAEOverSampler(BaseOverSampler):
         -------
         self : CVAEOverSampler
         """
+        return self._fit(X, y, OneProcess())
+
+    def _fit(self, X: Any, y: Any, replicas: Any) -> CVAEOverSampler:
+        # ``replicas`` answers for the other processes of a data-parallel fit
+        # (vaeaug.distributed); OneProcess answers for this one alone.
         self._validate_params()
         self._check_hidden_dims()
         table, categorical, fmt = as_table(X, self.categorical_features)
         labels, y_fmt = as_labels(y, len(table))
         fmt.y_kind, fmt.y_name = y_fmt.y_kind, y_fmt.y_name
         validate_data(self, X, reset=True, skip_check_array=True)
+        all_labels = replicas.all_labels(labels)
         self.sampling_strategy_ = check_sampling_strategy(
-            self.sampling_strategy, labels, self._sampling_type
+            self.sampling_strategy, all_labels, self._sampling_type
         )
-        self.classes_, codes = np.unique(labels, return_inverse=True)
-        self.transformer_ = TableTransformer(categorical).fit(table)
+        self.classes_ = np.unique(all_labels)
+        codes = np.searchsorted(self.classes_, labels)
+        transformer = TableTransformer(categorical).fit(table)
+        if replicas.world_size > 1:
+            transformer = TableTransformer.merge(replicas.gather((len(table), transformer)))
+        self.transformer_ = transformer
         self._input_format = fmt
-        self._fit_network(self.transformer_.transform(table), codes)
+        self._fit_network(self.transformer_.transform(table), codes, replicas)
         return self
 
     def _check_hidden_dims(self) -> None:
@@ -185,23 +201,33 @@ class CVAEOverSampler(BaseOverSampler):
             raise ValueError(f"hidden_dims must be a non-empty list of positive integers, "
                              f"got {self.hidden_dims!r}.")
 
-    def _fit_network(self, X_enc: np.ndarray, codes: np.ndarray) -> None:
-        self.device_ = resolve_device(self.device)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+    def _fit_network(self, X_enc: np.ndarray, codes: np.ndarray,
+                     replicas: Any = None) -> None:
+        replicas = replicas or OneProcess()
+        self.device_ = replicas.device(self.device)
+        # Every process uses rank 0's seed; each draws its own batches and noise.
+        seed = replicas.gather(
+            int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max)))[0]
         self._sample_seed = seed
         self._sample_rng = np.random.default_rng(seed)
         X_t = torch.as_tensor(X_enc, device=self.device_)
         y_t = torch.as_tensor(codes, dtype=torch.long, device=self.device_)
+        n_rows = max(replicas.gather(len(X_enc)))
         learning_rate = self.learning_rate
         for attempt in range(RETRIES + 1):
-            generator = torch.Generator(device=self.device_).manual_seed(seed)
+            generator = torch.Generator(device=self.device_).manual_seed(seed + replicas.rank)
             self.module_ = self._build_module(X_enc.shape[1:], seed)
+            network = replicas.wrap(self.module_)
+            step = (self._training_step(self.module_) if network is self.module_
+                    else self._autograd_step(network))
             try:
                 self.history_ = train_cvae(
-                    self.module_, X_t, y_t, self._training_step(self.module_),
-                    epochs=self._n_epochs(len(X_enc)), batch_size=self.batch_size,
+                    network, X_t, y_t, step,
+                    epochs=self._n_epochs(n_rows), batch_size=self.batch_size,
                     learning_rate=learning_rate, generator=generator,
                     balance_classes=self.balance_classes, verbose=bool(self.verbose),
+                    n_batches=replicas.n_batches(len(X_enc), self.batch_size),
+                    reduce_loss=replicas.reduce_loss,
                 )
                 break
             except TrainingDivergedError as exc:
@@ -214,7 +240,8 @@ class CVAEOverSampler(BaseOverSampler):
                 learning_rate /= 10
         self.learning_rate_ = learning_rate
         # Real rows per class, encoded, for the generation methods that start from them.
-        self._class_rows = [X_t[y_t == k] for k in range(len(self.classes_))]
+        self._class_rows = [replicas.class_rows(X_t[y_t == k], generator)
+                            for k in range(len(self.classes_))]
 
     def _build_module(self, shape: tuple[int, ...], seed: int) -> torch.nn.Module:
         # Built on the meta device and initialised from a local generator, so neither the
@@ -234,8 +261,12 @@ class CVAEOverSampler(BaseOverSampler):
         # Same loss and gradients either way; the hand-derived step is about 3x faster.
         if supports_fast_step(module):
             return FastStep(module, self.transformer_.spans_, self.beta)
+        return self._autograd_step(module)
+
+    def _autograd_step(self, network: torch.nn.Module) -> Step:
+        # Also the step of data-parallel replicas: DDP averages gradients in autograd hooks.
         recon = functools.partial(reconstruction_loss, spans=self.transformer_.spans_)
-        return autograd_step(module, recon, self.beta)
+        return autograd_step(network, recon, self.beta)
 
     def _activation(self) -> Any:
         return tabular_activation(self.transformer_.spans_)
@@ -412,16 +443,6 @@ class CVAEOverSampler(BaseOverSampler):
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when present, else CPU; anything else is passed to torch."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        return torch.device(device)
-    except RuntimeError as exc:
-        raise ValueError(f"Unknown device {device!r}: {exc}") from None
 
 
 def _plain(label: Any) -> Any:

@@ -9,6 +9,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -49,25 +50,73 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def resolve_device(device: str) -> torch.device:
+    """``"auto"`` -> CUDA when present, else CPU; anything else is passed to torch."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"Unknown device {device!r}: {exc}") from None
+
+
+class OneProcess:
+    """Training in this process alone.
+
+    The no-op counterpart of :class:`vaeaug.distributed.Replicas`: a fit asks it the
+    questions data-parallel training needs answered (what do the other processes hold,
+    how to wrap the network, how many steps per epoch), and it answers for one process.
+    """
+
+    rank = 0
+    world_size = 1
+
+    def gather(self, obj: object) -> list:
+        return [obj]
+
+    def all_labels(self, labels: np.ndarray) -> np.ndarray:
+        return labels
+
+    def device(self, requested: str) -> torch.device:
+        return resolve_device(requested)
+
+    def wrap(self, module: nn.Module) -> nn.Module:
+        return module
+
+    def n_batches(self, n_rows: int, batch_size: int) -> int | None:
+        return None
+
+    def reduce_loss(self, total: torch.Tensor) -> torch.Tensor:
+        return total
+
+    def class_rows(self, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        return rows
+
+
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite."""
 
 
 def batch_indices(
-    y: torch.Tensor, batch_size: int, balance_classes: bool, generator: torch.Generator
+    y: torch.Tensor, batch_size: int, balance_classes: bool, generator: torch.Generator,
+    n_batches: int | None = None,
 ) -> list[torch.Tensor]:
     """One epoch of row indices, split into minibatches.
 
     With ``balance_classes`` rows are drawn with replacement, each class equally likely, so
     rare classes are seen as often as common ones; otherwise it is a plain shuffle.
+    ``n_batches`` fixes the number of batches (data-parallel replicas must all take the same
+    number of steps); by default an epoch draws as many rows as ``y`` has.
     """
     n = y.shape[0]
+    draws = n if n_batches is None else n_batches * batch_size
     if balance_classes:
         counts = torch.bincount(y).to(torch.float64)
         weights = (1.0 / counts)[y]
-        order = torch.multinomial(weights, n, replacement=True, generator=generator)
+        order = torch.multinomial(weights, draws, replacement=True, generator=generator)
     else:
-        order = torch.randperm(n, generator=generator, device=generator.device)
+        order = torch.cat([torch.randperm(n, generator=generator, device=generator.device)
+                           for _ in range(math.ceil(draws / n))])[:draws]
     return list(torch.split(order.to(y.device), batch_size))
 
 
@@ -102,11 +151,16 @@ def train_cvae(
     generator: torch.Generator,
     balance_classes: bool = True,
     verbose: bool = False,
+    n_batches: int | None = None,
+    reduce_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> list[float]:
     """Fit ``model`` on encoded rows ``X`` with labels ``y``; return the mean loss per epoch.
 
     ``step`` computes each batch's loss and gradients (:func:`autograd_step`, or the
-    hand-derived :class:`~vaeaug.fast_step.FastStep`); Adam applies them.
+    hand-derived :class:`~vaeaug.fast_step.FastStep`); Adam applies them. Data-parallel
+    training (:mod:`vaeaug.distributed`) passes ``n_batches``, the same number of steps per
+    epoch on every replica, and ``reduce_loss``, which averages the epoch loss over replicas
+    so that all of them see the same history and stop together.
 
     Raises
     ------
@@ -124,10 +178,12 @@ def train_cvae(
     with torch_threads(cpu_threads(model, batch_size, X.device)):
         for _ in bar:
             total = X.new_zeros(())
-            batches = batch_indices(y, batch_size, balance_classes, generator)
+            batches = batch_indices(y, batch_size, balance_classes, generator, n_batches)
             for idx in batches:
                 total += step(X[idx], y[idx], generator)
                 optimizer.step()
+            if reduce_loss is not None:
+                total = reduce_loss(total)
             epoch_loss = float(total) / len(batches)
             if not math.isfinite(epoch_loss):
                 raise TrainingDivergedError(
