@@ -103,7 +103,7 @@ def test_image_folder_round_trip_with_cli(digits, tmp_path):
     for p in src.rglob("*.png"):
         assert (out / p.parent.name / p.name).read_bytes() == p.read_bytes()
     with Image.open(grid) as image:  # a row per class that got synthetic images: 0 and 2
-        assert image.size == (8 * 10, 2 * 10)
+        assert image.size == (8 * 10 + 2, 2 * 10 + 2)  # make_grid's layout, 2-px borders
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 2 and "exists; pass --force" in again.output
     assert CliRunner().invoke(main, [*args, "--force"]).exit_code == 0
@@ -131,3 +131,102 @@ def test_encode_rejects_unknown_classes(digits):
     sampler = ImageCVAEOverSampler(**FAST).fit(X, y)
     with pytest.raises(ValueError, match=r"Unknown classes \[7\]"):
         sampler.encode(X[:3], [0, 1, 7])
+
+
+def test_grid_layout_matches_torchvision_make_grid():
+    torchvision = pytest.importorskip("torchvision")
+    from vaeaug.io import _grid
+
+    tiles = np.random.default_rng(0).integers(0, 256, (6, 5, 4, 3), dtype=np.uint8)
+    ours = _grid(tiles, per_class=3)
+    batch = torch.from_numpy(tiles).permute(0, 3, 1, 2)
+    theirs = torchvision.utils.make_grid(batch, nrow=3, padding=2).permute(1, 2, 0).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+
+
+class TensorImages(torch.utils.data.Dataset):
+    """A PyTorch data set as torchvision's transforms.ToTensor() would give it."""
+
+    classes = ["zero", "one", "two"]
+
+    def __init__(self, X, y):
+        self.X, self.y = torch.as_tensor(X[:, None] / 16, dtype=torch.float32), y
+
+    def __len__(self):
+        return len(self.y)
+
+    def __getitem__(self, i):
+        return self.X[i], torch.tensor(self.y[i])
+
+
+def test_from_torch_dataset_feeds_the_sampler(digits):
+    from vaeaug.datasets import from_torch_dataset
+
+    X, y = from_torch_dataset(TensorImages(*digits))
+    assert X.shape == (len(digits[1]), 1, 8, 8) and X.dtype == np.float32
+    assert Counter(y.tolist()) == {"zero": 178, "one": 182, "two": 12}
+    X_res, y_res = ImageCVAEOverSampler(**FAST).fit_resample(X, y)
+    assert X_res.shape[1:] == (1, 8, 8) and 0 <= X_res.min() and X_res.max() <= 1
+    assert Counter(y_res.tolist())["two"] == 182
+    assert from_torch_dataset(TensorImages(*digits), max_items=5)[0].shape[0] == 5
+
+
+def test_torchvision_image_folder_and_ours_agree(digits, tmp_path):
+    torchvision = pytest.importorskip("torchvision")
+    from PIL import Image
+
+    from vaeaug.datasets import from_torch_dataset, load_image_folder
+
+    X, y = digits
+    for i, (image, label) in enumerate(zip((X * 255 / 16).astype(np.uint8), y)):
+        (tmp_path / f"d{label}").mkdir(exist_ok=True)
+        Image.fromarray(image).save(tmp_path / f"d{label}" / f"{i:04d}.png")
+    X_tv, y_tv = from_torch_dataset(torchvision.datasets.ImageFolder(tmp_path))
+    X_ours, y_ours = load_image_folder(tmp_path)
+    assert X_tv.shape == (len(y), 8, 8, 3)  # ImageFolder opens images as RGB
+    np.testing.assert_array_equal(X_tv[..., 0], X_ours)
+    np.testing.assert_array_equal(y_tv, y_ours)
+
+
+@pytest.mark.parametrize("architecture", ["mlp", "conv"])
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_image_model_save_load_round_trip(digits, tmp_path, architecture, as_tensor):
+    X, y = digits
+    X = (X * 255 / 16).astype(np.uint8)
+    if as_tensor:
+        X = torch.from_numpy(X)
+    sampler = ImageCVAEOverSampler(architecture=architecture, **FAST).fit(X, y)
+    sampler.save(tmp_path / "m.vaeaug")
+    loaded = ImageCVAEOverSampler.load(tmp_path / "m.vaeaug")
+    a, ya = sampler.sample(6, y=2, random_state=1)
+    b, yb = loaded.sample(6, y=2, random_state=1)
+    assert type(b) is type(a) and b.dtype == a.dtype and b.shape == (6, 8, 8)
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    np.testing.assert_array_equal(ya, yb)
+    np.testing.assert_allclose(loaded.encode(X[:5], y[:5]), sampler.encode(X[:5], y[:5]))
+    from vaeaug import CVAEOverSampler
+
+    with pytest.raises(ValueError, match="holds a ImageCVAEOverSampler"):
+        CVAEOverSampler.load(tmp_path / "m.vaeaug")
+
+
+def test_image_folder_save_model_then_reuse_it(digits, tmp_path):
+    from PIL import Image
+
+    X, y = digits
+    src = tmp_path / "digits"
+    for i, (image, label) in enumerate(zip((X * 255 / 16).astype(np.uint8), y)):
+        (src / str(label)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(src / str(label) / f"{i}.png")
+    first = ["augment", str(src), "-o", str(tmp_path / "a"), "--epochs", "2", "-q",
+             "--save-model", str(tmp_path / "m.vaeaug")]
+    assert CliRunner().invoke(main, first).exit_code == 0
+    again = ["augment", str(src), "-o", str(tmp_path / "b"), "-q",
+             "--model", str(tmp_path / "m.vaeaug")]
+    result = CliRunner().invoke(main, again)
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "b" / "2").glob("synthetic_*.png"))) == 170
+    from PIL import Image as PILImage
+
+    with PILImage.open(next((tmp_path / "b" / "2").glob("synthetic_*.png"))) as image:
+        assert image.size == (8, 8) and image.mode == "L"

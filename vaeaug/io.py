@@ -177,17 +177,41 @@ def write_image_folder(out_dir: str | os.PathLike, originals: list[Path], images
 
 def save_grid(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray,
               per_class: int = 8) -> None:
-    """One row of up to ``per_class`` images per class, as a PNG (like torchvision's
-    ``make_grid`` + ``save_image``, without needing torchvision)."""
-    Image = _pil()
+    """One row of up to ``per_class`` uint8 images (N, H, W[, C]) per class, as a PNG.
+
+    Uses torchvision's ``make_grid`` and ``save_image`` when torchvision is installed (the
+    ``images`` extra), and the same layout drawn with pillow otherwise.
+    """
     classes = list(dict.fromkeys(labels.tolist()))
     h, w = images.shape[1:3]
     channels = images.shape[3:] if images.ndim == 4 else ()
-    grid = np.zeros(((h + 2) * len(classes), (w + 2) * per_class, *channels), dtype=np.uint8)
+    # Blank tiles fill short rows so that each class keeps its own row.
+    tiles = np.zeros((len(classes) * per_class, h, w, *channels), dtype=np.uint8)
     for r, label in enumerate(classes):
-        for c, image in enumerate(images[labels == label][:per_class]):
-            top, left = r * (h + 2) + 1, c * (w + 2) + 1
-            grid[top : top + h, left : left + w] = image
+        chosen = images[labels == label][:per_class]
+        tiles[r * per_class : r * per_class + len(chosen)] = chosen
+    try:
+        from torchvision.utils import make_grid, save_image
+    except ImportError:
+        write_atomic(path, lambda tmp: _pil().fromarray(_grid(tiles, per_class)).save(
+            tmp, format="PNG"))
+        return
+    import torch
+
+    batch = torch.from_numpy(tiles.reshape(len(tiles), h, w, -1)).permute(0, 3, 1, 2) / 255
+    grid = make_grid(batch, nrow=per_class, padding=2)
+    write_atomic(path, lambda tmp: save_image(grid, tmp, format="PNG"))
+
+
+def _grid(tiles: np.ndarray, per_class: int) -> np.ndarray:
+    """``make_grid``'s layout (2-pixel borders) in numpy: ``per_class`` tiles per row."""
+    h, w = tiles.shape[1:3]
+    rows = len(tiles) // per_class
+    grid = np.zeros((rows * (h + 2) + 2, per_class * (w + 2) + 2, *tiles.shape[3:]),
+                    dtype=np.uint8)
+    for i, tile in enumerate(tiles):
+        top, left = (i // per_class) * (h + 2) + 2, (i % per_class) * (w + 2) + 2
+        grid[top : top + h, left : left + w] = tile
     if grid.ndim == 3 and grid.shape[2] == 1:
         grid = grid[:, :, 0]
-    write_atomic(path, lambda tmp: Image.fromarray(grid).save(tmp, format="PNG"))
+    return grid

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from . import __version__
-from .model import CVAE
 from .preprocessing import TableTransformer
 from .training import resolve_device
 from .validation import InputFormat
@@ -39,58 +38,74 @@ def _plain(value: Any) -> Any:
 
 
 def save(estimator: Any, path: str | os.PathLike) -> None:
-    """Write a fitted :class:`~vaeaug.CVAEOverSampler` to ``path``."""
-    fmt = estimator._input_format
+    """Write a fitted :class:`~vaeaug.CVAEOverSampler` (or image sampler) to ``path``."""
     params = {k: _plain(v) for k, v in estimator.get_params().items()}
     if params.get("sampling_strategy") is None:
         params["sampling_strategy"] = "auto"  # a callable cannot be stored safely
-    names = getattr(estimator, "feature_names_in_", None)
     state = {
         "format": MAGIC,
         "format_version": FORMAT_VERSION,
         "vaeaug_version": __version__,
+        "kind": type(estimator).__name__,
         "params": params,
         "classes": _plain(estimator.classes_.tolist()),
         "classes_dtype": estimator.classes_.dtype.str if estimator.classes_.dtype != object
         else "object",
-        "transformer": estimator.transformer_.to_dict(),
-        "input_format": {"x_kind": fmt.x_kind, "x_dtype": None if fmt.x_dtype is None
-                         else str(np.dtype(fmt.x_dtype)), "sparse_format": fmt.sparse_format,
-                         "y_kind": fmt.y_kind, "y_name": _plain(fmt.y_name)},
         "n_features_in": int(estimator.n_features_in_),
-        "feature_names_in": None if names is None else [str(n) for n in names],
         "sampling_strategy_": _plain(dict(estimator.sampling_strategy_)),
         "history": list(estimator.history_),
         "learning_rate_": float(estimator.learning_rate_),
         "sample_seed": int(estimator._sample_seed),
         "state_dict": {k: v.detach().cpu() for k, v in estimator.module_.state_dict().items()},
         "class_rows": [rows.detach().cpu() for rows in estimator._class_rows],
+        **estimator._data_format_state(),
     }
     torch.save(state, path)
+
+
+def table_format_state(estimator: Any) -> dict[str, Any]:
+    """What a table sampler needs to turn model output back into the user's table."""
+    fmt = estimator._input_format
+    names = getattr(estimator, "feature_names_in_", None)
+    return {
+        "transformer": estimator.transformer_.to_dict(),
+        "input_format": {"x_kind": fmt.x_kind, "x_dtype": None if fmt.x_dtype is None
+                         else str(np.dtype(fmt.x_dtype)), "sparse_format": fmt.sparse_format,
+                         "y_kind": fmt.y_kind, "y_name": _plain(fmt.y_name)},
+        "feature_names_in": None if names is None else [str(n) for n in names],
+    }
+
+
+def restore_table_format(estimator: Any, state: dict[str, Any]) -> None:
+    estimator.transformer_ = TableTransformer.from_dict(state["transformer"])
+    estimator._input_format = InputFormat(**dict(state["input_format"]))
+    if state["feature_names_in"] is not None:
+        estimator.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
 
 
 def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
     """Read a sampler written by :func:`save` (safe: no code in the file is run)."""
     state = _read(path)
+    kind = state.get("kind", "CVAEOverSampler")  # files from before image models
+    if kind != cls.__name__:
+        raise ValueError(f"{path} holds a {kind}; read it with {kind}.load().")
     params = {**state["params"], "device": device}
-    params["hidden_dims"] = tuple(params["hidden_dims"])  # stored as a list
+    for key in ("hidden_dims", "channels"):  # tuples, stored as lists
+        if key in params:
+            params[key] = tuple(params[key])
     est = cls(**params)
     est.classes_ = np.asarray(state["classes"], dtype=np.dtype(state["classes_dtype"]))
-    est.transformer_ = TableTransformer.from_dict(state["transformer"])
-    fmt = dict(state["input_format"])
-    est._input_format = InputFormat(**fmt)
     est.n_features_in_ = state["n_features_in"]
-    if state["feature_names_in"] is not None:
-        est.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
     est.sampling_strategy_ = dict(state["sampling_strategy_"])
     est.history_ = list(state["history"])
     est.learning_rate_ = state["learning_rate_"]
     est._sample_seed = state["sample_seed"]
     est._sample_rng = np.random.default_rng(est._sample_seed)
     est.device_ = resolve_device(device)
-    hidden = [int(d) for d in state["params"]["hidden_dims"]]
-    module = CVAE(est.transformer_.n_outputs_, len(est.classes_),
-                  int(state["params"]["latent_dim"]), hidden)
+    est._restore_data_format(state)
+    with torch.device("meta"):
+        module = est._make_module(tuple(state["class_rows"][0].shape[1:]))
+    module = module.to_empty(device="cpu")
     try:
         module.load_state_dict(state["state_dict"])
     except RuntimeError as exc:

@@ -437,6 +437,13 @@ class CVAEOverSampler(BaseOverSampler):
         """Read a sampler written by :meth:`save`; no code in the file is ever run."""
         return persistence.load(cls, path, device)
 
+    # What a model file stores about the data's format, besides the network.
+    def _data_format_state(self) -> dict:
+        return persistence.table_format_state(self)
+
+    def _restore_data_format(self, state: dict) -> None:
+        persistence.restore_table_format(self, state)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
