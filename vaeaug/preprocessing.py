@@ -13,10 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-import os
-
-BINARY_AS_CATEGORICAL = os.environ.get("VAEAUG_BINARY", "0") in ("1", "2")
-BINARY_SOFT = os.environ.get("VAEAUG_BINARY", "0") == "2"
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 
@@ -76,10 +72,6 @@ class TableTransformer:
             col = df[name]
             if name in self.categorical:
                 self.columns_.append(self._fit_categorical(name, col))
-            elif BINARY_AS_CATEGORICAL and col.nunique(dropna=False) == 2:
-                info = self._fit_categorical(name, col)
-                info["soft"] = BINARY_SOFT and not pd.api.types.is_integer_dtype(col.dtype)
-                self.columns_.append(info)
             else:
                 self.columns_.append(self._fit_numeric(name, col))
         self._build_spans()
@@ -169,11 +161,6 @@ class TableTransformer:
 
     @staticmethod
     def _decode_categorical(info: dict[str, Any], scores: np.ndarray) -> pd.Series:
-        if info.get("soft"):
-            p = np.clip(scores.astype(np.float64), 0, None) + 1e-12
-            p = p / p.sum(1, keepdims=True)
-            a, b = info["categories"]
-            return pd.Series(a * p[:, 0] + b * p[:, 1]).astype(pandas_dtype(info))
         categories = np.empty(len(info["categories"]), dtype=object)
         categories[:] = info["categories"]
         values = categories[scores.argmax(axis=1)]
