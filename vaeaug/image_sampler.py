@@ -18,7 +18,7 @@ from .training import Step, autograd_step
 from .validation import as_labels
 
 #: architecture="auto" uses the MLP up to this many pixels per image, convolutions above.
-MLP_MAX_PIXELS = 16 * 16
+MLP_MAX_PIXELS = 28 * 28
 
 
 class ImageCVAEOverSampler(CVAEOverSampler):
@@ -35,9 +35,9 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         As in imbalanced-learn's oversamplers.
     architecture : {"auto", "conv", "mlp"}, default="auto"
         Two stride-2 convolutions each way, or an MLP on flattened pixels. "auto" takes the
-        MLP for images of up to 16 x 16 pixels (on 8 x 8 digits it scores the same as the
-        convolutional model and trains 15 times faster, docs/images.md) and convolutions
-        above.
+        MLP for images of up to 28 x 28 pixels (on 8 x 8 and 28 x 28 digits it scores as
+        well as the convolutional model and trains 4-15 times faster, docs/images.md) and
+        convolutions above.
     channels : tuple of int, default=(32, 64)
         Feature maps of the convolution layers ("conv").
     hidden_dims : tuple of int, default=(400,)
