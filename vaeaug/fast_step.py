@@ -46,8 +46,9 @@ class FastStep:
         """Inputs of every layer, then the last hidden activation (all after ReLU)."""
         inputs = [h]
         for weight, bias, label in layers:
-            shift = bias if label is None else bias + label[y]
-            h = torch.relu(torch.addmm(shift, h, weight.t()))
+            # index_select: the label rows of the batch, faster than label[y] on CPU.
+            shift = bias if label is None else bias + label.index_select(0, y)
+            h = torch.addmm(shift, h, weight.t()).relu_()
             inputs.append(h)
         return inputs
 

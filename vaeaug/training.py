@@ -180,7 +180,8 @@ def train_cvae(
             total = X.new_zeros(())
             batches = batch_indices(y, batch_size, balance_classes, generator, n_batches)
             for idx in batches:
-                total += step(X[idx], y[idx], generator)
+                # index_select gathers rows several times faster than X[idx] on CPU.
+                total += step(X.index_select(0, idx), y.index_select(0, idx), generator)
                 optimizer.step()
             if reduce_loss is not None:
                 total = reduce_loss(total)
