@@ -82,14 +82,21 @@ def test_bad_images(X, match):
         ImageCVAEOverSampler(**FAST).fit(X, np.r_[0, 0, 0, 1, 1])
 
 
-def test_image_folder_round_trip_with_cli(digits, tmp_path):
+def digit_folder(digits, root):
+    """The digits as PNGs in one sub-folder per class: root/<digit>/<index>.png."""
     from PIL import Image
 
     X, y = digits
-    src = tmp_path / "digits"
     for i, (image, label) in enumerate(zip((X * 255 / 16).astype(np.uint8), y)):
-        (src / str(label)).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(src / str(label) / f"{i}.png")
+        (root / str(label)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(root / str(label) / f"{i:04d}.png")
+    return root
+
+
+def test_image_folder_round_trip_with_cli(digits, tmp_path):
+    from PIL import Image
+
+    src = digit_folder(digits, tmp_path / "digits")
     before = {p: p.read_bytes() for p in src.rglob("*.png")}
     out, grid = tmp_path / "out", tmp_path / "grid.png"
     args = ["augment", str(src), "--class-balance", "-o", str(out), "--grid", str(grid),
@@ -173,14 +180,10 @@ def test_from_torch_dataset_feeds_the_sampler(digits):
 
 def test_torchvision_image_folder_and_ours_agree(digits, tmp_path):
     torchvision = pytest.importorskip("torchvision")
-    from PIL import Image
-
     from vaeaug.datasets import from_torch_dataset, load_image_folder
 
-    X, y = digits
-    for i, (image, label) in enumerate(zip((X * 255 / 16).astype(np.uint8), y)):
-        (tmp_path / f"d{label}").mkdir(exist_ok=True)
-        Image.fromarray(image).save(tmp_path / f"d{label}" / f"{i:04d}.png")
+    digit_folder(digits, tmp_path)
+    y = digits[1]
     X_tv, y_tv = from_torch_dataset(torchvision.datasets.ImageFolder(tmp_path))
     X_ours, y_ours = load_image_folder(tmp_path)
     assert X_tv.shape == (len(y), 8, 8, 3)  # ImageFolder opens images as RGB
@@ -211,13 +214,7 @@ def test_image_model_save_load_round_trip(digits, tmp_path, architecture, as_ten
 
 
 def test_image_folder_save_model_then_reuse_it(digits, tmp_path):
-    from PIL import Image
-
-    X, y = digits
-    src = tmp_path / "digits"
-    for i, (image, label) in enumerate(zip((X * 255 / 16).astype(np.uint8), y)):
-        (src / str(label)).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image).save(src / str(label) / f"{i}.png")
+    src = digit_folder(digits, tmp_path / "digits")
     first = ["augment", str(src), "-o", str(tmp_path / "a"), "--epochs", "2", "-q",
              "--save-model", str(tmp_path / "m.vaeaug")]
     assert CliRunner().invoke(main, first).exit_code == 0
