@@ -67,7 +67,6 @@ class CVAE(nn.Module):
         self.dec_in = LabelledLinear(latent_dim, n_classes, back[0])
         self.decoder = mlp(back)
         self.out = nn.Linear(back[-1], n_features)
-        self.log_scale = nn.Parameter(torch.zeros(n_features))  # EXPERIMENT
 
     def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z | x, y)."""
@@ -153,10 +152,6 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
     random state. A labelled layer counts the
     one-hot label in its fan-in, as the concatenated layer it stands for would."""
     done: set[int] = set()
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            if name.endswith("log_scale"):
-                p.zero_()
     for layer in module.modules():
         if isinstance(layer, LabelledLinear):
             n_classes = layer.label.num_embeddings
