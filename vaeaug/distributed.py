@@ -20,6 +20,7 @@ The backend is NCCL when the processes use CUDA devices and gloo on CPUs.
 
 from __future__ import annotations
 
+import gc
 import math
 import os
 from typing import Any
@@ -134,4 +135,11 @@ def fit_distributed(sampler: CVAEOverSampler, X: Any, y: Any) -> CVAEOverSampler
     if isinstance(sampler, ImageCVAEOverSampler) or not isinstance(sampler, CVAEOverSampler):
         raise TypeError("Data-parallel training supports CVAEOverSampler (tables) only, "
                         f"got {type(sampler).__name__}.")
-    return sampler._fit(X, y, Replicas())
+    sampler._fit(X, y, Replicas())
+    # Free the DDP wrapper (its reducer holds gloo/NCCL work objects) while every process is
+    # still alive, then wait for all: a process that exits while others are mid-teardown can
+    # abort in the communication library's threads ("terminate called without an active
+    # exception").
+    gc.collect()
+    dist.barrier()
+    return sampler
