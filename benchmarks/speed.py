@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -76,7 +77,7 @@ def part_tvae(n: int = 100_000, d: int = 20) -> None:
     sample_s, _ = timed(sampler.sample, n)
     print(f"vaeaug defaults   {n}x{d}: fit {fit_s:.2f} s ({len(sampler.history_)} epochs), "
           f"sample({n}) {sample_s:.2f} s, total {fit_s + sample_s:.2f} s")
-    vae_epoch = sorted(epoch_seconds(wide_sampler, X, y) for _ in range(3))[1]  # median of 3
+    vae_epoch = statistics.median(epoch_seconds(wide_sampler, X, y))  # the machine is shared
     flops = model_flops_per_sample(d, (128, 128), 128, 2)
     peak = matmul_gflops()
     print(f"vaeaug at TVAE's sizes: {vae_epoch:.2f} s per epoch = {n * flops / vae_epoch / 1e9:.1f}"
@@ -148,13 +149,16 @@ def matmul_gflops(n: int = 2048, reps: int = 10, tries: int = 5) -> float:
     return 2 * n**3 * reps / best / 1e9
 
 
-def epoch_seconds(make, X, y, few: int = 1, more: int = 4) -> float:
-    """Seconds per epoch of training alone: fits of ``few`` and ``more`` epochs, differenced
-    (set-up, column encoding and the first call's warm-up cancel out)."""
+def epoch_seconds(make, X, y, repeats: int = 3, few: int = 1, more: int = 4) -> list[float]:
+    """Seconds per epoch of training alone, measured ``repeats`` times (sorted): fits of
+    ``few`` and ``more`` epochs, differenced, so set-up and column encoding cancel out."""
     make(epochs=few).fit(X, y)  # warm-up: the process's first fit pays one-off costs
-    short, _ = timed(make(epochs=few).fit, X, y)
-    long, _ = timed(make(epochs=more).fit, X, y)
-    return (long - short) / (more - few)
+    per_epoch = []
+    for _ in range(repeats):
+        short, _ = timed(make(epochs=few).fit, X, y)
+        long, _ = timed(make(epochs=more).fit, X, y)
+        per_epoch.append((long - short) / (more - few))
+    return sorted(per_epoch)
 
 
 def part_peak(n: int = 200_000, d: int = 50, batch: int = 8192) -> None:
@@ -166,8 +170,8 @@ def part_peak(n: int = 200_000, d: int = 50, batch: int = 8192) -> None:
             return CVAEOverSampler(batch_size=batch, hidden_dims=hidden, epochs=epochs,
                                    balance_classes=False, random_state=0)
 
-        rates = sorted(n / epoch_seconds(make, X, y) for _ in range(3))
-        rate = rates[1]  # the median of 3: this machine is shared
+        rates = sorted(n / secs for secs in epoch_seconds(make, X, y))
+        rate = statistics.median(rates)  # this machine is shared
         flops = model_flops_per_sample(d, hidden, 16, 2)
         peak = matmul_gflops()
         print(f"hidden={hidden} batch={batch}: {rate:,.0f} samples/s (median of "

@@ -21,7 +21,6 @@ The backend is NCCL when the processes use CUDA devices and gloo on CPUs.
 from __future__ import annotations
 
 import gc
-import math
 import os
 from typing import Any
 
@@ -32,7 +31,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from .sampler import CVAEOverSampler
-from .training import resolve_device
+from .training import resolve_device, steps_per_epoch
 
 #: Real rows kept per class for residual generation, over all processes together.
 MAX_CLASS_ROWS = 100_000
@@ -87,13 +86,14 @@ class Replicas:
 
     def wrap(self, module: nn.Module) -> nn.Module:
         # DDP copies rank 0's parameters to every replica and averages gradients.
-        ids = [module_device(module).index] if module_device(module).type == "cuda" else None
+        device = next(module.parameters()).device
+        ids = [device.index] if device.type == "cuda" else None
         return DistributedDataParallel(module, device_ids=ids)
 
-    def n_batches(self, n_rows: int, batch_size: int) -> int | None:
+    def n_batches(self, largest_shard: int, batch_size: int) -> int | None:
         # Every replica must take the same number of steps, or the gradient averaging waits
-        # for ever: all use the largest shard's count.
-        return max(math.ceil(n / max(1, min(batch_size, n))) for n in self.gather(n_rows))
+        # for ever: all take as many as the largest shard needs.
+        return steps_per_epoch(largest_shard, batch_size)
 
     def reduce_loss(self, total: torch.Tensor) -> torch.Tensor:
         total = total.detach().clone()
@@ -108,10 +108,6 @@ class Replicas:
             rows = rows[pick[:keep].to(rows.device)]
         parts = self.gather(rows.cpu().numpy())
         return torch.as_tensor(np.concatenate(parts), device=rows.device)
-
-
-def module_device(module: nn.Module) -> torch.device:
-    return next(module.parameters()).device
 
 
 def fit_distributed(sampler: CVAEOverSampler, X: Any, y: Any) -> CVAEOverSampler:

@@ -54,4 +54,3 @@ def generate(
     if method == "residual":
         return seeds + activate(model.decode(z, y)) - activate(model.decode(mu, y))
     raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
-

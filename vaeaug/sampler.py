@@ -26,6 +26,7 @@ from .training import (
     Step,
     TrainingDivergedError,
     autograd_step,
+    steps_per_epoch,
     train_cvae,
 )
 from .validation import as_input_format, as_labels, as_table, restore_X, restore_y
@@ -226,7 +227,7 @@ class CVAEOverSampler(BaseOverSampler):
                     epochs=self._n_epochs(n_rows), batch_size=self.batch_size,
                     learning_rate=learning_rate, generator=generator,
                     balance_classes=self.balance_classes, verbose=bool(self.verbose),
-                    n_batches=replicas.n_batches(len(X_enc), self.batch_size),
+                    n_batches=replicas.n_batches(n_rows, self.batch_size),
                     reduce_loss=replicas.reduce_loss,
                 )
                 break
@@ -274,8 +275,7 @@ class CVAEOverSampler(BaseOverSampler):
     def _n_epochs(self, n_rows: int) -> int:
         if self.epochs != "auto":
             return int(self.epochs)
-        steps_per_epoch = math.ceil(n_rows / max(1, min(self.batch_size, n_rows)))
-        return max(1, math.ceil(AUTO_STEPS / steps_per_epoch))
+        return max(1, math.ceil(AUTO_STEPS / steps_per_epoch(n_rows, self.batch_size)))
 
     # -- resampling ----------------------------------------------------------------------------
     def fit_resample(self, X: Any, y: Any, **params: Any) -> tuple[Any, Any]:

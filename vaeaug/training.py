@@ -60,6 +60,11 @@ def resolve_device(device: str) -> torch.device:
         raise ValueError(f"Unknown device {device!r}: {exc}") from None
 
 
+def steps_per_epoch(n_rows: int, batch_size: int) -> int:
+    """Minibatches in one pass over ``n_rows`` rows (the batch never exceeds the data)."""
+    return math.ceil(n_rows / max(1, min(batch_size, n_rows)))
+
+
 class OneProcess:
     """Training in this process alone.
 
@@ -83,7 +88,7 @@ class OneProcess:
     def wrap(self, module: nn.Module) -> nn.Module:
         return module
 
-    def n_batches(self, n_rows: int, batch_size: int) -> int | None:
+    def n_batches(self, largest_shard: int, batch_size: int) -> int | None:
         return None
 
     def reduce_loss(self, total: torch.Tensor) -> torch.Tensor:
