@@ -222,6 +222,8 @@ def test_image_folder_save_model_then_reuse_it(digits, tmp_path):
              "--model", str(tmp_path / "m.vaeaug")]
     result = CliRunner().invoke(main, again)
     assert result.exit_code == 0, result.output
+    wrong = CliRunner().invoke(main, ["sample", str(tmp_path / "m.vaeaug"), "-n", "2"])
+    assert wrong.exit_code == 2 and "vaeaug augment IMAGE_DIR --model" in wrong.output
     assert len(list((tmp_path / "b" / "2").glob("synthetic_*.png"))) == 170
     from PIL import Image as PILImage
 

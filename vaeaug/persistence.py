@@ -88,7 +88,9 @@ def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
     state = _read(path)
     kind = state.get("kind", "CVAEOverSampler")  # files from before image models
     if kind != cls.__name__:
-        raise ValueError(f"{path} holds a {kind}; read it with {kind}.load().")
+        hint = (" (on the command line: vaeaug augment IMAGE_DIR --model FILE)"
+                if kind == "ImageCVAEOverSampler" else "")
+        raise ValueError(f"{path} holds a {kind}; read it with {kind}.load(){hint}.")
     params = {**state["params"], "device": device}
     for key in ("hidden_dims", "channels"):  # tuples, stored as lists
         if key in params:
