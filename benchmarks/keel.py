@@ -73,10 +73,13 @@ def make_sampler(spec: str, n_minority: int, seed: int):
 
         params = dict(_parse(a) for a in args.split(";") if a)
         steps = params.pop("steps", None)
+        scale = params.pop("scale", None)
         if "width" in params:  # hidden_dims has a comma, which separates sampler specs
             params["hidden_dims"] = (params["width"], params.pop("width"))
         sampler = CVAEOverSampler(random_state=seed, **params)
-        return sampler if steps is None else WithAutoSteps(sampler, steps)
+        if steps is not None:
+            sampler = WithAutoSteps(sampler, steps)
+        return sampler if scale != "quantile" else WithQuantileScaling(sampler, seed)
     if name.startswith("sv_"):
         import smote_variants as sv
 
@@ -109,6 +112,23 @@ class WithAutoSteps:
             return self.sampler.fit_resample(X, y)
         finally:
             module.AUTO_STEPS = default
+
+
+class WithQuantileScaling:
+    """Tuning knob: map every column to normal scores (quantile transform) before the
+    sampler sees it, and the synthetic rows back; the original rows are returned as given."""
+
+    def __init__(self, sampler, seed: int) -> None:
+        self.sampler, self.seed = sampler, seed
+
+    def fit_resample(self, X, y):
+        from sklearn.preprocessing import QuantileTransformer
+
+        qt = QuantileTransformer(n_quantiles=min(1000, len(X)), output_distribution="normal",
+                                 random_state=self.seed).fit(X)
+        Xr, yr = self.sampler.fit_resample(qt.transform(X), y)
+        synthetic = qt.inverse_transform(np.asarray(Xr)[len(X):])
+        return np.vstack([X, synthetic]), np.asarray(yr)
 
 
 def _parse(item: str) -> tuple[str, object]:

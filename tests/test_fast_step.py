@@ -8,7 +8,7 @@ import torch
 from vaeaug.fast_step import FastStep, supports
 from vaeaug.model import CVAE, ConvCVAE, init_parameters, reconstruction_loss
 from vaeaug.preprocessing import CATEGORICAL, NUMERIC, Span
-from vaeaug.training import autograd_step
+from vaeaug.training import FusedAdam, adam, autograd_step
 
 SPANS = {
     "numeric": [Span(0, 1, NUMERIC), Span(1, 1, NUMERIC), Span(2, 1, NUMERIC)],
@@ -52,3 +52,51 @@ def test_same_loss_and_gradients_as_autograd(kind, hidden, beta):
 def test_only_the_mlp_cvae_takes_the_fast_path():
     assert supports(CVAE(3, 2, 2, (4,)))
     assert not supports(ConvCVAE((1, 8, 8), 2, 2, (4, 4)))
+
+
+@pytest.mark.parametrize("kind", ["numeric", "mixed"])
+def test_same_gradients_where_the_log_variance_is_clamped(kind):
+    # Log-variances pushed past both clamp limits: their gradient must be zero, as autograd's.
+    spans = SPANS[kind]
+    model = CVAE(spans[-1].stop, 3, 4, (16,))
+    init_parameters(model, torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        model.head.bias[4:] = torch.tensor([30.0, -30.0, 0.0, 30.0])
+    x, y = batch(spans)
+    recon = functools.partial(reconstruction_loss, spans=spans)
+
+    ref_loss = autograd_step(model, recon, 0.3)(x, y, torch.Generator().manual_seed(7))
+    ref = {name: p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    loss = FastStep(model, spans, 0.3)(x, y, torch.Generator().manual_seed(7))
+
+    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+    assert (ref["head.bias"][[4, 5, 7]] == 0).all()
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_fused_adam_updates_exactly_as_torch_adam():
+    # Our direct call of the fused kernel must match torch.optim.Adam(fused=True) bit for bit,
+    # including a parameter that gets no gradient in some steps.
+    spans = SPANS["mixed"]
+    models = []
+    for _ in range(2):
+        model = CVAE(spans[-1].stop, 3, 4, (16, 8))
+        init_parameters(model, torch.Generator().manual_seed(1))
+        models.append(model)
+    before = [p.detach().clone() for p in models[0].parameters()]
+    ours = adam(models[0], 1e-2)
+    assert isinstance(ours, FusedAdam)
+    reference = torch.optim.Adam(models[1].parameters(), lr=1e-2, fused=True)
+    for i in range(6):
+        x, y = batch(spans, seed=i)
+        for model, optimizer in ((models[0], ours), (models[1], reference)):
+            model.zero_grad(set_to_none=True)
+            FastStep(model, spans, 0.3)(x, y, torch.Generator().manual_seed(i))
+            if i % 3 == 2:
+                model.out.bias.grad = None
+            optimizer.step()
+    for (name, a), b in zip(models[0].named_parameters(), models[1].parameters()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    assert all(not torch.equal(a, b) for a, b in zip(models[0].parameters(), before))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -98,6 +98,48 @@ class OneProcess:
         return rows
 
 
+class FusedAdam:
+    """Adam with torch's defaults (betas 0.9 and 0.999, eps 1e-8) run by torch's fused kernel.
+
+    ``torch.optim.Adam(fused=True)`` calls the same kernel with the same arguments (the
+    updates are bit-identical, tested), but first regroups the tensors and converts step
+    counters in Python, which took a quarter of a default training step. The parameter list
+    of a fit never changes, so here that work is done once.
+    """
+
+    def __init__(self, params: Iterable[nn.Parameter], lr: float) -> None:
+        self.params = list(params)
+        self.lr = lr
+        self.exp_avg = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
+
+    def step(self) -> None:
+        """Update every parameter that has a gradient."""
+        grads = [p.grad for p in self.params]
+        if any(g is None for g in grads):  # a parameter the step did not reach keeps its value
+            keep = [i for i, g in enumerate(grads) if g is not None]
+            lists = [[lst[i] for i in keep] for lst in
+                     (self.params, grads, self.exp_avg, self.exp_avg_sq, self.steps)]
+        else:
+            lists = [self.params, grads, self.exp_avg, self.exp_avg_sq, self.steps]
+        params, grads, exp_avg, exp_avg_sq, steps = lists
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(params, grads, exp_avg, exp_avg_sq, [], steps, amsgrad=False,
+                           lr=self.lr, beta1=0.9, beta2=0.999, weight_decay=0.0, eps=1e-8,
+                           maximize=False, grad_scale=None, found_inf=None)
+
+
+def adam(model: nn.Module, lr: float) -> FusedAdam | torch.optim.Optimizer:
+    """:class:`FusedAdam` where torch has the fused kernel for the model's device, else
+    ``torch.optim.Adam``."""
+    params = list(model.parameters())
+    devices = {p.device.type for p in params}
+    if hasattr(torch, "_fused_adam_") and len(devices) == 1 and devices <= {"cpu", "cuda"}:
+        return FusedAdam(params, lr)
+    return torch.optim.Adam(params, lr=lr)
+
+
 class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite."""
 
@@ -174,7 +216,7 @@ def train_cvae(
     """
     # The fused kernel updates all parameters in one call: most of a small model's step time
     # is per-tensor overhead, not arithmetic.
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, fused=True)
+    optimizer = adam(model, learning_rate)
     batch_size = max(1, min(batch_size, X.shape[0]))
     history: list[float] = []
     model.train()
