@@ -100,3 +100,4 @@ def test_fused_adam_updates_exactly_as_torch_adam():
     for (name, a), b in zip(models[0].named_parameters(), models[1].parameters()):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
     assert all(not torch.equal(a, b) for a, b in zip(models[0].parameters(), before))
+
