@@ -65,9 +65,11 @@ class FastStep:
             torch.ops.aten.threshold_backward.grad_input(grad, inputs[i + 1], 0,
                                                          grad_input=grad)
             weight.grad = grad.t() @ inputs[i]
-            bias.grad = grad.sum(0)
-            if label is not None:
+            if label is None:
+                bias.grad = grad.sum(0)
+            else:  # every row has one label: the bias gradient is the sum of the label rows'
                 label.grad = torch.zeros_like(label).index_add_(0, y, grad)
+                bias.grad = label.grad.sum(0)
             if i > 0 or need_input_grad:
                 grad = grad @ weight
         return grad if need_input_grad else None
