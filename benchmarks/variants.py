@@ -13,6 +13,7 @@ commit 6c917ad, which modelled two-valued numeric columns as Bernoulli; it was r
 """
 import csv
 import json
+import os
 import sys
 import time
 import warnings
@@ -30,6 +31,10 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 import keel  # noqa: E402
+
+#: Added to the fold number for the CVAE's and the generators' seeds (VAEAUG_SEED_OFFSET):
+#: rerunning with another offset shows how much of a difference is the draw.
+SEED_OFFSET = int(os.environ.get("VAEAUG_SEED_OFFSET", "0"))
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 
@@ -105,6 +110,22 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             xt = xm + act(m.decode(zm, yy)) - act(m.decode(zm, ymaj))
             half = torch.as_tensor(rng.random(n) < 0.5)[:, None]
             x = xt if name == "m2m" else torch.where(half, xt, seeds + resid)
+        elif name == "smote":  # plain SMOTE through the same pipeline: a noise reference
+            x = seeds + u * (Xc[j] - seeds)
+        elif name == "smote_mix" or name.startswith("smote_mix"):
+            # an ensemble: a share of SMOTE rows (half, or smote_mixNN percent), residual rows
+            share = 0.5 if name == "smote_mix" else int(name[len("smote_mix"):]) / 100
+            pick = torch.as_tensor(rng.random(n) < share)[:, None]
+            x = torch.where(pick, seeds + u * (Xc[j] - seeds), seeds + resid)
+        elif name == "tri":  # a quarter SMOTE, a quarter latent walks, half residual rows
+            r = torch.as_tensor(rng.random(n))[:, None]
+            walk = seeds + act(m.decode(mu + u * (mu_all[j] - mu) + sigma * eps, yy)) - act(
+                m.decode(mu, yy))
+            x = torch.where(r < 0.25, seeds + u * (Xc[j] - seeds),
+                            torch.where(r < 0.5, walk, seeds + resid))
+        elif name == "mix25_hyb":  # a quarter SMOTE steps plus residual, the rest residual
+            pick = torch.as_tensor(rng.random(n) < 0.25)[:, None]
+            x = torch.where(pick, seeds + u * (Xc[j] - seeds) + resid, seeds + resid)
         else:
             raise ValueError(f"unknown variant {name!r}")
         out[name] = x.numpy()
@@ -121,16 +142,17 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         X_tr = np.nan_to_num(scaler.transform(X[train]))
         X_te = np.nan_to_num(scaler.transform(X[test]))
         start = time.perf_counter()
-        s = CVAEOverSampler(random_state=i).fit(X_tr, y[train])
+        seed = i + SEED_OFFSET
+        s = CVAEOverSampler(random_state=seed).fit(X_tr, y[train])
         secs = time.perf_counter() - start
         encoded = s.transformer_.transform(s.check_compatible(X_tr))
-        for variant, G in variants(s, encoded, y[train], names, i).items():
+        for variant, G in variants(s, encoded, y[train], names, seed).items():
             new = s.transformer_.inverse_transform(G.astype(np.float32)).to_numpy(dtype=float)
             X_res = np.vstack([X_tr, new])
             y_res = np.concatenate([y[train], np.ones(len(new), int)])
             for c_name, make in keel.CLASSIFIERS.items():
                 clf = make(i).fit(X_res, y_res)
-                rows.append({"dataset": name, "fold": i, "sampler": "v:" + variant,
+                rows.append({"dataset": name, "fold": i, "sampler": "vaeaug~" + variant,
                              "clf": c_name, "secs": secs, "n_synth": len(new), "error": "",
                              **keel.scores(clf, X_te, y[test])})
     return rows

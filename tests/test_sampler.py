@@ -164,7 +164,7 @@ def test_pickle_and_clone(binary):
     assert clone(sampler).get_params() == sampler.get_params()
 
 
-@pytest.mark.parametrize("generation", ["prior", "posterior", "residual"])
+@pytest.mark.parametrize("generation", ["prior", "posterior", "residual", "mixed"])
 def test_every_generation_method_gives_finite_rows(binary, generation):
     X, y = binary
     X_res, _ = CVAEOverSampler(generation=generation, **FAST).fit_resample(X, y)
@@ -202,7 +202,7 @@ def test_synthetic_minority_sits_near_real_minority():
     minor = rng.normal(4.0, 1.0, size=(40, 4))
     X = np.vstack([major, minor])
     y = np.r_[np.zeros(400, int), np.ones(40, int)]
-    for generation in ("prior", "residual"):
+    for generation in ("prior", "residual", "mixed"):
         sampler = CVAEOverSampler(generation=generation, random_state=0)
         X_new, _ = sampler.fit(X, y).sample(200, y=1)
         d_minor = np.linalg.norm(X_new - minor.mean(0), axis=1)

@@ -48,7 +48,9 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         Passes over the data; "auto" trains for about ``AUTO_STEPS`` steps.
     batch_size, learning_rate, beta, generation, temperature, balance_classes, device,
     random_state, verbose
-        As in :class:`~vaeaug.CVAEOverSampler` (``beta`` defaults to 1.0 here).
+        As in :class:`~vaeaug.CVAEOverSampler` (``beta`` defaults to 1.0 and
+        ``generation`` to ``"residual"`` here: the image results in docs/images.md were
+        measured with it).
     image_layout : {"auto", "NHW", "NHWC", "NCHW"}, default="auto"
         Where the channel axis is; "auto" takes a last axis of 1, 3 or 4 as channels.
     """

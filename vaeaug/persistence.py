@@ -2,7 +2,7 @@
 
 Files are written with :func:`torch.save` and read with ``torch.load(weights_only=True)``,
 which unpickles only tensors and plain containers: a crafted file cannot run code. The
-file also holds the encoded real rows of each class, which the ``"residual"`` and
+file also holds the encoded real rows of each class, which the ``"mixed"``, ``"residual"`` and
 ``"posterior"`` generation methods start from: treat a model file like the training data.
 """
 
