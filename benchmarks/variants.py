@@ -6,6 +6,8 @@ from it, so variants differ only in generation. Results for docs/benchmarks.md a
 benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
 
     python benchmarks/variants.py base,strat,hyb_half,latwalk out.csv [first_n_datasets]
+    python benchmarks/variants.py base,smote,smote_mix25 out.csv   # the "mixed" round
+    VAEAUG_SEED_OFFSET=100 python benchmarks/variants.py ...       # other seeds, same folds
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
