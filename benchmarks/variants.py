@@ -80,7 +80,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         idx_t = torch.as_tensor(idx)
         seeds, mu, lv = Xc[idx_t], mu_all[idx_t], lv_all[idx_t]
         yy = torch.full((n,), k, dtype=torch.long)
-        temp = {"base_t05": 0.5, "base_t075": 0.75}.get(name, 1.0)
+        temp = {"base_t05": 0.5, "base_t075": 0.75, "smote_mix25_t15": 1.5}.get(name, 1.0)
         eps = torch.randn(mu.shape, generator=g)
         sigma = torch.exp(0.5 * lv)
         z = mu + temp * sigma * eps
@@ -116,7 +116,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             x = seeds + u * (Xc[j] - seeds)
         elif name == "smote_mix" or name.startswith("smote_mix"):
             # an ensemble: a share of SMOTE rows (half, or smote_mixNN percent), residual rows
-            share = 0.5 if name == "smote_mix" else int(name[len("smote_mix"):]) / 100
+            # (smote_mix25_t15: their latent draw at temperature 1.5)
+            share = 0.5 if name == "smote_mix" else int(name[9:11]) / 100
             pick = torch.as_tensor(rng.random(n) < share)[:, None]
             x = torch.where(pick, seeds + u * (Xc[j] - seeds), seeds + resid)
         elif name == "tri":  # a quarter SMOTE, a quarter latent walks, half residual rows
