@@ -130,7 +130,7 @@ def part_tvae(n: int = 100_000, d: int = 20) -> None:
     one_epoch_fit = one + transform_s + encode_s  # what a real 1-epoch fit costs
     tvae_sample_s, _ = timed(tvae.sample, n)
     width = tvae.transformer.output_dimensions  # its mode-specific encoding of the columns
-    tvae_flops = 6 * (width * 128 + 128 * 128 + 128 * 256 + 128 * 128 + 128 * 128 + 128 * width)
+    tvae_flops = model_flops_per_sample(width, (128, 128), 128, 2)  # its widths, its inputs
     print(f"TVAE encodes the {d} columns as {width} numbers: {tvae_flops:,} FLOP per sample "
           f"(vaeaug at its sizes: {flops:,}); {n * tvae_flops / tvae_epoch / 1e9:.1f} GFLOP/s")
     projected = one_epoch_fit + 299 * tvae_epoch + tvae_sample_s  # TVAE's default: 300 epochs
@@ -188,7 +188,7 @@ def part_peak(n: int = 200_000, d: int = 50, batch: int = 8192) -> None:
                                    balance_classes=False, random_state=0)
 
         rates = sorted(n / secs for secs in epoch_seconds(make, X, y))
-        results.append((hidden, rates, model_flops_per_sample(d, hidden, 16, 2)))
+        results.append((hidden, rates, model_flops_per_sample(d, hidden, make(1).latent_dim, 2)))
         peaks.append(matmul_gflops())
     # The fraction is taken of the best matmul rate seen in the whole part (measured before
     # and after each model), so that a slow moment for the matmul cannot flatter it.

@@ -87,20 +87,21 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         resid = act(m.decode(z, yy)) - act(m.decode(mu, yy))
         u = torch.as_tensor(rng.random((n, 1)), dtype=torch.float32)
         j = nn_data[idx, rng.integers(nn_data.shape[1], size=n)]
+        to_nb = Xc[j] - seeds  # SMOTE's direction: toward a minority neighbour
         jl = nn_lat[idx, rng.integers(nn_lat.shape[1], size=n)]
         if name in ("base", "strat", "wmaj", "base_t05", "base_t075"):
             x = seeds + resid
         elif name in ("hyb", "hyb_strat"):  # SMOTE step to a minority neighbour + residual
-            x = seeds + u * (Xc[j] - seeds) + resid
+            x = seeds + u * to_nb + resid
         elif name == "hyb_half":
-            x = seeds + 0.5 * u * (Xc[j] - seeds) + resid
+            x = seeds + 0.5 * u * to_nb + resid
         elif name in ("latwalk", "latwalk_data"):  # residual toward a neighbour's code
             other = mu_all[jl] if name == "latwalk" else mu_all[j]
             z2 = mu + u * (other - mu) + sigma * eps
             x = seeds + act(m.decode(z2, yy)) - act(m.decode(mu, yy))
         elif name in ("anti", "anti_hyb"):  # antithetic: the residual's even part cancels
             anti = 0.5 * (act(m.decode(z, yy)) - act(m.decode(mu - temp * sigma * eps, yy)))
-            x = seeds + anti if name == "anti" else seeds + 0.5 * u * (Xc[j] - seeds) + anti
+            x = seeds + anti if name == "anti" else seeds + 0.5 * u * to_nb + anti
         elif name in ("m2m", "mix"):  # majority neighbours translated to the minority label
             kmaj = 1 - k
             Xmaj = s._class_rows[kmaj]
@@ -113,22 +114,22 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             half = torch.as_tensor(rng.random(n) < 0.5)[:, None]
             x = xt if name == "m2m" else torch.where(half, xt, seeds + resid)
         elif name == "smote":  # plain SMOTE through the same pipeline: a noise reference
-            x = seeds + u * (Xc[j] - seeds)
+            x = seeds + u * to_nb
         elif name == "smote_mix" or name.startswith("smote_mix"):
             # an ensemble: a share of SMOTE rows (half, or smote_mixNN percent), residual rows
             # (smote_mix25_t15: their latent draw at temperature 1.5)
             share = 0.5 if name == "smote_mix" else int(name[9:11]) / 100
             pick = torch.as_tensor(rng.random(n) < share)[:, None]
-            x = torch.where(pick, seeds + u * (Xc[j] - seeds), seeds + resid)
+            x = torch.where(pick, seeds + u * to_nb, seeds + resid)
         elif name == "tri":  # a quarter SMOTE, a quarter latent walks, half residual rows
             r = torch.as_tensor(rng.random(n))[:, None]
             walk = seeds + act(m.decode(mu + u * (mu_all[j] - mu) + sigma * eps, yy)) - act(
                 m.decode(mu, yy))
-            x = torch.where(r < 0.25, seeds + u * (Xc[j] - seeds),
+            x = torch.where(r < 0.25, seeds + u * to_nb,
                             torch.where(r < 0.5, walk, seeds + resid))
         elif name == "mix25_hyb":  # a quarter SMOTE steps plus residual, the rest residual
             pick = torch.as_tensor(rng.random(n) < 0.25)[:, None]
-            x = torch.where(pick, seeds + u * (Xc[j] - seeds) + resid, seeds + resid)
+            x = torch.where(pick, seeds + u * to_nb + resid, seeds + resid)
         else:
             raise ValueError(f"unknown variant {name!r}")
         out[name] = x.numpy()

@@ -46,10 +46,10 @@ class FastStep:
         """Inputs of every layer, then the last hidden activation (all after ReLU)."""
         inputs = [h]
         for weight, bias, label in layers:
-            # index_select: the label rows of the batch, faster than label[y] on CPU.
             if label is None:
                 h = torch.addmm(bias, h, weight.t()).relu_()
-            else:  # the batch's label rows, then the product added in place (no copy)
+            else:  # the batch's label rows (index_select: faster than label[y] on CPU), then
+                # the product added in place (no copy)
                 h = label.index_select(0, y).add_(bias).addmm_(h, weight.t()).relu_()
             inputs.append(h)
         return inputs
