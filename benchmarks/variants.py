@@ -8,6 +8,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py base,strat,hyb_half,latwalk out.csv [first_n_datasets]
     python benchmarks/variants.py base,smote,smote_mix25 out.csv   # the "mixed" round
     VAEAUG_SEED_OFFSET=100 python benchmarks/variants.py ...       # other seeds, same folds
+    python benchmarks/variants.py smote_mix25,rescale25,rowscale25,rowscale25_x07 out.csv
+        # the fifth round: residual steps rescaled (rescaleNN / rowscaleNN: NN % SMOTE rows,
+        # _xMM: MM/10 times the length; gauss25, safe25, nonoise25, ext25, mix25_t125 too)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -60,6 +63,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
     count = len(Xc)
     mu_all, lv_all = m.encode(Xc, torch.full((count,), k, dtype=torch.long))
     nn_data, nn_lat = neighbours(Xc.numpy(), 5), neighbours(mu_all.numpy(), 5)
+    dist_nb = np.linalg.norm(Xc.numpy()[nn_data] - Xc.numpy()[:, None], axis=2).mean(1)
     # share of other-class rows among each minority row's 5 neighbours (ADASYN/ProWSyn-like)
     nn_all = NearestNeighbors(n_neighbors=min(6, len(X_train))).fit(X_train).kneighbors(
         X_train[y_train == 1], return_distance=False)[:, 1:]
@@ -75,12 +79,18 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         elif name == "wmaj":
             w = frac_other + 0.2
             idx = rng.choice(count, n, p=w / w.sum())
+        elif name == "safe25":  # seeds weighted toward rows with few other-class neighbours
+            w = 1.2 - frac_other
+            idx = rng.choice(count, n, p=w / w.sum())
+        elif name == "nonoise25" and (frac_other < 1).any():  # no seed amid the other class
+            idx = rng.choice(np.flatnonzero(frac_other < 1), n)
         else:
             idx = rng.integers(count, size=n)
         idx_t = torch.as_tensor(idx)
         seeds, mu, lv = Xc[idx_t], mu_all[idx_t], lv_all[idx_t]
         yy = torch.full((n,), k, dtype=torch.long)
-        temp = {"base_t05": 0.5, "base_t075": 0.75, "smote_mix25_t15": 1.5}.get(name, 1.0)
+        temp = {"base_t05": 0.5, "base_t075": 0.75, "smote_mix25_t15": 1.5,
+                "mix25_t125": 1.25, "mix25_t2": 2.0}.get(name, 1.0)
         eps = torch.randn(mu.shape, generator=g)
         sigma = torch.exp(0.5 * lv)
         z = mu + temp * sigma * eps
@@ -115,6 +125,29 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             x = xt if name == "m2m" else torch.where(half, xt, seeds + resid)
         elif name == "smote":  # plain SMOTE through the same pipeline: a noise reference
             x = seeds + u * to_nb
+        elif name in ("safe25", "nonoise25", "mix25_t125", "mix25_t2", "gauss25", "ext25"
+                      ) or name.startswith(("rescale", "rowscale")):
+            share = 0.25
+            if name.startswith(("rescale", "rowscale")):
+                # e.g. rescale25: a quarter SMOTE rows; rescale25_x15: residual 1.5 times as long
+                tail = name.removeprefix("rescale").removeprefix("rowscale")
+                share = int(tail.split("_")[0]) / 100
+                times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
+            if name.startswith("rescale"):  # residual as long, on average, as a SMOTE step
+                resid = resid * (times * (u * to_nb).norm(dim=1).mean()
+                                 / resid.norm(dim=1).mean().clamp_min(1e-12))
+            if name.startswith("rowscale"):  # as rescale, then longer where the seed's
+                # neighbours are far (SMOTE's local step size) and shorter where they are near
+                local = torch.as_tensor(dist_nb[idx], dtype=resid.dtype)[:, None]
+                resid = resid * (times * 0.5 * local
+                                 / resid.norm(dim=1).mean().clamp_min(1e-12))
+            pick = torch.as_tensor(rng.random(n) < share)[:, None]
+            if name == "gauss25":  # control: per-column Gaussian noise as large as the residual
+                resid = torch.randn(resid.shape, generator=g) * resid.std(0, keepdim=True)
+            step = u * to_nb
+            if name == "ext25":  # SMOTE's segment extended by a quarter at both ends
+                step = (1.5 * u - 0.25) * to_nb
+            x = torch.where(pick, seeds + step, seeds + resid)
         elif name == "smote_mix" or name.startswith("smote_mix"):
             # an ensemble: a share of SMOTE rows (half, or smote_mixNN percent), residual rows
             # (smote_mix25_t15: their latent draw at temperature 1.5)

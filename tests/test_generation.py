@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from vaeaug.generation import MIXED_INTERPOLATED_SHARE, NEIGHBOURS, _random_neighbour, generate
+from vaeaug import generation
+from vaeaug.generation import (
+    MIXED_INTERPOLATED_SHARE,
+    NEIGHBOURS,
+    RESIDUAL_STEP,
+    _neighbourhoods,
+    generate,
+)
 from vaeaug.model import CVAE, init_parameters
 
 
@@ -27,16 +34,18 @@ def nearest(X: torch.Tensor, k: int) -> torch.Tensor:
     return dist.topk(k, largest=False).indices
 
 
-def test_random_neighbour_is_one_of_the_nearest_and_never_itself():
+def test_neighbourhoods_are_the_nearest_rows_and_their_mean_distance():
     X = torch.randn(200, 4, generator=torch.Generator().manual_seed(1))
     idx = torch.randint(200, (1000,), generator=torch.Generator().manual_seed(2))
-    near = nearest(X, NEIGHBOURS)
+    dist = exact_cdist(X, X)
+    dist.fill_diagonal_(float("inf"))
+    expected = dist.topk(NEIGHBOURS, largest=False)
     for chunk in (1 << 24, 200 * 7):  # one block, and blocks of 7 rows
-        got = _random_neighbour(X, idx, torch.Generator().manual_seed(3), chunk_elements=chunk)
-        assert (got != idx).all()
-        assert (near[idx] == got[:, None]).any(1).all()
-    # every one of the neighbours gets picked, not just the nearest
-    assert len(set(got[idx == idx[0]].tolist())) > 1
+        near, spread, inverse = _neighbourhoods(X, idx, torch.Generator().manual_seed(3),
+                                                chunk_elements=chunk)
+        assert (near[inverse] != idx[:, None]).all()  # never itself
+        assert torch.equal(near[inverse].sort(1).values, expected.indices[idx].sort(1).values)
+        torch.testing.assert_close(spread[inverse], expected.values[idx].mean(1))
 
 
 def test_mixed_rows_are_residual_rows_or_interpolations_between_neighbours():
@@ -72,12 +81,59 @@ def test_unknown_method_is_refused():
 def test_large_classes_find_neighbours_in_a_random_pool():
     X = torch.randn(500, 4, generator=torch.Generator().manual_seed(6))
     idx = torch.arange(500)
-    got = _random_neighbour(X, idx, torch.Generator().manual_seed(7), pool_size=50)
+    near, _, inverse = _neighbourhoods(X, idx, torch.Generator().manual_seed(7), pool_size=50)
+    got = near[inverse]
     pool = torch.randperm(500, generator=torch.Generator().manual_seed(7))[:50]  # same draw
-    assert (got != idx).all()
-    assert set(got.tolist()) <= set(pool.tolist())
-    # each partner is among the seed's 5 nearest pool rows (itself excluded)
+    assert (got != idx[:, None]).all()
+    assert set(got.flatten().tolist()) <= set(pool.tolist())
+    # they are the seed's 5 nearest pool rows (itself excluded)
     dist = exact_cdist(X, X[pool])
     dist[pool[None, :] == idx[:, None]] = float("inf")
-    to_partner = (X - X[got]).norm(dim=1, keepdim=True)
-    assert ((dist < to_partner - 1e-5).sum(1) < NEIGHBOURS).all()
+    farthest = (X[:, None, :] - X[got]).norm(dim=2).max(1, keepdim=True).values
+    assert ((dist < farthest - 1e-5).sum(1) < NEIGHBOURS).all()
+
+
+def test_mixed_residual_steps_follow_the_decoder_and_the_neighbourhood(monkeypatch):
+    """Residual rows of "mixed" move x_i by s_i r_i: r_i the "residual" rule's step (same
+    draw), s_i proportional to the seed's mean neighbour distance, half of it on average;
+    a column outside ``numeric`` keeps the unscaled step."""
+    monkeypatch.setattr(generation, "MIXED_INTERPOLATED_SHARE", 0.0)  # residual rows only
+    g = torch.Generator().manual_seed(8)
+    tight, wide = 0.05 * torch.randn(30, 3, generator=g), 2 + torch.randn(30, 3, generator=g)
+    ids = 1e-4 * torch.arange(60.0)[:, None]  # tells each new row's seed: no step there
+    X = torch.cat([ids, torch.cat([tight, wide])], dim=1)
+    model = CVAE(4, 2, 3, (8,))
+    init_parameters(model, torch.Generator().manual_seed(9))
+    with torch.no_grad():
+        model.out.weight[0].zero_()
+    numeric = torch.tensor([True, True, True, False])  # the last column as if categorical
+    mixed = generate(model, X, 1, 3000, "mixed", torch.Generator().manual_seed(10),
+                     activate=lambda t: t, numeric=numeric)
+    plain = generate(model, X, 1, 3000, "residual", torch.Generator().manual_seed(10),
+                     activate=lambda t: t)
+    seed = (mixed[:, 0] / 1e-4).round().long()
+    assert torch.equal(seed, (plain[:, 0] / 1e-4).round().long())
+    step, r = mixed - X[seed], plain - X[seed]
+    torch.testing.assert_close(step[:, 3], r[:, 3])  # not scaled
+    factor = step[:, 1:3].norm(dim=1) / r[:, 1:3].norm(dim=1)
+    torch.testing.assert_close(step[:, 1:3], factor[:, None] * r[:, 1:3], atol=1e-5, rtol=1e-4)
+    dist = exact_cdist(X, X)  # over every column, as the neighbours are found
+    dist.fill_diagonal_(float("inf"))
+    spread = dist.topk(NEIGHBOURS, largest=False).values.mean(1)[seed]
+    ratio = factor / spread  # RESIDUAL_STEP / (the class's mean residual length)
+    torch.testing.assert_close(ratio, ratio.mean().expand_as(ratio), rtol=1e-3, atol=0)
+    in_tight = seed < 30
+    assert step[in_tight, 1:3].norm(dim=1).mean() < 0.2 * step[~in_tight, 1:3].norm(dim=1).mean()
+    relative = (step[:, :3].norm(dim=1) / spread).mean()
+    assert relative == pytest.approx(RESIDUAL_STEP, rel=0.3)
+
+
+def test_mixed_keeps_image_shapes():
+    from vaeaug.model import ConvCVAE
+
+    model = ConvCVAE((1, 8, 8), 2, 3, [4])
+    init_parameters(model, torch.Generator().manual_seed(11))
+    X = torch.rand(10, 1, 8, 8, generator=torch.Generator().manual_seed(12))
+    rows = generate(model, X, 0, 7, "mixed", torch.Generator().manual_seed(13), torch.sigmoid)
+    assert rows.shape == (7, 1, 8, 8)
+    assert torch.isfinite(rows).all()

@@ -13,10 +13,14 @@ Four ways to make a new row, compared in docs/benchmarks.md:
     probability space (one-hot + softmax difference), so a category changes only where the
     decoder finds another one more likely at z' than the row's own is at mu_i.
 ``"mixed"``
-    residual rows, except that a quarter of the new rows (``MIXED_INTERPOLATED_SHARE``) are
-    interpolated, as SMOTE does, between a real row and one of its 5 nearest real rows of the
-    class: x_new = x_i + u (x_j - x_i), u ~ U(0, 1). The two kinds of rows fail on different
-    data sets, and the mixture loses less often than either (docs/benchmarks.md).
+    a quarter of the new rows (``MIXED_INTERPOLATED_SHARE``) are interpolated, as SMOTE does,
+    between a real row and one of its 5 nearest real rows of the class:
+    x_new = x_i + u (x_j - x_i), u ~ U(0, 1). The rest are residual rows whose numeric step is
+    rescaled to the seed's neighbourhood: x_new = x_i + s_i r_i with
+    s_i = ``RESIDUAL_STEP`` * d_i / mean ||r||, where d_i is the mean distance from x_i to its
+    5 nearest rows of the class and mean ||r|| the class's mean residual length. The decoder
+    chooses the direction and the relative length of each move, the neighbourhood its scale,
+    as it does SMOTE's step: on average half the way to a neighbour (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ MIXED_INTERPOLATED_SHARE = 0.25
 NEIGHBOURS = 5
 #: Larger classes look for neighbours among this many of their rows, drawn at random.
 NEIGHBOUR_POOL = 4096
+#: ``"mixed"`` residual rows move, on average, this fraction of the distance from their seed to
+#: its neighbours: SMOTE's expected step, E[u] = 1/2.
+RESIDUAL_STEP = 0.5
 
 
 @torch.no_grad()
@@ -46,11 +53,14 @@ def generate(
     generator: torch.Generator,
     activate: Callable[[torch.Tensor], torch.Tensor],
     temperature: float = 1.0,
+    numeric: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``n`` new rows of class ``label`` in data space; ``X_class`` holds the real ones.
 
     ``activate`` maps decoder output to data space (e.g. softmax per category block, or a
-    sigmoid for pixels); ``temperature`` scales the spread of the latent draw.
+    sigmoid for pixels); ``temperature`` scales the spread of the latent draw; ``numeric``
+    (a boolean mask over columns, default all) marks the columns whose ``"mixed"`` residual
+    step is rescaled to the neighbourhood: categorical blocks keep their probability step.
     """
     model.eval()
     device = X_class.device
@@ -66,26 +76,58 @@ def generate(
         return activate(model.decode(z, y))
     if method not in ("residual", "mixed"):
         raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
-    rows = seeds + activate(model.decode(z, y)) - activate(model.decode(mu, y))
-    if method == "mixed" and X_class.shape[0] > 1:
-        pick = torch.rand(n, generator=generator, device=device) < MIXED_INTERPOLATED_SHARE
-        chosen = seed_idx[pick]
-        partner = X_class[_random_neighbour(X_class, chosen, generator)]
-        u = torch.rand((chosen.shape[0], 1), generator=generator, device=device,
-                       dtype=rows.dtype)
-        rows[pick] = seeds[pick] + u * (partner - seeds[pick])
-    return rows
+    residual = activate(model.decode(z, y)) - activate(model.decode(mu, y))
+    if method == "residual" or X_class.shape[0] < 2:  # a lone row has no neighbourhood
+        return seeds + residual
+    # distances and steps on flat rows (images too), the shape restored at the end
+    flat = X_class.reshape(X_class.shape[0], -1)
+    residual, seeds = residual.reshape(n, -1), seeds.reshape(n, -1)
+    near, spread, which_seed = _neighbourhoods(flat, seed_idx, generator)
+    columns = (torch.ones(flat.shape[1], dtype=torch.bool, device=device)
+               if numeric is None else numeric.to(device))
+    typical = _mean_residual_length(model, X_class, label, generator, activate, temperature,
+                                    columns)
+    if typical > 0:
+        scale = (RESIDUAL_STEP / typical) * spread[which_seed]
+        residual[:, columns] *= scale[:, None].to(residual.dtype)
+    rows = seeds + residual
+    pick = torch.rand(n, generator=generator, device=device) < MIXED_INTERPOLATED_SHARE
+    which = torch.randint(near.shape[1], (int(pick.sum()),), generator=generator,
+                          device=device)
+    partner = flat[near[which_seed[pick], which]]
+    u = torch.rand((partner.shape[0], 1), generator=generator, device=device,
+                   dtype=rows.dtype)
+    rows[pick] = seeds[pick] + u * (partner - seeds[pick])
+    return rows.reshape(n, *X_class.shape[1:])
 
 
-def _random_neighbour(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generator,
-                      pool_size: int | None = None,
-                      chunk_elements: int = 1 << 24) -> torch.Tensor:
-    """For each row index in ``idx``, the index of one of its ``NEIGHBOURS`` nearest other
-    rows of ``X`` (Euclidean), chosen uniformly.
+def _mean_residual_length(model: nn.Module, X_class: torch.Tensor, label: int,
+                          generator: torch.Generator,
+                          activate: Callable[[torch.Tensor], torch.Tensor],
+                          temperature: float, columns: torch.Tensor) -> float:
+    """Mean length (over ``columns``) of one residual draw from each of up to
+    ``NEIGHBOUR_POOL`` rows of the class: the class's typical step, whatever ``n`` is asked."""
+    count = X_class.shape[0]
+    rows = (X_class if count <= NEIGHBOUR_POOL else X_class[
+        torch.randperm(count, generator=generator, device=X_class.device)[:NEIGHBOUR_POOL]])
+    y = torch.full((rows.shape[0],), label, dtype=torch.long, device=rows.device)
+    mu, logvar = model.encode(rows, y)
+    z = model.reparameterize(mu, logvar, generator, temperature)
+    step = (activate(model.decode(z, y)) - activate(model.decode(mu, y))).flatten(1)
+    return float(step[:, columns].norm(dim=1).mean())
 
-    In a class larger than ``pool_size`` (default ``NEIGHBOUR_POOL``) neighbours are searched
-    among that many rows drawn at random, so the cost stays linear in the rows generated;
-    distances are computed in blocks of about ``chunk_elements`` numbers.
+
+def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generator,
+                    pool_size: int | None = None, chunk_elements: int = 1 << 24
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The ``NEIGHBOURS`` nearest other rows of ``X`` (Euclidean) of each row in ``idx``.
+
+    Returns ``(near, spread, inverse)``: for each distinct index in ``idx``, the indices of
+    its neighbours (``near``, one row each) and their mean distance (``spread``); ``inverse``
+    maps every entry of ``idx`` to its row of those two. In a class larger than ``pool_size``
+    (default ``NEIGHBOUR_POOL``) neighbours are searched among that many rows drawn at random,
+    so the cost stays linear in the rows generated; distances are computed in blocks of about
+    ``chunk_elements`` numbers.
     """
     pool_size = NEIGHBOUR_POOL if pool_size is None else pool_size
     n = X.shape[0]
@@ -94,11 +136,23 @@ def _random_neighbour(X: torch.Tensor, idx: torch.Tensor, generator: torch.Gener
     k = min(NEIGHBOURS, pool.shape[0] - 1)
     unique, inverse = torch.unique(idx, return_inverse=True)
     near = torch.empty((unique.shape[0], k), dtype=torch.long, device=X.device)
+    spread = torch.empty(unique.shape[0], dtype=X.dtype, device=X.device)
     step = max(1, chunk_elements // pool.shape[0])
     for start in range(0, unique.shape[0], step):
         rows = unique[start:start + step]
         dist = torch.cdist(X[rows], X[pool])
         dist.masked_fill_(pool[None, :] == rows[:, None], float("inf"))  # not itself
-        near[start:start + step] = pool[dist.topk(k, largest=False).indices]
-    which = torch.randint(k, (idx.shape[0],), generator=generator, device=X.device)
+        nearest = dist.topk(k, largest=False)
+        near[start:start + step] = pool[nearest.indices]
+        spread[start:start + step] = nearest.values.mean(1)
+    return near, spread, inverse
+
+
+def _random_neighbour(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generator,
+                      pool_size: int | None = None,
+                      chunk_elements: int = 1 << 24) -> torch.Tensor:
+    """For each row index in ``idx``, the index of one of its ``NEIGHBOURS`` nearest other
+    rows of ``X``, chosen uniformly (see :func:`_neighbourhoods`)."""
+    near, _, inverse = _neighbourhoods(X, idx, generator, pool_size, chunk_elements)
+    which = torch.randint(near.shape[1], (idx.shape[0],), generator=generator, device=X.device)
     return near[inverse, which]

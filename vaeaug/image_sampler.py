@@ -136,6 +136,9 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     def _activation(self) -> Any:
         return torch.sigmoid
 
+    def _numeric_columns(self) -> None:
+        return None  # every pixel is a number
+
     def _images(self, plan: dict, random_state: Any = None) -> tuple[Any, np.ndarray]:
         matrix, y_new = self._generate_encoded(plan, random_state)
         unit = matrix.reshape(len(matrix), *self._image_shape)

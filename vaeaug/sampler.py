@@ -20,7 +20,7 @@ from .fast_step import FastStep
 from .fast_step import supports as supports_fast_step
 from .generation import METHODS, generate
 from .model import CVAE, init_parameters, reconstruction_loss, tabular_activation
-from .preprocessing import TableTransformer
+from .preprocessing import NUMERIC, TableTransformer
 from .training import (
     OneProcess,
     Step,
@@ -275,6 +275,13 @@ class CVAEOverSampler(BaseOverSampler):
     def _activation(self) -> Any:
         return tabular_activation(self.transformer_.spans_)
 
+    def _numeric_columns(self) -> torch.Tensor | None:
+        """Mask of the encoded columns that hold numeric values (categorical blocks False)."""
+        mask = torch.zeros(sum(s.width for s in self.transformer_.spans_), dtype=torch.bool)
+        for span in self.transformer_.spans_:
+            mask[span.start:span.stop] = span.kind == NUMERIC
+        return mask
+
     def _n_epochs(self, n_rows: int) -> int:
         if self.epochs != "auto":
             return int(self.epochs)
@@ -376,7 +383,7 @@ class CVAEOverSampler(BaseOverSampler):
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
             rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
-                            generator, activate, self.temperature)
+                            generator, activate, self.temperature, self._numeric_columns())
             blocks.append(rows.cpu().numpy())
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         shape = tuple(self._class_rows[0].shape[1:])
