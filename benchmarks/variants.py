@@ -131,7 +131,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             if name.startswith(("rescale", "rowscale")):
                 # e.g. rescale25: a quarter SMOTE rows; rescale25_x15: residual 1.5 times as long
                 tail = name.removeprefix("rescale").removeprefix("rowscale")
-                share = int(tail.split("_")[0]) / 100
+                share = int(tail.split("_")[0].removesuffix("cap").removesuffix("clip")) / 100
                 times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
             if name.startswith("rescale"):  # residual as long, on average, as a SMOTE step
                 resid = resid * (times * (u * to_nb).norm(dim=1).mean()
@@ -139,8 +139,13 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             if name.startswith("rowscale"):  # as rescale, then longer where the seed's
                 # neighbours are far (SMOTE's local step size) and shorter where they are near
                 local = torch.as_tensor(dist_nb[idx], dtype=resid.dtype)[:, None]
-                resid = resid * (times * 0.5 * local
-                                 / resid.norm(dim=1).mean().clamp_min(1e-12))
+                factor = times * 0.5 * local / resid.norm(dim=1).mean().clamp_min(1e-12)
+                if name.endswith("cap"):  # only ever shorter than the decoder's own step
+                    factor = factor.clamp(max=1.0)
+                resid = resid * factor
+                if name.endswith("clip"):  # never longer than the way to the neighbours
+                    length = resid.norm(dim=1, keepdim=True).clamp_min(1e-12)
+                    resid = resid * (local / length).clamp(max=1.0)
             pick = torch.as_tensor(rng.random(n) < share)[:, None]
             if name == "gauss25":  # control: per-column Gaussian noise as large as the residual
                 resid = torch.randn(resid.shape, generator=g) * resid.std(0, keepdim=True)
