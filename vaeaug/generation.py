@@ -70,13 +70,12 @@ def generate(
         return activate(model.decode(z, y))
     seed_idx = torch.randint(X_class.shape[0], (n,), generator=generator, device=device)
     seeds = X_class[seed_idx]
-    mu, logvar = model.encode(seeds, y)
-    z = model.reparameterize(mu, logvar, generator, temperature)
     if method == "posterior":
-        return activate(model.decode(z, y))
+        mu, logvar = model.encode(seeds, y)
+        return activate(model.decode(model.reparameterize(mu, logvar, generator, temperature), y))
     if method not in ("residual", "mixed"):
         raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
-    residual = activate(model.decode(z, y)) - activate(model.decode(mu, y))
+    residual = _residuals(model, seeds, y, generator, activate, temperature)
     if method == "residual" or X_class.shape[0] < 2:  # a lone row has no neighbourhood
         return seeds + residual
     # distances and steps on flat rows (images too), the shape restored at the end
@@ -111,10 +110,17 @@ def _mean_residual_length(model: nn.Module, X_class: torch.Tensor, label: int,
     rows = (X_class if count <= NEIGHBOUR_POOL else X_class[
         torch.randperm(count, generator=generator, device=X_class.device)[:NEIGHBOUR_POOL]])
     y = torch.full((rows.shape[0],), label, dtype=torch.long, device=rows.device)
+    step = _residuals(model, rows, y, generator, activate, temperature).flatten(1)
+    return float(step[:, columns].norm(dim=1).mean())
+
+
+def _residuals(model: nn.Module, rows: torch.Tensor, y: torch.Tensor,
+               generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
+               temperature: float) -> torch.Tensor:
+    """One residual step for each row: dec(z', y) - dec(mu, y), z' ~ q(z | row, y)."""
     mu, logvar = model.encode(rows, y)
     z = model.reparameterize(mu, logvar, generator, temperature)
-    step = (activate(model.decode(z, y)) - activate(model.decode(mu, y))).flatten(1)
-    return float(step[:, columns].norm(dim=1).mean())
+    return activate(model.decode(z, y)) - activate(model.decode(mu, y))
 
 
 def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generator,

@@ -377,14 +377,14 @@ class CVAEOverSampler(BaseOverSampler):
         seed = (int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
                 if random_state is not None else int(self._sample_rng.integers(2**31 - 1)))
         generator = torch.Generator(device=self.device_).manual_seed(seed)
-        activate = self._activation()
+        activate, numeric = self._activation(), self._numeric_columns()
         blocks, labels = [], []
         for label, count in plan.items():
             if int(count) == 0:
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
             rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
-                            generator, activate, self.temperature, self._numeric_columns())
+                            generator, activate, self.temperature, numeric)
             blocks.append(rows.cpu().numpy())
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         shape = tuple(self._class_rows[0].shape[1:])
