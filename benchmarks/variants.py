@@ -11,6 +11,12 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py smote_mix25,rescale25,rowscale25,rowscale25_x07 out.csv
         # the fifth round: residual steps rescaled (rescaleNN / rowscaleNN: NN % SMOTE rows,
         # _xMM: MM/10 times the length; gauss25, safe25, nonoise25, ext25, mix25_t125 too)
+    python benchmarks/variants.py rowscale25,proj25,proj25_x14,nbgauss25,enemy25 out.csv
+        # the sixth round: projNN[_xMM] as rowscale, the residual projected onto the span of
+        # the directions to the seed's 5 neighbours (the default since); nbgauss25 a random
+        # direction in that span; enemy25[_x07] no step longer than half (0.35 of) the way to
+        # the nearest other-class row; copy10/copy20/half_copy10 a share of exact copies;
+        # size25 half SMOTE rows for classes under 20 rows
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -68,6 +74,9 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
     nn_all = NearestNeighbors(n_neighbors=min(6, len(X_train))).fit(X_train).kneighbors(
         X_train[y_train == 1], return_distance=False)[:, 1:]
     frac_other = (y_train[nn_all] != 1).mean(1)
+    # distance from each minority row to the nearest row of the other class (sixth round)
+    enemy = NearestNeighbors(n_neighbors=1).fit(X_train[y_train != 1]).kneighbors(
+        Xc.numpy())[0][:, 0]
     out = {}
     for name in names:
         g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
@@ -125,9 +134,36 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             x = xt if name == "m2m" else torch.where(half, xt, seeds + resid)
         elif name == "smote":  # plain SMOTE through the same pipeline: a noise reference
             x = seeds + u * to_nb
-        elif name in ("safe25", "nonoise25", "mix25_t125", "mix25_t2", "gauss25", "ext25"
-                      ) or name.startswith(("rescale", "rowscale")):
-            share = 0.25
+        elif name in ("safe25", "nonoise25", "mix25_t125", "mix25_t2", "gauss25", "ext25",
+                      "enemy25", "enemy25_x07", "size25", "copy10", "copy20", "half_copy10"
+                      ) or name.startswith(("rescale", "rowscale", "proj", "nbgauss")):
+            share = 0.5 if (name == "size25" and count < 20) or name == "half_copy10" else 0.25
+            times = 1.0
+            local = torch.as_tensor(dist_nb[idx], dtype=resid.dtype)[:, None]
+            if name.startswith(("proj", "nbgauss")):  # projNN[_xMM]: NN % SMOTE rows,
+                # MM/10 times as long (nbgauss: control, a random direction in the same span)
+                tail = name.removeprefix("proj").removeprefix("nbgauss")
+                share = int(tail.split("_")[0]) / 100
+                times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
+            if name in ("enemy25", "enemy25_x07", "size25", "copy10", "copy20",
+                        "half_copy10") or name.startswith(("proj", "nbgauss")):  # sixth round
+                if name.startswith(("proj", "nbgauss")):  # the residual projected onto the span
+                    # of the steps to the seed's 5 neighbours (local tangent space), as long
+                    basis = Xc[torch.as_tensor(nn_data[idx])] - seeds[:, None]  # (n, 5, d)
+                    coef = torch.linalg.lstsq(basis.transpose(1, 2), resid[:, :, None],
+                                              driver="gelsd").solution
+                    if name.startswith("nbgauss"):
+                        coef = torch.randn(coef.shape, generator=g)
+                    proj = (basis.transpose(1, 2) @ coef)[:, :, 0]
+                    resid = proj * (resid.norm(dim=1, keepdim=True)
+                                    / proj.norm(dim=1, keepdim=True).clamp_min(1e-12))
+                resid = resid * (times * 0.5 * local / resid.norm(dim=1).mean().clamp_min(1e-12))
+                if name.startswith("enemy"):  # no step longer than half (or 0.7 of half)
+                    # the way to the nearest row of the other class
+                    frac = 0.35 if name.endswith("x07") else 0.5
+                    cap = frac * torch.as_tensor(enemy[idx], dtype=resid.dtype)[:, None]
+                    length = resid.norm(dim=1, keepdim=True).clamp_min(1e-12)
+                    resid = resid * (cap / length).clamp(max=1.0)
             if name.startswith(("rescale", "rowscale")):
                 # e.g. rescale25: a quarter SMOTE rows; rescale25_x15: residual 1.5 times as long
                 tail = name.removeprefix("rescale").removeprefix("rowscale")
@@ -138,7 +174,6 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                                  / resid.norm(dim=1).mean().clamp_min(1e-12))
             if name.startswith("rowscale"):  # as rescale, then longer where the seed's
                 # neighbours are far (SMOTE's local step size) and shorter where they are near
-                local = torch.as_tensor(dist_nb[idx], dtype=resid.dtype)[:, None]
                 factor = times * 0.5 * local / resid.norm(dim=1).mean().clamp_min(1e-12)
                 if name.endswith("cap"):  # only ever shorter than the decoder's own step
                     factor = factor.clamp(max=1.0)
@@ -153,6 +188,9 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             if name == "ext25":  # SMOTE's segment extended by a quarter at both ends
                 step = (1.5 * u - 0.25) * to_nb
             x = torch.where(pick, seeds + step, seeds + resid)
+            if name in ("copy10", "copy20", "half_copy10"):  # a share of exact copies (ROS)
+                r = torch.as_tensor(rng.random(n) < (0.2 if name == "copy20" else 0.1))[:, None]
+                x = torch.where(r, seeds, x)
         elif name == "smote_mix" or name.startswith("smote_mix"):
             # an ensemble: a share of SMOTE rows (half, or smote_mixNN percent), residual rows
             # (smote_mix25_t15: their latent draw at temperature 1.5)

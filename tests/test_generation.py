@@ -94,9 +94,9 @@ def test_large_classes_find_neighbours_in_a_random_pool():
 
 
 def test_mixed_residual_steps_follow_the_decoder_and_the_neighbourhood(monkeypatch):
-    """Residual rows of "mixed" move x_i by s_i r_i: r_i the "residual" rule's step (same
-    draw), s_i proportional to the seed's mean neighbour distance, half of it on average;
-    a column outside ``numeric`` keeps the unscaled step."""
+    """Residual rows of "mixed" move x_i by a step as long as s_i ||r_i||: r_i the "residual"
+    rule's step (same draw), s_i proportional to the seed's mean neighbour distance, half of
+    it on average; columns outside ``numeric`` keep the unscaled step."""
     monkeypatch.setattr(generation, "MIXED_INTERPOLATED_SHARE", 0.0)  # residual rows only
     g = torch.Generator().manual_seed(8)
     tight, wide = 0.05 * torch.randn(30, 3, generator=g), 2 + torch.randn(30, 3, generator=g)
@@ -106,7 +106,8 @@ def test_mixed_residual_steps_follow_the_decoder_and_the_neighbourhood(monkeypat
     init_parameters(model, torch.Generator().manual_seed(9))
     with torch.no_grad():
         model.out.weight[0].zero_()
-    numeric = torch.tensor([True, True, True, False])  # the last column as if categorical
+    # the id column and the last one as if categorical: both keep the unscaled step
+    numeric = torch.tensor([False, True, True, False])
     mixed = generate(model, X, 1, 3000, "mixed", torch.Generator().manual_seed(10),
                      activate=lambda t: t, numeric=numeric)
     plain = generate(model, X, 1, 3000, "residual", torch.Generator().manual_seed(10),
@@ -116,7 +117,6 @@ def test_mixed_residual_steps_follow_the_decoder_and_the_neighbourhood(monkeypat
     step, r = mixed - X[seed], plain - X[seed]
     torch.testing.assert_close(step[:, 3], r[:, 3])  # not scaled
     factor = step[:, 1:3].norm(dim=1) / r[:, 1:3].norm(dim=1)
-    torch.testing.assert_close(step[:, 1:3], factor[:, None] * r[:, 1:3], atol=1e-5, rtol=1e-4)
     dist = exact_cdist(X, X)  # over every column, as the neighbours are found
     dist.fill_diagonal_(float("inf"))
     spread = dist.topk(NEIGHBOURS, largest=False).values.mean(1)[seed]
@@ -126,6 +126,48 @@ def test_mixed_residual_steps_follow_the_decoder_and_the_neighbourhood(monkeypat
     assert step[in_tight, 1:3].norm(dim=1).mean() < 0.2 * step[~in_tight, 1:3].norm(dim=1).mean()
     relative = (step[:, :3].norm(dim=1) / spread).mean()
     assert relative == pytest.approx(RESIDUAL_STEP, rel=0.3)
+
+
+def test_mixed_residual_steps_stay_in_the_span_of_the_neighbours(monkeypatch):
+    """A class on a plane in 6-D: residual rows of "residual" leave it, those of "mixed" do
+    not (each step is the residual projected onto the directions to the seed's neighbours);
+    in general position each step lies in the span of its own seed's neighbour directions."""
+    monkeypatch.setattr(generation, "MIXED_INTERPOLATED_SHARE", 0.0)  # residual rows only
+    g = torch.Generator().manual_seed(14)
+    plane = torch.linalg.qr(torch.randn(6, 2, generator=g)).Q  # orthonormal basis, (6, 2)
+    X = torch.randn(80, 2, generator=g) @ plane.T + 1.0
+    model = CVAE(6, 2, 3, (8,))
+    init_parameters(model, torch.Generator().manual_seed(15))
+
+    def off_plane(rows: torch.Tensor) -> torch.Tensor:
+        centred = rows - 1.0
+        return (centred - centred @ plane @ plane.T).norm(dim=1)
+
+    plain = generate(model, X, 1, 500, "residual", torch.Generator().manual_seed(16),
+                     activate=lambda t: t)
+    mixed = generate(model, X, 1, 500, "mixed", torch.Generator().manual_seed(16),
+                     activate=lambda t: t)
+    assert off_plane(plain).mean() > 0.05
+    assert off_plane(mixed).max() < 1e-4
+    assert torch.isfinite(mixed).all()
+
+    # general position (10-D): step = its seed's neighbour directions times some coefficients
+    X = torch.randn(40, 10, generator=g)
+    ids = 1e-3 * torch.arange(40.0)[:, None]
+    model = CVAE(11, 2, 3, (8,))
+    init_parameters(model, torch.Generator().manual_seed(17))
+    with torch.no_grad():
+        model.out.weight[0].zero_()
+    numeric = torch.tensor([False] + [True] * 10)
+    rows = generate(model, torch.cat([ids, X], 1), 1, 200, "mixed",
+                    torch.Generator().manual_seed(18), activate=lambda t: t, numeric=numeric)
+    seed = (rows[:, 0] / 1e-3).round().long()
+    step = rows[:, 1:] - X[seed]
+    basis = X[nearest(torch.cat([ids, X], 1), NEIGHBOURS)[seed]] - X[seed][:, None]  # (n, 5, 10)
+    coef = torch.linalg.lstsq(basis.transpose(1, 2), step[:, :, None]).solution
+    fitted = (basis.transpose(1, 2) @ coef)[:, :, 0]
+    assert (fitted - step).norm(dim=1).max() < 1e-4 * step.norm(dim=1).max()
+    assert step.norm(dim=1).min() > 0
 
 
 def test_mixed_keeps_image_shapes():

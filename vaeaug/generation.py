@@ -16,11 +16,13 @@ Four ways to make a new row, compared in docs/benchmarks.md:
     a quarter of the new rows (``MIXED_INTERPOLATED_SHARE``) are interpolated, as SMOTE does,
     between a real row and one of its 5 nearest real rows of the class:
     x_new = x_i + u (x_j - x_i), u ~ U(0, 1). The rest are residual rows whose numeric step is
-    rescaled to the seed's neighbourhood: x_new = x_i + s_i r_i with
-    s_i = ``RESIDUAL_STEP`` * d_i / mean ||r||, where d_i is the mean distance from x_i to its
-    5 nearest rows of the class and mean ||r|| the class's mean residual length. The decoder
-    chooses the direction and the relative length of each move, the neighbourhood its scale,
-    as it does SMOTE's step: on average half the way to a neighbour (docs/benchmarks.md).
+    fitted to the seed's neighbourhood: its direction is the residual's projection onto the span
+    of the steps x_j - x_i to the seed's 5 nearest rows (the class's local tangent space), its
+    length s_i ||r_i|| with s_i = ``RESIDUAL_STEP`` * d_i / mean ||r||, where d_i is the mean
+    distance from x_i to those neighbours and mean ||r|| the class's mean residual length. The
+    decoder chooses the direction within the neighbourhood and the relative length of each
+    move, the neighbourhood its scale, as it does SMOTE's step: on average half the way to a
+    neighbour (docs/benchmarks.md, fifth and sixth rounds).
 """
 
 from __future__ import annotations
@@ -86,9 +88,11 @@ def generate(
                if numeric is None else numeric.to(device))
     typical = _mean_residual_length(model, X_class, label, generator, activate, temperature,
                                     columns)
+    step = _within_neighbourhood(residual[:, columns], seeds[:, columns], flat[:, columns],
+                                 near, which_seed)
     if typical > 0:
-        scale = (RESIDUAL_STEP / typical) * spread[which_seed]
-        residual[:, columns] *= scale[:, None].to(residual.dtype)
+        step *= ((RESIDUAL_STEP / typical) * spread[which_seed])[:, None].to(step.dtype)
+    residual[:, columns] = step
     rows = seeds + residual
     pick = torch.rand(n, generator=generator, device=device) < MIXED_INTERPOLATED_SHARE
     which = torch.randint(near.shape[1], (int(pick.sum()),), generator=generator,
@@ -121,6 +125,34 @@ def _residuals(model: nn.Module, rows: torch.Tensor, y: torch.Tensor,
     mu, logvar = model.encode(rows, y)
     z = model.reparameterize(mu, logvar, generator, temperature)
     return activate(model.decode(z, y)) - activate(model.decode(mu, y))
+
+
+def _within_neighbourhood(step: torch.Tensor, seeds: torch.Tensor, X: torch.Tensor,
+                          near: torch.Tensor, which_seed: torch.Tensor,
+                          chunk_elements: int = 1 << 24) -> torch.Tensor:
+    """Each row of ``step`` projected onto the span of the directions from its seed to the
+    seed's neighbours (``X[near[which_seed]] - seeds``), with its length kept.
+
+    The projection solves the small normal equations of each row (k x k, k neighbours) with a
+    relative ridge of 1e-6, which keeps duplicate neighbours solvable; a seed whose
+    neighbours all coincide with it gets no step. Rows are done in blocks of about
+    ``chunk_elements`` numbers of the (rows, k, columns) direction tensor.
+    """
+    out = torch.empty_like(step)
+    k, d = near.shape[1], step.shape[1]
+    block = max(1, chunk_elements // max(1, k * d))
+    eye = torch.eye(k, dtype=step.dtype, device=step.device)
+    for start in range(0, step.shape[0], block):
+        part = slice(start, start + block)
+        basis = X[near[which_seed[part]]] - seeds[part, None]  # (b, k, d)
+        gram = basis @ basis.transpose(1, 2)
+        ridge = 1e-6 * gram.diagonal(dim1=1, dim2=2).mean(1).clamp_min(1e-30)
+        coef = torch.linalg.solve(gram + ridge[:, None, None] * eye,
+                                  basis @ step[part, :, None])
+        projected = (basis.transpose(1, 2) @ coef)[:, :, 0]
+        length = step[part].norm(dim=1, keepdim=True)
+        out[part] = projected * (length / projected.norm(dim=1, keepdim=True).clamp_min(1e-30))
+    return out
 
 
 def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generator,

@@ -64,8 +64,9 @@ class CVAEOverSampler(BaseOverSampler):
         Weight of the KL term in the loss.
     generation : {"mixed", "residual", "posterior", "prior"}, default="mixed"
         How new rows are made (see :mod:`vaeaug.generation`). ``"mixed"``: three quarters
-        are real rows moved along the decoder's manifold (``"residual"``, each step scaled to
-        the row's distance from its 5 nearest neighbours of the class), one quarter are
+        are real rows moved along the decoder's manifold (``"residual"``, each step kept
+        within the directions to the row's 5 nearest neighbours of the class and scaled to
+        their distance), one quarter are
         interpolated between a real row and one of its 5 nearest neighbours of the class
         (SMOTE's rule); the mixture measured best on the KEEL benchmark.
     temperature : float, default=1.0
