@@ -140,18 +140,31 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             share = 0.5 if (name == "size25" and count < 20) or name == "half_copy10" else 0.25
             times = 1.0
             local = torch.as_tensor(dist_nb[idx], dtype=resid.dtype)[:, None]
+            nn_span = nn_data
+            if name.startswith("projk"):  # projkK_NN: the span and scale from K neighbours
+                kk = int(name[5:].split("_")[0])
+                nn_span = neighbours(Xc.numpy(), kk)
+                local = torch.as_tensor(np.linalg.norm(
+                    Xc.numpy()[nn_span] - Xc.numpy()[:, None], axis=2).mean(1)[idx],
+                    dtype=resid.dtype)[:, None]
+                name_tail = name[5:].split("_", 1)[1]
+            else:
+                name_tail = None
             if name.startswith(("proj", "nbgauss")):  # projNN[_xMM]: NN % SMOTE rows,
                 # MM/10 times as long (nbgauss: control, a random direction in the same span)
-                tail = name.removeprefix("proj").removeprefix("nbgauss")
+                tail = name_tail or name.removeprefix("proj").removeprefix("nbgauss").removeprefix(
+                    "pos")
                 share = int(tail.split("_")[0]) / 100
                 times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
             if name in ("enemy25", "enemy25_x07", "size25", "copy10", "copy20",
                         "half_copy10") or name.startswith(("proj", "nbgauss")):  # sixth round
                 if name.startswith(("proj", "nbgauss")):  # the residual projected onto the span
                     # of the steps to the seed's 5 neighbours (local tangent space), as long
-                    basis = Xc[torch.as_tensor(nn_data[idx])] - seeds[:, None]  # (n, 5, d)
+                    basis = Xc[torch.as_tensor(nn_span[idx])] - seeds[:, None]  # (n, 5, d)
                     coef = torch.linalg.lstsq(basis.transpose(1, 2), resid[:, :, None],
                                               driver="gelsd").solution
+                    if name.startswith("projpos"):  # only toward neighbours (a cone)
+                        coef = coef.clamp_min(0)
                     if name.startswith("nbgauss"):
                         coef = torch.randn(coef.shape, generator=g)
                     proj = (basis.transpose(1, 2) @ coef)[:, :, 0]
