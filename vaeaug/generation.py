@@ -175,11 +175,17 @@ def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generat
     unique, inverse = torch.unique(idx, return_inverse=True)
     near = torch.empty((unique.shape[0], k), dtype=torch.long, device=X.device)
     spread = torch.empty(unique.shape[0], dtype=X.dtype, device=X.device)
+    # each row's column in the pool (-1: not in it), so that a row is kept from being its own
+    # neighbour by one write per row rather than a comparison with the whole pool
+    column = torch.full((n,), -1, dtype=torch.long, device=X.device)
+    column[pool] = torch.arange(pool.shape[0], device=X.device)
     step = max(1, chunk_elements // pool.shape[0])
     for start in range(0, unique.shape[0], step):
         rows = unique[start:start + step]
         dist = torch.cdist(X[rows], X[pool])
-        dist.masked_fill_(pool[None, :] == rows[:, None], float("inf"))  # not itself
+        own = column[rows]
+        inside = (own >= 0).nonzero()[:, 0]
+        dist[inside, own[inside]] = float("inf")  # not itself
         nearest = dist.topk(k, largest=False)
         near[start:start + step] = pool[nearest.indices]
         spread[start:start + step] = nearest.values.mean(1)
