@@ -179,3 +179,22 @@ def test_mixed_keeps_image_shapes():
     rows = generate(model, X, 0, 7, "mixed", torch.Generator().manual_seed(13), torch.sigmoid)
     assert rows.shape == (7, 1, 8, 8)
     assert torch.isfinite(rows).all()
+
+
+def test_mixed_is_finite_when_neighbours_coincide_or_are_few():
+    """Duplicate rows give zero directions to project on (no step, no NaN); two rows give a
+    one-dimensional span: every residual step lies on the line through them."""
+    model = CVAE(3, 2, 3, (8,))
+    init_parameters(model, torch.Generator().manual_seed(19))
+    same = torch.tensor([[1.0, 2.0, 3.0]]).expand(8, 3).clone()
+    rows = generate(model, same, 1, 50, "mixed", torch.Generator().manual_seed(20),
+                    activate=lambda t: t)
+    torch.testing.assert_close(rows, same[:1].expand(50, 3))
+    pair = torch.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 2.0]])
+    rows = generate(model, pair, 1, 50, "mixed", torch.Generator().manual_seed(21),
+                    activate=lambda t: t)
+    assert torch.isfinite(rows).all()
+    direction = pair[1] / pair[1].norm()
+    off_line = rows - (rows @ direction)[:, None] * direction
+    assert off_line.norm(dim=1).max() < 1e-5
+    assert (rows @ direction).std() > 0.1  # they do move along it
