@@ -99,7 +99,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         seeds, mu, lv = Xc[idx_t], mu_all[idx_t], lv_all[idx_t]
         yy = torch.full((n,), k, dtype=torch.long)
         temp = {"base_t05": 0.5, "base_t075": 0.75, "smote_mix25_t15": 1.5,
-                "mix25_t125": 1.25, "mix25_t2": 2.0}.get(name, 1.0)
+                "mix25_t125": 1.25, "mix25_t2": 2.0, "projt15_25": 1.5,
+                "projt05_25": 0.5}.get(name, 1.0)
         eps = torch.randn(mu.shape, generator=g)
         sigma = torch.exp(0.5 * lv)
         z = mu + temp * sigma * eps
@@ -153,7 +154,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             if name.startswith(("proj", "nbgauss")):  # projNN[_xMM]: NN % SMOTE rows,
                 # MM/10 times as long (nbgauss: control, a random direction in the same span)
                 tail = name_tail or name.removeprefix("proj").removeprefix("nbgauss").removeprefix(
-                    "pos")
+                    "pos").removeprefix("t15_").removeprefix("t05_").removeprefix(
+                    "unit").removeprefix("unif")
                 share = int(tail.split("_")[0]) / 100
                 times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
             if name in ("enemy25", "enemy25_x07", "size25", "copy10", "copy20",
@@ -168,8 +170,12 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                     if name.startswith("nbgauss"):
                         coef = torch.randn(coef.shape, generator=g)
                     proj = (basis.transpose(1, 2) @ coef)[:, :, 0]
-                    resid = proj * (resid.norm(dim=1, keepdim=True)
-                                    / proj.norm(dim=1, keepdim=True).clamp_min(1e-12))
+                    length = resid.norm(dim=1, keepdim=True)
+                    if name.startswith("projunit"):  # every step as long as the class's mean
+                        length = length.mean().expand_as(length)
+                    elif name.startswith("projunif"):  # SMOTE's length law: uniform on (0, 2m)
+                        length = 2 * u * length.mean()
+                    resid = proj * (length / proj.norm(dim=1, keepdim=True).clamp_min(1e-12))
                 resid = resid * (times * 0.5 * local / resid.norm(dim=1).mean().clamp_min(1e-12))
                 if name.startswith("enemy"):  # no step longer than half (or 0.7 of half)
                     # the way to the nearest row of the other class

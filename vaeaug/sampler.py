@@ -66,9 +66,8 @@ class CVAEOverSampler(BaseOverSampler):
         How new rows are made (see :mod:`vaeaug.generation`). ``"mixed"``: three quarters
         are real rows moved along the decoder's manifold (``"residual"``, each step kept
         within the directions to the row's 5 nearest neighbours of the class and scaled to
-        their distance), one quarter are
-        interpolated between a real row and one of its 5 nearest neighbours of the class
-        (SMOTE's rule); the mixture measured best on the KEEL benchmark.
+        their distance), one quarter are interpolated between a real row and one of those
+        neighbours (SMOTE's rule); the mixture measured best on the KEEL benchmark.
     temperature : float, default=1.0
         Scales the spread of the latent draw: above 1, new rows stray further from the
         real ones.
