@@ -97,3 +97,23 @@ def test_fused_adam_updates_exactly_as_torch_adam():
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
     assert all(not torch.equal(a, b) for a, b in zip(models[0].parameters(), before))
 
+
+
+def test_one_step_object_reused_over_batches_of_two_sizes_matches_autograd():
+    """The step keeps its per-sample buffers between calls (one set per batch length): every
+    call must still give autograd's loss and gradients, whatever the calls before it."""
+    spans = SPANS["mixed"]
+    model = CVAE(spans[-1].stop, 3, 4, (16, 8))
+    init_parameters(model, torch.Generator().manual_seed(2))
+    recon = functools.partial(reconstruction_loss, spans=spans)
+    step = FastStep(model, spans, 0.3)
+    for i, n in enumerate([32, 7, 32, 7, 32]):
+        x, y = batch(spans, n=n, seed=10 + i)
+        ref_loss = autograd_step(model, recon, 0.3)(x, y, torch.Generator().manual_seed(i))
+        ref = {name: p.grad.clone() for name, p in model.named_parameters()}
+        model.zero_grad(set_to_none=True)
+        loss = step(x, y, torch.Generator().manual_seed(i))
+        assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+        for name, p in model.named_parameters():
+            torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
+    assert {key[1] for key in step._buffers} == {32, 7}

@@ -222,13 +222,18 @@ def train_cvae(
     model.train()
     bar = tqdm(range(epochs), desc="vaeaug training", unit="epoch", disable=not verbose,
                leave=False)
+    # The batch's rows go into one buffer per batch length, reused (as in FastStep).
+    rows: dict[int, torch.Tensor] = {}
     with torch_threads(cpu_threads(model, batch_size, X.device)):
         for _ in bar:
             total = X.new_zeros(())
             batches = batch_indices(y, batch_size, balance_classes, generator, n_batches)
             for idx in batches:
+                if idx.shape[0] not in rows:
+                    rows[idx.shape[0]] = X.new_empty((idx.shape[0], *X.shape[1:]))
                 # index_select gathers rows several times faster than X[idx] on CPU.
-                total += step(X.index_select(0, idx), y.index_select(0, idx), generator)
+                x = torch.index_select(X, 0, idx, out=rows[idx.shape[0]])
+                total += step(x, y.index_select(0, idx), generator)
                 optimizer.step()
             if reduce_loss is not None:
                 total = reduce_loss(total)
