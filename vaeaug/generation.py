@@ -191,12 +191,3 @@ def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generat
         spread[start:start + step] = nearest.values.mean(1)
     return near, spread, inverse
 
-
-def _random_neighbour(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generator,
-                      pool_size: int | None = None,
-                      chunk_elements: int = 1 << 24) -> torch.Tensor:
-    """For each row index in ``idx``, the index of one of its ``NEIGHBOURS`` nearest other
-    rows of ``X``, chosen uniformly (see :func:`_neighbourhoods`)."""
-    near, _, inverse = _neighbourhoods(X, idx, generator, pool_size, chunk_elements)
-    which = torch.randint(near.shape[1], (idx.shape[0],), generator=generator, device=X.device)
-    return near[inverse, which]
