@@ -190,4 +190,3 @@ def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generat
         near[start:start + step] = pool[nearest.indices]
         spread[start:start + step] = nearest.values.mean(1)
     return near, spread, inverse
-
