@@ -60,6 +60,20 @@ def resolve_device(device: str) -> torch.device:
         raise ValueError(f"Unknown device {device!r}: {exc}") from None
 
 
+def autocast_enabled(device: torch.device) -> bool:
+    """Whether the caller runs inside ``torch.autocast`` for ``device``'s type.
+
+    Autocast runs matrix products in bfloat16 or float16 through autograd; the hand-derived
+    step (:mod:`vaeaug.fast_step`) writes float32 gradients, so a fit under autocast trains
+    with the autograd step instead.
+    """
+    try:
+        return bool(torch.is_autocast_enabled(device.type))
+    except TypeError:  # torch < 2.4 takes no device type
+        return bool(torch.is_autocast_enabled() if device.type == "cuda"
+                    else torch.is_autocast_cpu_enabled())
+
+
 def steps_per_epoch(n_rows: int, batch_size: int) -> int:
     """Minibatches in one pass over ``n_rows`` rows (the batch never exceeds the data)."""
     return math.ceil(n_rows / max(1, min(batch_size, n_rows)))
@@ -224,6 +238,9 @@ def train_cvae(
                leave=False)
     # The batch's rows go into one buffer per batch length, reused (as in FastStep).
     rows: dict[int, torch.Tensor] = {}
+    # Autocast keeps its lower-precision copies of the weights until its outermost context
+    # exits: a fit run inside one would train on the first step's weights forever.
+    autocast = autocast_enabled(X.device)
     with torch_threads(cpu_threads(model, batch_size, X.device)):
         for _ in bar:
             total = X.new_zeros(())
@@ -235,6 +252,8 @@ def train_cvae(
                 x = torch.index_select(X, 0, idx, out=rows[idx.shape[0]])
                 total += step(x, y.index_select(0, idx), generator)
                 optimizer.step()
+                if autocast:
+                    torch.clear_autocast_cache()
             if reduce_loss is not None:
                 total = reduce_loss(total)
             epoch_loss = float(total) / len(batches)
