@@ -1,7 +1,7 @@
 """Speed and scale of CVAEOverSampler on this machine, side by side with ctgan's TVAE.
 
     python benchmarks/speed.py                 # everything (about 10 minutes on 2 cores)
-    python benchmarks/speed.py --only small    # one part: small, tvae, peak, scale
+    python benchmarks/speed.py --only small    # one part: small, tvae, peak, scale, gpu
 
 Parts:
   small  median fit_resample seconds with default settings on KEEL data sets (<= 5,000 rows)
@@ -10,11 +10,14 @@ Parts:
   peak   training throughput at a large batch against the machine's dense float32 matmul rate
   scale  seconds per epoch and peak memory at 10k, 100k and 1M rows x 50 columns, and
          sample(1,000,000)
+  gpu    (CUDA only) samples/s in float32, TF32 and bfloat16 autocast against the GPU's
+         matmul rates; a default fit on the GPU and the CPU; 1M-row fit and sample(1,000,000)
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import resource
 import statistics
@@ -220,12 +223,100 @@ def part_scale(d: int = 50) -> None:
         print(line + f"; peak RSS so far {peak_rss_mb():,.0f} MB")
 
 
+def cuda_matmul_tflops(dtype: torch.dtype, n: int = 8192, reps: int = 20) -> float:
+    """Dense matmul rate of the GPU at ``dtype`` (float32 with TF32 as torch's setting says):
+    the median of ``reps`` timed products of fresh random operands after warm-ups."""
+    a, b = (torch.randn(n, n, device="cuda", dtype=dtype) for _ in range(2))
+    for _ in range(3):
+        a @ b
+    times = []
+    for _ in range(reps):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        a @ b
+        end.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(end) / 1e3)
+    return 2 * n**3 / statistics.median(times) / 1e12
+
+
+def cuda_epoch_seconds(make, X, y, few: int, more: int, repeats: int = 2) -> float:
+    """Median seconds per epoch on the GPU, by differencing fits of ``few`` and ``more`` epochs
+    (each fit ends by reading the loss back, so the GPU has finished its work)."""
+    make(epochs=few).fit(X, y)  # warm-up: kernels, cuBLAS handles, the caching allocator
+    per_epoch = []
+    for _ in range(repeats):
+        short, _ = timed(make(epochs=few).fit, X, y)
+        long, _ = timed(make(epochs=more).fit, X, y)
+        per_epoch.append((long - short) / (more - few))
+    return statistics.median(per_epoch)
+
+
+def part_gpu(n: int = 200_000, d: int = 50, n_scale: int = 1_000_000) -> None:
+    """Throughput on a CUDA GPU in float32, TF32 and bfloat16 autocast, against the GPU's own
+    matmul rates; a default fit_resample; the 1M-row epoch and sample(1,000,000)."""
+    if not torch.cuda.is_available():
+        print("no CUDA device: nothing to measure")
+        return
+    from sklearn.datasets import make_classification
+
+    print(f"{torch.cuda.get_device_name()}, torch {torch.__version__}")
+    small_X, small_y = make_classification(n_samples=1000, n_features=10, weights=[0.9],
+                                           random_state=0)
+    CVAEOverSampler(epochs=1, random_state=0).fit(small_X, small_y)  # warm-up
+    for device in ("auto", "cpu"):
+        secs, fitted = timed(lambda device=device: CVAEOverSampler(
+            device=device, random_state=0).fit(small_X, small_y))
+        print(f"defaults, 1,000 x 10, device={device!r} -> {fitted.device_}: "
+              f"fit {secs:.2f} s ({len(fitted.history_)} epochs of batch 64)")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    peaks = {"float32": cuda_matmul_tflops(torch.float32)}
+    torch.backends.cuda.matmul.allow_tf32 = True
+    peaks["tf32"] = cuda_matmul_tflops(torch.float32)
+    peaks["bf16 autocast"] = cuda_matmul_tflops(torch.bfloat16)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    print("matmul 8192^3, median of 20: " + ", ".join(f"{k} {v:.1f} TFLOP/s"
+                                                     for k, v in peaks.items()), flush=True)
+    X, y = make_classification(n_samples=n, n_features=d, random_state=0)
+    X = X.astype(np.float32)
+    rows = []
+    for width, batch in [(64, 8192), (64, 65536), (512, 65536), (2048, 65536)]:
+        def make(epochs: int, width=width, batch=batch) -> CVAEOverSampler:
+            return CVAEOverSampler(batch_size=batch, hidden_dims=(width, width), epochs=epochs,
+                                   balance_classes=False, device="cuda", random_state=0)
+
+        flops = model_flops_per_sample(d, (width, width), make(1).latent_dim, 2)
+        for mode, peak in peaks.items():
+            torch.backends.cuda.matmul.allow_tf32 = mode == "tf32"
+            context = (torch.autocast("cuda", dtype=torch.bfloat16)
+                       if mode.startswith("bf16") else contextlib.nullcontext())
+            with context:
+                secs = cuda_epoch_seconds(make, X, y, few=2, more=6 if width >= 2048 else 12)
+            rate = n / secs
+            rows.append({"hidden": f"({width}, {width})", "batch": batch, "precision": mode,
+                         "samples/s": f"{rate:,.0f}", "TFLOP/s": rate * flops / 1e12,
+                         "of matmul peak": f"{rate * flops / 1e12 / peak:.1%}"})
+            print(rows[-1], flush=True)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    print(pd.DataFrame(rows).to_string(index=False, float_format="{:.2f}".format))
+    X, y = make_classification(n_samples=n_scale, n_features=d, random_state=0)
+    torch.cuda.reset_peak_memory_stats()
+    secs, sampler = timed(CVAEOverSampler(batch_size=4096, epochs=2, device="cuda",
+                                          random_state=0).fit, X, y)
+    sample_s, (X_new, _) = timed(sampler.sample, n_scale)
+    print(f"{n_scale:,} x {d} on the GPU: fit of 2 epochs (batch 4096, float32) {secs:.2f} s; "
+          f"sample({n_scale:,}) {sample_s:.2f} s, all finite: "
+          f"{bool(np.isfinite(np.asarray(X_new)).all())}; peak GPU memory "
+          f"{torch.cuda.max_memory_allocated() / 2**20:,.0f} MiB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", choices=["small", "tvae", "peak", "scale"])
+    ap.add_argument("--only", choices=["small", "tvae", "peak", "scale", "gpu"])
     a = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    parts = {"small": part_small, "tvae": part_tvae, "peak": part_peak, "scale": part_scale}
+    parts = {"small": part_small, "tvae": part_tvae, "peak": part_peak, "scale": part_scale,
+             "gpu": part_gpu}
     for name, part in parts.items():
         if a.only in (None, name):
             print(f"\n== {name}")
