@@ -35,6 +35,7 @@ print('sampled', f.shape, 'NaN:', int(f.isna().sum().sum()), f['label'].value_co
     "$work/new.csv"
 
 echo "== tests with device='auto' -> CUDA"
-python3 -m pytest -q -p no:cacheprovider tests/test_training.py tests/test_fast_step.py \
-    tests/test_generation.py tests/test_sampler.py tests/test_reliability.py 2>&1 \
+python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_training.py \
+    tests/test_fast_step.py tests/test_generation.py tests/test_sampler.py \
+    tests/test_reliability.py tests/test_images.py 2>&1 \
     | tee "$OUT/pytest-gpu.txt" | tail -15

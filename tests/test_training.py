@@ -37,8 +37,11 @@ def test_fit_under_bf16_autocast_trains_like_float32(monkeypatch):
     # The float32 reference trains by autograd too (same loss and gradients as FastStep).
     monkeypatch.setattr(sampler_module, "autocast_enabled", lambda device: True)
     full = CVAEOverSampler(**kw).fit(X, y)
-    assert full.history_[-1] < 0.9 * full.history_[0]
-    np.testing.assert_allclose(half.history_, full.history_, rtol=0.02)
+    # bfloat16 rounding differs between processors: the fit must learn (without the fix
+    # its loss stayed flat), and end close to float32's, not match it step for step.
+    for fitted in (half, full):
+        assert fitted.history_[-1] < 0.9 * fitted.history_[0]
+    assert half.history_[-1] == pytest.approx(full.history_[-1], rel=0.05)
     assert X_res.dtype == np.float64 and np.isfinite(X_res).all()
     assert np.bincount(y_res).tolist() == [np.bincount(y).max()] * 2
     assert latent.dtype == np.float32 and np.isfinite(latent).all()

@@ -45,6 +45,7 @@ class FastStep:
         # stays warm in the caches. Bit-identical results; 4-epoch fits at batch 8,192 took
         # 1.46-1.70 s against 1.64-1.89 s (docs/performance.md).
         self._buffers: dict[tuple[str, int], torch.Tensor] = {}
+        self._one_hot: tuple[torch.Tensor, torch.Tensor] | None = None  # (labels, one-hot)
 
     def _buffer(self, name: str, like: torch.Tensor, columns: int) -> torch.Tensor:
         """A reusable (rows of ``like``, ``columns``) tensor for this step's ``name``."""
@@ -70,6 +71,20 @@ class FastStep:
             inputs.append(h)
         return inputs
 
+    def _label_grad(self, label: torch.Tensor, y: torch.Tensor,
+                    grad: torch.Tensor) -> torch.Tensor:
+        """Sum of ``grad``'s rows per label: the gradient of the label rows."""
+        if grad.device.type == "cuda":
+            # index_add_ accumulates with atomic adds on CUDA, in an order that changes from
+            # run to run: a fixed random_state would not give the same model twice. A product
+            # with the one-hot labels is reproducible.
+            if self._one_hot is None or self._one_hot[0] is not y:
+                labels = torch.arange(label.shape[0], device=y.device)
+                # (not F.one_hot: it checks the labels' range, a wait for the GPU per step)
+                self._one_hot = (y, (y[:, None] == labels).to(grad.dtype))
+            return self._one_hot[1].t() @ grad
+        return torch.zeros_like(label).index_add_(0, y, grad)
+
     def _backward(self, name: str, layers: list[Layer], inputs: list[torch.Tensor],
                   grad: torch.Tensor, y: torch.Tensor,
                   need_input_grad: bool) -> torch.Tensor | None:
@@ -84,7 +99,7 @@ class FastStep:
             if label is None:
                 bias.grad = grad.sum(0)
             else:  # every row has one label: the bias gradient is the sum of the label rows'
-                label.grad = torch.zeros_like(label).index_add_(0, y, grad)
+                label.grad = self._label_grad(label, y, grad)
                 bias.grad = label.grad.sum(0)
             if i > 0 or need_input_grad:
                 grad = torch.mm(grad, weight, out=self._buffer(f"{name}_grad{i}", grad,

@@ -385,8 +385,11 @@ class CVAEOverSampler(BaseOverSampler):
             if int(count) == 0:
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
-            rows = generate(self.module_, self._class_rows[k], k, int(count), self.generation,
-                            generator, activate, self.temperature, numeric)
+            # In float32 even under autocast: the neighbour geometry solves small linear
+            # systems, which lower precision neither speeds up nor always supports.
+            with torch.autocast(self.device_.type, enabled=False):
+                rows = generate(self.module_, self._class_rows[k], k, int(count),
+                                self.generation, generator, activate, self.temperature, numeric)
             blocks.append(rows.float().cpu().numpy())  # float32 under autocast too
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         shape = tuple(self._class_rows[0].shape[1:])

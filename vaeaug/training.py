@@ -74,6 +74,22 @@ def autocast_enabled(device: torch.device) -> bool:
                     else torch.is_autocast_cpu_enabled())
 
 
+@contextlib.contextmanager
+def reproducible_cudnn(device: torch.device) -> Iterator[None]:
+    """On CUDA, run the block with cuDNN limited to deterministic convolution algorithms (its
+    fastest ones may accumulate in a different order from run to run); elsewhere nothing."""
+    if device.type != "cuda":
+        yield
+        return
+    cudnn = torch.backends.cudnn
+    before = cudnn.deterministic, cudnn.benchmark
+    cudnn.deterministic, cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        cudnn.deterministic, cudnn.benchmark = before
+
+
 def steps_per_epoch(n_rows: int, batch_size: int) -> int:
     """Minibatches in one pass over ``n_rows`` rows (the batch never exceeds the data)."""
     return math.ceil(n_rows / max(1, min(batch_size, n_rows)))
@@ -241,7 +257,7 @@ def train_cvae(
     # Autocast keeps its lower-precision copies of the weights until its outermost context
     # exits: a fit run inside one would train on the first step's weights forever.
     autocast = autocast_enabled(X.device)
-    with torch_threads(cpu_threads(model, batch_size, X.device)):
+    with torch_threads(cpu_threads(model, batch_size, X.device)), reproducible_cudnn(X.device):
         for _ in bar:
             total = X.new_zeros(())
             batches = batch_indices(y, batch_size, balance_classes, generator, n_batches)

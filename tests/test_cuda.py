@@ -1,0 +1,70 @@
+"""On a CUDA GPU: the same results as the CPU's code paths promise (skipped without one).
+
+``bash benchmarks/gpu_check.sh`` runs these, with the sampler tests, on a lent GPU machine.
+"""
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+
+from vaeaug import CVAEOverSampler, ImageCVAEOverSampler
+from vaeaug.fast_step import FastStep
+from vaeaug.model import CVAE, init_parameters, reconstruction_loss
+from vaeaug.training import autograd_step
+
+from .test_fast_step import SPANS, batch
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+@pytest.mark.parametrize("kind", ["numeric", "mixed"])
+def test_fast_step_matches_autograd_on_cuda(kind):
+    spans = SPANS[kind]
+    model = CVAE(spans[-1].stop, 3, 4, (16, 8)).cuda()
+    init_parameters(model, torch.Generator(device="cuda").manual_seed(1))
+    x, y = (t.cuda() for t in batch(spans))
+    recon = functools.partial(reconstruction_loss, spans=spans)
+    ref_loss = autograd_step(model, recon, 0.3)(x, y, torch.Generator("cuda").manual_seed(7))
+    ref = {name: p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    loss = FastStep(model, spans, 0.3)(x, y, torch.Generator("cuda").manual_seed(7))
+    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def fit_twice(make, X, y, autocast: bool = False):
+    """Weights and 200 sampled rows of two fits with the same random_state."""
+    results = []
+    for _ in range(2):
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+            sampler = make().fit(X, y)
+            rows, _ = sampler.sample(200, random_state=1)
+        assert sampler.device_.type == "cuda"  # device="auto"
+        results.append(({k: v.cpu() for k, v in sampler.module_.state_dict().items()},
+                        np.asarray(rows)))
+    return results
+
+
+@pytest.mark.parametrize("autocast", [False, True])
+def test_table_fit_is_reproducible_on_cuda(mixed_frame, autocast):
+    X, y = mixed_frame
+    (w1, rows1), (w2, rows2) = fit_twice(
+        lambda: CVAEOverSampler(epochs=20, random_state=0), X, y, autocast)
+    for name in w1:
+        assert torch.equal(w1[name], w2[name]), name
+    assert rows1.shape == (200, X.shape[1])
+    assert (rows1 == rows2).all()
+
+
+def test_image_fit_is_reproducible_on_cuda():
+    X, y = make_classification(n_samples=300, n_features=64, random_state=0)
+    images = (X.reshape(-1, 8, 8) > 0).astype(np.float32)
+    (w1, rows1), (w2, rows2) = fit_twice(
+        lambda: ImageCVAEOverSampler(epochs=5, channels=(4, 8), random_state=0), images, y)
+    for name in w1:
+        assert torch.equal(w1[name], w2[name]), name
+    np.testing.assert_array_equal(rows1, rows2)
