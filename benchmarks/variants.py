@@ -17,6 +17,10 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # direction in that span; enemy25[_x07] no step longer than half (0.35 of) the way to
         # the nearest other-class row; copy10/copy20/half_copy10 a share of exact copies;
         # size25 half SMOTE rows for classes under 20 rows
+    python benchmarks/variants.py proj25,strat25,short25,denoise25 out.csv
+        # the seventh round: proj25 with stratified draws (exact SMOTE share, seeds used
+        # equally often, u evenly spread), SMOTE rows half as long, or residual rows started
+        # half way to the seed's reconstruction dec(mu_i)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -48,6 +52,9 @@ import keel  # noqa: E402
 SEED_OFFSET = int(os.environ.get("VAEAUG_SEED_OFFSET", "0"))
 
 from vaeaug import CVAEOverSampler  # noqa: E402
+
+#: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
+SEVENTH = ("strat25", "short25", "denoise25")
 
 
 def neighbours(A: np.ndarray, k: int) -> np.ndarray:
@@ -83,7 +90,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         if n == 0:
             out[name] = np.zeros((0, X_train.shape[1]))
             continue
-        if name in ("strat", "hyb_strat"):  # every seed used equally often
+        if name in ("strat", "hyb_strat", "strat25"):  # every seed used equally often
             idx = np.concatenate([rng.permutation(count) for _ in range(n // count + 1)])[:n]
         elif name == "wmaj":
             w = frac_other + 0.2
@@ -136,8 +143,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         elif name == "smote":  # plain SMOTE through the same pipeline: a noise reference
             x = seeds + u * to_nb
         elif name in ("safe25", "nonoise25", "mix25_t125", "mix25_t2", "gauss25", "ext25",
-                      "enemy25", "enemy25_x07", "size25", "copy10", "copy20", "half_copy10"
-                      ) or name.startswith(("rescale", "rowscale", "proj", "nbgauss")):
+                      "enemy25", "enemy25_x07", "size25", "copy10", "copy20", "half_copy10",
+                      *SEVENTH) or name.startswith(("rescale", "rowscale", "proj", "nbgauss")):
             share = 0.5 if (name == "size25" and count < 20) or name == "half_copy10" else 0.25
             times = 1.0
             local = torch.as_tensor(dist_nb[idx], dtype=resid.dtype)[:, None]
@@ -151,6 +158,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 name_tail = name[5:].split("_", 1)[1]
             else:
                 name_tail = None
+            projected = name.startswith(("proj", "nbgauss")) or name in SEVENTH
             if name.startswith(("proj", "nbgauss")):  # projNN[_xMM]: NN % SMOTE rows,
                 # MM/10 times as long (nbgauss: control, a random direction in the same span)
                 tail = name_tail or name.removeprefix("proj").removeprefix("nbgauss").removeprefix(
@@ -159,8 +167,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 share = int(tail.split("_")[0]) / 100
                 times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
             if name in ("enemy25", "enemy25_x07", "size25", "copy10", "copy20",
-                        "half_copy10") or name.startswith(("proj", "nbgauss")):  # sixth round
-                if name.startswith(("proj", "nbgauss")):  # the residual projected onto the span
+                        "half_copy10") or projected:  # sixth round
+                if projected:  # the residual projected onto the span
                     # of the steps to the seed's 5 neighbours (local tangent space), as long
                     basis = Xc[torch.as_tensor(nn_span[idx])] - seeds[:, None]  # (n, 5, d)
                     coef = torch.linalg.lstsq(basis.transpose(1, 2), resid[:, :, None],
@@ -203,10 +211,19 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             pick = torch.as_tensor(rng.random(n) < share)[:, None]
             if name == "gauss25":  # control: per-column Gaussian noise as large as the residual
                 resid = torch.randn(resid.shape, generator=g) * resid.std(0, keepdim=True)
+            if name == "strat25":  # stratified draws: the SMOTE share exact, u evenly spread
+                pick = torch.as_tensor(rng.permutation(n) < round(share * n))[:, None]
+                u = torch.as_tensor((rng.permutation(n)[:, None] + rng.random((n, 1))) / n,
+                                    dtype=torch.float32)
             step = u * to_nb
             if name == "ext25":  # SMOTE's segment extended by a quarter at both ends
                 step = (1.5 * u - 0.25) * to_nb
-            x = torch.where(pick, seeds + step, seeds + resid)
+            elif name == "short25":  # SMOTE's rows at most half way to the neighbour
+                step = 0.5 * u * to_nb
+            base = seeds
+            if name == "denoise25":  # residual rows start half way to the seed's reconstruction
+                base = seeds + 0.5 * (act(m.decode(mu, yy)) - seeds)
+            x = torch.where(pick, seeds + step, base + resid)
             if name in ("copy10", "copy20", "half_copy10"):  # a share of exact copies (ROS)
                 r = torch.as_tensor(rng.random(n) < (0.2 if name == "copy20" else 0.1))[:, None]
                 x = torch.where(r, seeds, x)
