@@ -17,10 +17,11 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # direction in that span; enemy25[_x07] no step longer than half (0.35 of) the way to
         # the nearest other-class row; copy10/copy20/half_copy10 a share of exact copies;
         # size25 half SMOTE rows for classes under 20 rows
-    python benchmarks/variants.py proj25,strat25,short25,denoise25 out.csv
+    python benchmarks/variants.py proj25,strat25,short25,denoise25,bmix25,bmixinv25 out.csv
         # the seventh round: proj25 with stratified draws (exact SMOTE share, seeds used
         # equally often, u evenly spread), SMOTE rows half as long, or residual rows started
-        # half way to the seed's reconstruction dec(mu_i)
+        # half way to the seed's reconstruction dec(mu_i); bmix25 / bmixinv25: SMOTE rows
+        # from seeds near the other class (inside the class), a quarter on average
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -54,7 +55,7 @@ SEED_OFFSET = int(os.environ.get("VAEAUG_SEED_OFFSET", "0"))
 from vaeaug import CVAEOverSampler  # noqa: E402
 
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
-SEVENTH = ("strat25", "short25", "denoise25")
+SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25")
 
 
 def neighbours(A: np.ndarray, k: int) -> np.ndarray:
@@ -220,6 +221,12 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 step = (1.5 * u - 0.25) * to_nb
             elif name == "short25":  # SMOTE's rows at most half way to the neighbour
                 step = 0.5 * u * to_nb
+            if name in ("bmix25", "bmixinv25"):  # the SMOTE share per seed, from the share of
+                # other-class rows among its 5 neighbours (bmix25: SMOTE rows near the boundary,
+                # residual rows inside the class; bmixinv25 the reverse), a quarter on average
+                w = frac_other[idx] if name == "bmix25" else 1 - frac_other[idx]
+                p_smote = np.clip(0.25 * w / w.mean(), 0, 1) if w.mean() > 0 else np.full(n, 0.25)
+                pick = torch.as_tensor(rng.random(n) < p_smote)[:, None]
             base = seeds
             if name == "denoise25":  # residual rows start half way to the seed's reconstruction
                 base = seeds + 0.5 * (act(m.decode(mu, yy)) - seeds)
