@@ -154,13 +154,17 @@ def test_interrupted_augment_leaves_no_output_and_reruns_identically(tmp_path, s
     before = data.read_bytes()
     out = tmp_path / "out.csv"
     cmd = [sys.executable, "-m", "vaeaug", "augment", str(data), "-t", "label", "-o", str(out)]
-    proc = subprocess.Popen([*cmd, "--epochs", "100000"], stderr=subprocess.PIPE, text=True)
+    # A shell that runs the tests in the background starts them with SIGINT ignored, and
+    # the child would inherit that: give it the default disposition, as a terminal would.
+    proc = subprocess.Popen([*cmd, "--epochs", "100000"], stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     # Text mode reads tqdm's carriage-return updates as lines: wait for training to start.
     while "vaeaug training" not in proc.stderr.readline() and time.monotonic() < deadline:
         pass
     proc.send_signal(sig)
-    assert proc.wait(timeout=60) != 0
+    proc.communicate(timeout=60)  # reads what is left of stderr, so the child never blocks
+    assert proc.returncode != 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
     assert data.read_bytes() == before
     for target in (out, tmp_path / "again.csv"):
