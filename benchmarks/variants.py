@@ -8,6 +8,7 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py base,strat,hyb_half,latwalk out.csv [first_n_datasets]
     python benchmarks/variants.py base,smote,smote_mix25 out.csv   # the "mixed" round
     VAEAUG_SEED_OFFSET=100 python benchmarks/variants.py ...       # other seeds, same folds
+    VAEAUG_GEN_OFFSET=100 python benchmarks/variants.py ...        # same CVAEs, other draws
     python benchmarks/variants.py smote_mix25,rescale25,rowscale25,rowscale25_x07 out.csv
         # the fifth round: residual steps rescaled (rescaleNN / rowscaleNN: NN % SMOTE rows,
         # _xMM: MM/10 times the length; gauss25, safe25, nonoise25, ext25, mix25_t125 too)
@@ -51,6 +52,9 @@ import keel  # noqa: E402
 #: Added to the fold number for the CVAE's and the generators' seeds (VAEAUG_SEED_OFFSET):
 #: rerunning with another offset shows how much of a difference is the draw.
 SEED_OFFSET = int(os.environ.get("VAEAUG_SEED_OFFSET", "0"))
+#: Added to the generators' seeds alone (VAEAUG_GEN_OFFSET): the same CVAEs, other draws, to
+#: split the draw-to-draw noise into the CVAE's part and the generation's part.
+GEN_OFFSET = int(os.environ.get("VAEAUG_GEN_OFFSET", "0"))
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 
@@ -269,7 +273,7 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         s = CVAEOverSampler(random_state=seed).fit(X_tr, y[train])
         secs = time.perf_counter() - start
         encoded = s.transformer_.transform(s.check_compatible(X_tr))
-        for variant, G in variants(s, encoded, y[train], names, seed).items():
+        for variant, G in variants(s, encoded, y[train], names, seed + GEN_OFFSET).items():
             new = s.transformer_.inverse_transform(G.astype(np.float32)).to_numpy(dtype=float)
             X_res = np.vstack([X_tr, new])
             y_res = np.concatenate([y[train], np.ones(len(new), int)])
