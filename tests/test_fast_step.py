@@ -117,3 +117,16 @@ def test_one_step_object_reused_over_batches_of_two_sizes_matches_autograd():
         for name, p in model.named_parameters():
             torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
     assert {key[1] for key in step._buffers} == {32, 7}
+
+
+def test_one_hot_product_sums_rows_per_label_like_index_add():
+    # CUDA takes the one-hot product (reproducible), the CPU index_add_: same sums.
+    from vaeaug.fast_step import one_hot
+
+    g = torch.Generator().manual_seed(3)
+    y = torch.randint(4, (50,), generator=g)
+    y[0] = 3  # every label present or not, the shapes must hold
+    grad = torch.randn(50, 6, generator=g)
+    by_product = one_hot(y, 5, grad.dtype).t() @ grad
+    torch.testing.assert_close(by_product, torch.zeros(5, 6).index_add_(0, y, grad))
+    assert torch.equal(one_hot(y, 5, torch.float32).sum(1), torch.ones(50))

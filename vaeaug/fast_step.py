@@ -74,16 +74,14 @@ class FastStep:
     def _label_grad(self, label: torch.Tensor, y: torch.Tensor,
                     grad: torch.Tensor) -> torch.Tensor:
         """Sum of ``grad``'s rows per label: the gradient of the label rows."""
-        if grad.device.type == "cuda":
-            # index_add_ accumulates with atomic adds on CUDA, in an order that changes from
-            # run to run: a fixed random_state would not give the same model twice. A product
-            # with the one-hot labels is reproducible.
-            if self._one_hot is None or self._one_hot[0] is not y:
-                labels = torch.arange(label.shape[0], device=y.device)
-                # (not F.one_hot: it checks the labels' range, a wait for the GPU per step)
-                self._one_hot = (y, (y[:, None] == labels).to(grad.dtype))
-            return self._one_hot[1].t() @ grad
-        return torch.zeros_like(label).index_add_(0, y, grad)
+        if grad.device.type != "cuda":
+            return torch.zeros_like(label).index_add_(0, y, grad)
+        # index_add_ accumulates with atomic adds on CUDA, in an order that changes from run
+        # to run: a fixed random_state would not give the same model twice. A product with
+        # the one-hot labels is reproducible (built once per batch, shared by both halves).
+        if self._one_hot is None or self._one_hot[0] is not y:
+            self._one_hot = (y, one_hot(y, label.shape[0], grad.dtype))
+        return self._one_hot[1].t() @ grad
 
     def _backward(self, name: str, layers: list[Layer], inputs: list[torch.Tensor],
                   grad: torch.Tensor, y: torch.Tensor,
@@ -159,6 +157,12 @@ class FastStep:
                        torch.mm(d_head, head_w, out=buf("d_enc", x, head_w.shape[1])), y,
                        need_input_grad=False)
         return loss
+
+
+def one_hot(y: torch.Tensor, n_labels: int, dtype: torch.dtype) -> torch.Tensor:
+    """(rows, n_labels) indicator matrix of ``y``, without ``F.one_hot``'s range check (which
+    waits for the GPU)."""
+    return (y[:, None] == torch.arange(n_labels, device=y.device)).to(dtype)
 
 
 def supports(model: nn.Module) -> bool:
