@@ -18,11 +18,12 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # direction in that span; enemy25[_x07] no step longer than half (0.35 of) the way to
         # the nearest other-class row; copy10/copy20/half_copy10 a share of exact copies;
         # size25 half SMOTE rows for classes under 20 rows
-    python benchmarks/variants.py proj25,strat25,short25,denoise25,bmix25,bmixinv25 out.csv
+    python benchmarks/variants.py proj25,strat25,short25,denoise25,bmix25,bmixinv25,pair25 out.csv
         # the seventh round: proj25 with stratified draws (exact SMOTE share, seeds used
         # equally often, u evenly spread), SMOTE rows half as long, or residual rows started
         # half way to the seed's reconstruction dec(mu_i); bmix25 / bmixinv25: SMOTE rows
-        # from seeds near the other class (inside the class), a quarter on average
+        # from seeds near the other class (inside the class), a quarter on average;
+        # pair25: seeds drawn in pairs, the second residual the first's negative
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -59,7 +60,7 @@ GEN_OFFSET = int(os.environ.get("VAEAUG_GEN_OFFSET", "0"))
 from vaeaug import CVAEOverSampler  # noqa: E402
 
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
-SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25")
+SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25")
 
 
 def neighbours(A: np.ndarray, k: int) -> np.ndarray:
@@ -107,6 +108,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             idx = rng.choice(np.flatnonzero(frac_other < 1), n)
         else:
             idx = rng.integers(count, size=n)
+        if name == "pair25":  # seeds in pairs: the second row of a pair mirrors the first
+            idx[1::2] = idx[0::2][: n // 2]
         idx_t = torch.as_tensor(idx)
         seeds, mu, lv = Xc[idx_t], mu_all[idx_t], lv_all[idx_t]
         yy = torch.full((n,), k, dtype=torch.long)
@@ -231,6 +234,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 w = frac_other[idx] if name == "bmix25" else 1 - frac_other[idx]
                 p_smote = np.clip(0.25 * w / w.mean(), 0, 1) if w.mean() > 0 else np.full(n, 0.25)
                 pick = torch.as_tensor(rng.random(n) < p_smote)[:, None]
+            if name == "pair25":  # antithetic residuals: x_i + r and x_i - r
+                resid[1::2] = -resid[0::2][: n // 2]
             base = seeds
             if name == "denoise25":  # residual rows start half way to the seed's reconstruction
                 base = seeds + 0.5 * (act(m.decode(mu, yy)) - seeds)
