@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .model import CVAE, LabelledLinear
-from .preprocessing import NUMERIC, Span
+from .preprocessing import Span, categorical_blocks
 
 Layer = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]  # weight, bias, label rows
 
@@ -33,7 +33,7 @@ class FastStep:
 
     def __init__(self, model: CVAE, spans: Sequence[Span], beta: float) -> None:
         self.beta = beta
-        self.blocks = [(s.start, s.stop) for s in spans if s.kind != NUMERIC]
+        self.blocks = categorical_blocks(spans)
         # Parameter tensors are updated in place by the optimiser, so references stay valid
         # (and skip nn.Module attribute lookups, a visible cost at this size).
         self.encoder = _layers(model.enc_in, model.encoder)

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .preprocessing import NUMERIC, Span
+from .preprocessing import NUMERIC, Span, categorical_blocks
 
 
 def mlp(sizes: Sequence[int]) -> nn.Sequential:
@@ -203,7 +203,7 @@ def bernoulli_loss(output: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def tabular_activation(spans: Sequence[Span]) -> Callable[[torch.Tensor], torch.Tensor]:
     """Decoder output -> data space: numeric values as they are, softmax per category block."""
-    blocks = [(s.start, s.stop) for s in spans if s.kind != NUMERIC]
+    blocks = categorical_blocks(spans)
 
     def activate(output: torch.Tensor) -> torch.Tensor:
         if not blocks:

@@ -7,6 +7,7 @@ slice of the encoded matrix with the kind of likelihood that models it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,11 @@ class Span:
     @property
     def stop(self) -> int:
         return self.start + self.width
+
+
+def categorical_blocks(spans: Sequence[Span]) -> list[tuple[int, int]]:
+    """``(start, stop)`` of every categorical block of the encoded matrix, in order."""
+    return [(s.start, s.stop) for s in spans if s.kind != NUMERIC]
 
 
 def is_categorical_dtype(dtype: Any) -> bool:
