@@ -18,12 +18,14 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # direction in that span; enemy25[_x07] no step longer than half (0.35 of) the way to
         # the nearest other-class row; copy10/copy20/half_copy10 a share of exact copies;
         # size25 half SMOTE rows for classes under 20 rows
-    python benchmarks/variants.py proj25,strat25,short25,denoise25,bmix25,bmixinv25,pair25 out.csv
+    python benchmarks/variants.py proj25,strat25,short25,denoise25,bmix25,bmixinv25 out.csv
+    python benchmarks/variants.py pair25,sparse25,dense25 out.csv
         # the seventh round: proj25 with stratified draws (exact SMOTE share, seeds used
         # equally often, u evenly spread), SMOTE rows half as long, or residual rows started
         # half way to the seed's reconstruction dec(mu_i); bmix25 / bmixinv25: SMOTE rows
         # from seeds near the other class (inside the class), a quarter on average;
-        # pair25: seeds drawn in pairs, the second residual the first's negative
+        # pair25: seeds drawn in pairs, the second residual the first's negative;
+        # sparse25 / dense25: seeds weighted by (the inverse of) their neighbours' distance
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -60,7 +62,8 @@ GEN_OFFSET = int(os.environ.get("VAEAUG_GEN_OFFSET", "0"))
 from vaeaug import CVAEOverSampler  # noqa: E402
 
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
-SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25")
+SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25", "sparse25",
+           "dense25")
 
 
 def neighbours(A: np.ndarray, k: int) -> np.ndarray:
@@ -103,6 +106,10 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             idx = rng.choice(count, n, p=w / w.sum())
         elif name == "safe25":  # seeds weighted toward rows with few other-class neighbours
             w = 1.2 - frac_other
+            idx = rng.choice(count, n, p=w / w.sum())
+        elif name in ("sparse25", "dense25"):  # seeds weighted by the mean distance to their
+            # 5 neighbours (sparse25: more rows where the class is sparse) or its inverse
+            w = dist_nb + 1e-12 if name == "sparse25" else 1 / (dist_nb + 1e-12)
             idx = rng.choice(count, n, p=w / w.sum())
         elif name == "nonoise25" and (frac_other < 1).any():  # no seed amid the other class
             idx = rng.choice(np.flatnonzero(frac_other < 1), n)
