@@ -3,19 +3,15 @@
 ``bash benchmarks/gpu_check.sh`` runs these, with the sampler tests, on a lent GPU machine.
 """
 
-import functools
-
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_classification
 
 from vaeaug import CVAEOverSampler, ImageCVAEOverSampler
-from vaeaug.fast_step import FastStep
-from vaeaug.model import CVAE, init_parameters, reconstruction_loss
-from vaeaug.training import autograd_step
+from vaeaug.model import CVAE, init_parameters
 
-from .test_fast_step import SPANS, batch
+from .test_fast_step import SPANS, assert_matches_autograd
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -25,15 +21,7 @@ def test_fast_step_matches_autograd_on_cuda(kind):
     spans = SPANS[kind]
     model = CVAE(spans[-1].stop, 3, 4, (16, 8)).cuda()
     init_parameters(model, torch.Generator(device="cuda").manual_seed(1))
-    x, y = (t.cuda() for t in batch(spans))
-    recon = functools.partial(reconstruction_loss, spans=spans)
-    ref_loss = autograd_step(model, recon, 0.3)(x, y, torch.Generator("cuda").manual_seed(7))
-    ref = {name: p.grad.clone() for name, p in model.named_parameters()}
-    model.zero_grad(set_to_none=True)
-    loss = FastStep(model, spans, 0.3)(x, y, torch.Generator("cuda").manual_seed(7))
-    assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
-    for name, p in model.named_parameters():
-        torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
+    assert_matches_autograd(model, spans, 0.3, device="cuda")
 
 
 def fit_twice(make, X, y, autocast: bool = False):

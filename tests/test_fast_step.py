@@ -39,15 +39,16 @@ def test_same_loss_and_gradients_as_autograd(kind, hidden, beta):
     assert_matches_autograd(model, spans, beta)
 
 
-def assert_matches_autograd(model, spans, beta):
-    """FastStep's loss and gradients equal autograd's on one batch; return autograd's."""
-    x, y = batch(spans)
+def assert_matches_autograd(model, spans, beta, device="cpu"):
+    """FastStep's loss and gradients equal autograd's on one batch (on the model's
+    ``device``); return autograd's."""
+    x, y = (t.to(device) for t in batch(spans))
     recon = functools.partial(reconstruction_loss, spans=spans)
 
-    ref_loss = autograd_step(model, recon, beta)(x, y, torch.Generator().manual_seed(7))
+    ref_loss = autograd_step(model, recon, beta)(x, y, torch.Generator(device).manual_seed(7))
     ref = {name: p.grad.clone() for name, p in model.named_parameters()}
     model.zero_grad(set_to_none=True)
-    loss = FastStep(model, spans, beta)(x, y, torch.Generator().manual_seed(7))
+    loss = FastStep(model, spans, beta)(x, y, torch.Generator(device).manual_seed(7))
 
     assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
     for name, p in model.named_parameters():
