@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import os
-
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -69,8 +67,6 @@ class CVAE(nn.Module):
         self.dec_in = LabelledLinear(latent_dim, n_classes, back[0])
         self.decoder = mlp(back)
         self.out = nn.Linear(back[-1], n_features)
-        if os.environ.get("VAEAUG_CLASS_PRIOR"):  # EXPERIMENT: a learned prior mean per class
-            self.prior_mean = nn.Parameter(torch.empty(n_classes, latent_dim))
 
     def encode(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean and log-variance of q(z | x, y)."""
@@ -173,8 +169,6 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
             continue
         for tensor in tensors:
             tensor.uniform_(-bound, bound, generator=generator)
-    if hasattr(module, "prior_mean"):  # EXPERIMENT
-        module.prior_mean.data.zero_()
 
 
 def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -258,8 +257,6 @@ def train_cvae(
     # Autocast keeps its lower-precision copies of the weights until its outermost context
     # exits: a fit run inside one would train on the first step's weights forever.
     autocast = autocast_enabled(X.device)
-    warm = float(os.environ.get("VAEAUG_KL_WARMUP", "0"))  # EXPERIMENT
-    full_beta, t = getattr(step, "beta", None), 0
     with torch_threads(cpu_threads(model, batch_size, X.device)), reproducible_cudnn(X.device):
         for _ in bar:
             total = X.new_zeros(())
@@ -269,9 +266,6 @@ def train_cvae(
                     rows[idx.shape[0]] = X.new_empty((idx.shape[0], *X.shape[1:]))
                 # index_select gathers rows several times faster than X[idx] on CPU.
                 x = torch.index_select(X, 0, idx, out=rows[idx.shape[0]])
-                if warm and full_beta is not None:
-                    step.beta = full_beta * min(1.0, t / (warm * epochs * len(batches)))
-                    t += 1
                 total += step(x, y.index_select(0, idx), generator)
                 optimizer.step()
                 if autocast:
