@@ -9,6 +9,7 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py base,smote,smote_mix25 out.csv   # the "mixed" round
     VAEAUG_SEED_OFFSET=100 python benchmarks/variants.py ...       # other seeds, same folds
     VAEAUG_GEN_OFFSET=100 python benchmarks/variants.py ...        # same CVAEs, other draws
+    VAEAUG_AUTO_STEPS=750 python benchmarks/variants.py ...        # other training lengths
     python benchmarks/variants.py smote_mix25,rescale25,rowscale25,rowscale25_x07 out.csv
         # the fifth round: residual steps rescaled (rescaleNN / rowscaleNN: NN % SMOTE rows,
         # _xMM: MM/10 times the length; gauss25, safe25, nonoise25, ext25, mix25_t125 too)
@@ -58,6 +59,8 @@ SEED_OFFSET = int(os.environ.get("VAEAUG_SEED_OFFSET", "0"))
 #: Added to the generators' seeds alone (VAEAUG_GEN_OFFSET): the same CVAEs, other draws, to
 #: split the draw-to-draw noise into the CVAE's part and the generation's part.
 GEN_OFFSET = int(os.environ.get("VAEAUG_GEN_OFFSET", "0"))
+#: Training steps that ``epochs="auto"`` stands for (VAEAUG_AUTO_STEPS; default the library's).
+AUTO_STEPS = os.environ.get("VAEAUG_AUTO_STEPS")
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 
@@ -273,6 +276,10 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
 
 def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
     warnings.filterwarnings("ignore")
+    if AUTO_STEPS:
+        import vaeaug.sampler
+
+        vaeaug.sampler.AUTO_STEPS = int(AUTO_STEPS)
     X, y = keel.load(name)
     cv = RepeatedStratifiedKFold(n_splits=min(folds, int(y.sum())), n_repeats=1, random_state=5)
     rows = []
