@@ -64,9 +64,10 @@ class FastStep:
             out = self._buffer(f"{name}{i}", h, weight.shape[0])
             if label is None:
                 h = torch.addmm(bias, h, weight.t(), out=out).relu_()
-            else:  # the batch's label rows (index_select: faster than label[y] on CPU), then
-                # the product added in place
-                h = torch.index_select(label, 0, y, out=out).add_(bias).addmm_(
+            else:  # the batch's rows of label + bias (index_select: faster than fancy
+                # indexing on CPU; the sum taken once per label, not once per row), then the
+                # product added in place
+                h = torch.index_select(label + bias, 0, y, out=out).addmm_(
                     h, weight.t()).relu_()
             inputs.append(h)
         return inputs
