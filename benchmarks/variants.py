@@ -10,6 +10,7 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     VAEAUG_SEED_OFFSET=100 python benchmarks/variants.py ...       # other seeds, same folds
     VAEAUG_GEN_OFFSET=100 python benchmarks/variants.py ...        # same CVAEs, other draws
     VAEAUG_AUTO_STEPS=750 python benchmarks/variants.py ...        # other training lengths
+    VAEAUG_PARAMS='{"hidden_dims": [32, 32]}' python benchmarks/variants.py ...  # other CVAEs
     python benchmarks/variants.py smote_mix25,rescale25,rowscale25,rowscale25_x07 out.csv
         # the fifth round: residual steps rescaled (rescaleNN / rowscaleNN: NN % SMOTE rows,
         # _xMM: MM/10 times the length; gauss25, safe25, nonoise25, ext25, mix25_t125 too)
@@ -61,6 +62,9 @@ SEED_OFFSET = int(os.environ.get("VAEAUG_SEED_OFFSET", "0"))
 GEN_OFFSET = int(os.environ.get("VAEAUG_GEN_OFFSET", "0"))
 #: Training steps that ``epochs="auto"`` stands for (VAEAUG_AUTO_STEPS; default the library's).
 AUTO_STEPS = os.environ.get("VAEAUG_AUTO_STEPS")
+#: Other CVAEOverSampler parameters for the CVAEs, as JSON (VAEAUG_PARAMS), e.g.
+#: '{"hidden_dims": [32, 32]}'.
+PARAMS = json.loads(os.environ.get("VAEAUG_PARAMS", "{}"))
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 
@@ -289,7 +293,7 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         X_te = np.nan_to_num(scaler.transform(X[test]))
         start = time.perf_counter()
         seed = i + SEED_OFFSET
-        s = CVAEOverSampler(random_state=seed).fit(X_tr, y[train])
+        s = CVAEOverSampler(random_state=seed, **PARAMS).fit(X_tr, y[train])
         secs = time.perf_counter() - start
         encoded = s.transformer_.transform(s.check_compatible(X_tr))
         for variant, G in variants(s, encoded, y[train], names, seed + GEN_OFFSET).items():
