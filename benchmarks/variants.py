@@ -28,10 +28,14 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # from seeds near the other class (inside the class), a quarter on average;
         # pair25: seeds drawn in pairs, the second residual the first's negative;
         # sparse25 / dense25: seeds weighted by (the inverse of) their neighbours' distance
+    VAEAUG_AUTO_STEPS=750 python benchmarks/variants.py proj25 out.csv
+    VAEAUG_PARAMS='{"hidden_dims": [32, 32]}' python benchmarks/variants.py proj25 out.csv
+        # the eighth round: the default rule from CVAEs trained otherwise (docs/benchmarks.md)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
-commit 6c917ad, which modelled two-valued numeric columns as Bernoulli; it was removed.)
+commit 6c917ad, which modelled two-valued numeric columns as Bernoulli; it was removed. The
+eighth round's class prior and KL warm-up were switches of commit 1facc97, removed likewise.)
 """
 import csv
 import json
