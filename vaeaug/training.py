@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -191,8 +190,6 @@ def batch_indices(
     if balance_classes:
         counts = torch.bincount(y).to(torch.float64)
         weights = (1.0 / counts)[y]
-        if os.environ.get("VAEAUG_BALANCE_POWER"):  # EXPERIMENT: counts ** -power
-            weights = (counts ** -float(os.environ["VAEAUG_BALANCE_POWER"]))[y]
         order = torch.multinomial(weights, draws, replacement=True, generator=generator)
     else:
         order = torch.cat([torch.randperm(n, generator=generator, device=generator.device)
