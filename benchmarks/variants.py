@@ -35,7 +35,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
 commit 6c917ad, which modelled two-valued numeric columns as Bernoulli; it was removed. The
-eighth round's class prior and KL warm-up were switches of commit 1facc97, removed likewise.)
+eighth round's class prior and KL warm-up were switches of commit 1facc97, its half-balanced
+minibatches one of commit 8a9f34d, removed likewise.)
 """
 import csv
 import json
