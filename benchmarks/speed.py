@@ -240,18 +240,6 @@ def cuda_matmul_tflops(dtype: torch.dtype, n: int = 8192, reps: int = 20) -> flo
     return 2 * n**3 / statistics.median(times) / 1e12
 
 
-def cuda_epoch_seconds(make, X, y, few: int, more: int, repeats: int = 2) -> float:
-    """Median seconds per epoch on the GPU, by differencing fits of ``few`` and ``more`` epochs
-    (each fit ends by reading the loss back, so the GPU has finished its work)."""
-    make(epochs=few).fit(X, y)  # warm-up: kernels, cuBLAS handles, the caching allocator
-    per_epoch = []
-    for _ in range(repeats):
-        short, _ = timed(make(epochs=few).fit, X, y)
-        long, _ = timed(make(epochs=more).fit, X, y)
-        per_epoch.append((long - short) / (more - few))
-    return statistics.median(per_epoch)
-
-
 def part_gpu(n: int = 200_000, d: int = 50, n_scale: int = 1_000_000) -> None:
     """Throughput on a CUDA GPU in float32, TF32 and bfloat16 autocast, against the GPU's own
     matmul rates; a default fit_resample; the 1M-row epoch and sample(1,000,000)."""
@@ -291,7 +279,10 @@ def part_gpu(n: int = 200_000, d: int = 50, n_scale: int = 1_000_000) -> None:
             context = (torch.autocast("cuda", dtype=torch.bfloat16)
                        if mode.startswith("bf16") else contextlib.nullcontext())
             with context:
-                secs = cuda_epoch_seconds(make, X, y, few=2, more=6 if width >= 2048 else 12)
+                # each fit ends by reading its loss back, so the GPU has finished its work;
+                # the warm-up fit pays for kernels, cuBLAS handles and the caching allocator
+                secs = statistics.median(epoch_seconds(
+                    make, X, y, repeats=2, few=2, more=6 if width >= 2048 else 12))
             rate = n / secs
             rows.append({"hidden": f"({width}, {width})", "batch": batch, "precision": mode,
                          "samples/s": f"{rate:,.0f}", "TFLOP/s": rate * flops / 1e12,
