@@ -31,6 +31,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     VAEAUG_AUTO_STEPS=750 python benchmarks/variants.py proj25 out.csv
     VAEAUG_PARAMS='{"hidden_dims": [32, 32]}' python benchmarks/variants.py proj25 out.csv
         # the eighth round: the default rule from CVAEs trained otherwise (docs/benchmarks.md)
+    python benchmarks/variants.py herd4_25 out.csv
+        # the ninth round: herdM_25 draws M times as many proj25 rows and keeps the ones
+        # kernel herding picks (herd); the library's "mixed" since (in blocks of 1,024)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -86,6 +89,26 @@ def neighbours(A: np.ndarray, k: int) -> np.ndarray:
     return NearestNeighbors(n_neighbors=k + 1).fit(A).kneighbors(A, return_distance=False)[:, 1:]
 
 
+def herd(pool: np.ndarray, n: int, width: float) -> np.ndarray:
+    """``n`` rows of ``pool`` chosen by kernel herding (greedy MMD to the whole pool, RBF
+    kernel of bandwidth ``width``): each pick is where the pool is dense and the rows chosen so
+    far are not."""
+    P = torch.as_tensor(pool, dtype=torch.float64)
+    K = torch.exp(-torch.cdist(P, P).square() / (2 * max(width, 1e-12) ** 2))
+    target = K.mean(1)
+    acc = torch.zeros(len(P), dtype=torch.float64)
+    chosen = torch.zeros(len(P), dtype=torch.bool)
+    picks = []
+    for t in range(n):
+        score = target - acc / (t + 1)
+        score[chosen] = -float("inf")
+        i = int(score.argmax())
+        picks.append(i)
+        chosen[i] = True
+        acc += K[i]
+    return pool[picks]
+
+
 @torch.no_grad()
 def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names: list[str],
              seed: int) -> dict[str, np.ndarray]:
@@ -108,6 +131,16 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
     out = {}
     for name in names:
         g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
+        if name.startswith("herd") and n > 0:  # herdM_25: M times the rows drawn by proj25,
+            # then n of them chosen by kernel herding (a representative, less random subset)
+            times = int(name[4:].split("_")[0])
+            s.sampling_strategy_ = {**s.sampling_strategy_, 1: times * n}
+            try:
+                pool = variants(s, X_train, y_train, ["proj25"], seed)["proj25"]
+            finally:
+                s.sampling_strategy_ = {**s.sampling_strategy_, 1: n}
+            out[name] = herd(pool, n, float(dist_nb.mean()))
+            continue
         if n == 0:
             out[name] = np.zeros((0, X_train.shape[1]))
             continue

@@ -10,6 +10,7 @@ from vaeaug.generation import (
     RESIDUAL_STEP,
     _neighbourhoods,
     generate,
+    herd,
 )
 from vaeaug.model import CVAE, init_parameters
 
@@ -48,14 +49,19 @@ def test_neighbourhoods_are_the_nearest_rows_and_their_mean_distance():
         torch.testing.assert_close(spread[inverse], expected.values[idx].mean(1))
 
 
-def test_mixed_rows_are_residual_rows_or_interpolations_between_neighbours():
+@pytest.mark.parametrize("herding", [False, True])
+def test_mixed_rows_are_residual_rows_or_interpolations_between_neighbours(monkeypatch, herding):
+    if not herding:  # the candidates themselves: a quarter interpolations
+        monkeypatch.setattr(generation, "HERDING_POOL", 1)
     X = torch.randn(60, 3, generator=torch.Generator().manual_seed(4))
     rows = generate(flat_decoder_model(3), X, 1, 2000, "mixed",
                     torch.Generator().manual_seed(5), activate=lambda t: t)
     is_real = (exact_cdist(rows, X) < 1e-6).any(1)  # residual rows: the seed itself here
     share = 1 - is_real.float().mean().item()
-    assert share == pytest.approx(MIXED_INTERPOLATED_SHARE, abs=0.04)
-    # an interpolated row lies on a segment from a real row to one of its neighbours
+    if not herding:
+        assert share == pytest.approx(MIXED_INTERPOLATED_SHARE, abs=0.04)
+    # an interpolated row lies on a segment from a real row to one of its neighbours (the
+    # herded rows are some of the candidates, so the same holds for them)
     near = nearest(X, NEIGHBOURS)
     for r in rows[~is_real][:100]:
         a = X[:, None, :]
@@ -98,6 +104,7 @@ def test_mixed_residual_steps_follow_the_decoder_and_the_neighbourhood(monkeypat
     rule's step (same draw), s_i proportional to the seed's mean neighbour distance, half of
     it on average; columns outside ``numeric`` keep the unscaled step."""
     monkeypatch.setattr(generation, "MIXED_INTERPOLATED_SHARE", 0.0)  # residual rows only
+    monkeypatch.setattr(generation, "HERDING_POOL", 1)  # the same draws as "residual"
     g = torch.Generator().manual_seed(8)
     tight, wide = 0.05 * torch.randn(30, 3, generator=g), 2 + torch.randn(30, 3, generator=g)
     ids = 1e-4 * torch.arange(60.0)[:, None]  # tells each new row's seed: no step there
@@ -198,3 +205,51 @@ def test_mixed_is_finite_when_neighbours_coincide_or_are_few():
     off_line = rows - (rows @ direction)[:, None] * direction
     assert off_line.norm(dim=1).max() < 1e-5
     assert (rows @ direction).std() > 0.1  # they do move along it
+
+
+def mmd2(A: torch.Tensor, B: torch.Tensor, width: float) -> float:
+    """Squared maximum mean discrepancy between the rows of A and B (RBF kernel)."""
+    def k(P, Q):
+        return torch.exp(-exact_cdist(P, Q).square() / (2 * width**2)).mean()
+
+    return float(k(A, A) + k(B, B) - 2 * k(A, B))
+
+
+def test_herding_picks_distinct_candidates_that_match_them_better_than_a_random_subset():
+    g = torch.Generator().manual_seed(22)
+    pool = torch.randn(400, 3, generator=g)
+    rows = herd(pool, 100, width=0.5)
+    picked = (exact_cdist(rows, pool) < 1e-6).float().argmax(1)
+    assert torch.equal(rows, pool[picked])
+    assert picked.unique().numel() == 100
+    herded = mmd2(rows, pool, 0.5)
+    random = [mmd2(pool[torch.randperm(400, generator=g)[:100]], pool, 0.5) for _ in range(20)]
+    assert herded < min(random)
+    assert herded < 0.5 * sum(random) / len(random)  # measured: about a fifth
+
+
+def test_herding_in_blocks_picks_each_block_from_its_own_candidates():
+    pool = torch.randn(4 * 250, 2, generator=torch.Generator().manual_seed(23))
+    rows = herd(pool, 250, width=0.5, block=100)  # blocks of 100, 100 and 50 rows
+    for start, stop in [(0, 100), (100, 200), (200, 250)]:
+        own = pool[4 * start:4 * stop]
+        assert (exact_cdist(rows[start:stop], own).min(1).values < 1e-6).all()
+    assert torch.equal(herd(pool, 250, width=0.5, block=100), rows)  # deterministic
+
+
+def test_large_requests_are_drawn_without_herding(monkeypatch):
+    X = torch.randn(50, 3, generator=torch.Generator().manual_seed(24))
+    model = CVAE(3, 2, 3, (8,))
+    init_parameters(model, torch.Generator().manual_seed(25))
+
+    def draw() -> torch.Tensor:
+        return generate(model, X, 1, 300, "mixed", torch.Generator().manual_seed(26),
+                        activate=lambda t: t)
+
+    monkeypatch.setattr(generation, "HERDING_MAX_ROWS", 299)
+    large = draw()
+    monkeypatch.setattr(generation, "HERDING_POOL", 1)
+    assert torch.equal(large, draw())
+    monkeypatch.setattr(generation, "HERDING_MAX_ROWS", 300)
+    monkeypatch.setattr(generation, "HERDING_POOL", 4)
+    assert not torch.equal(large, draw())

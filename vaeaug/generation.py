@@ -22,7 +22,10 @@ Four ways to make a new row, compared in docs/benchmarks.md:
     distance from x_i to those neighbours and mean ||r|| the class's mean residual length. The
     decoder chooses the direction within the neighbourhood and the relative length of each
     move, the neighbourhood its scale, as it does SMOTE's step: on average half the way to a
-    neighbour (docs/benchmarks.md, fifth and sixth rounds).
+    neighbour (docs/benchmarks.md, fifth and sixth rounds). For up to ``HERDING_MAX_ROWS``
+    rows, ``HERDING_POOL`` times as many such rows are drawn and kernel herding keeps the
+    ``n`` that cover them most evenly (:func:`herd`; ninth round): the new rows depend less
+    on the luck of one draw.
 """
 
 from __future__ import annotations
@@ -43,6 +46,14 @@ NEIGHBOUR_POOL = 4096
 #: ``"mixed"`` residual rows move, on average, this fraction of the distance from their seed to
 #: its neighbours: SMOTE's expected step, E[u] = 1/2.
 RESIDUAL_STEP = 0.5
+#: ``"mixed"`` draws this many candidate rows per new row and keeps those that kernel herding
+#: picks (1: no herding).
+HERDING_POOL = 4
+#: Requests for more rows of a class than this are drawn without herding: at that size the
+#: draw's gaps and clumps average out, and herding would cost (HERDING_POOL x) more sampling.
+HERDING_MAX_ROWS = 16384
+#: New rows herded together (their kernel: (HERDING_POOL x HERDING_BLOCK)^2 numbers).
+HERDING_BLOCK = 1024
 
 
 @torch.no_grad()
@@ -70,17 +81,35 @@ def generate(
     if method == "prior":
         z = temperature * torch.randn((n, model.latent_dim), generator=generator, device=device)
         return activate(model.decode(z, y))
+    if method not in METHODS:
+        raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
+    if method != "mixed" or X_class.shape[0] < 2:  # a lone row has no neighbourhood
+        seed_idx = torch.randint(X_class.shape[0], (n,), generator=generator, device=device)
+        seeds = X_class[seed_idx]
+        if method == "posterior":
+            mu, logvar = model.encode(seeds, y)
+            return activate(model.decode(model.reparameterize(mu, logvar, generator,
+                                                              temperature), y))
+        return seeds + _residuals(model, seeds, y, generator, activate, temperature)
+    pool = HERDING_POOL if 0 < n <= HERDING_MAX_ROWS else 1
+    rows, width = _mixed_rows(model, X_class, label, pool * n, generator, activate,
+                              temperature, numeric)
+    if pool > 1:
+        rows = herd(rows, n, width)
+    return rows.reshape(n, *X_class.shape[1:])
+
+
+def _mixed_rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int,
+                generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
+                temperature: float, numeric: torch.Tensor | None
+                ) -> tuple[torch.Tensor, float]:
+    """``n`` independent ``"mixed"`` rows (flat), and the class's mean neighbour distance."""
+    device = X_class.device
+    y = torch.full((n,), label, dtype=torch.long, device=device)
     seed_idx = torch.randint(X_class.shape[0], (n,), generator=generator, device=device)
     seeds = X_class[seed_idx]
-    if method == "posterior":
-        mu, logvar = model.encode(seeds, y)
-        return activate(model.decode(model.reparameterize(mu, logvar, generator, temperature), y))
-    if method not in ("residual", "mixed"):
-        raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
     residual = _residuals(model, seeds, y, generator, activate, temperature)
-    if method == "residual" or X_class.shape[0] < 2:  # a lone row has no neighbourhood
-        return seeds + residual
-    # distances and steps on flat rows (images too), the shape restored at the end
+    # distances and steps on flat rows (images too)
     flat = X_class.reshape(X_class.shape[0], -1)
     residual, seeds = residual.reshape(n, -1), seeds.reshape(n, -1)
     near, spread, which_seed = _neighbourhoods(flat, seed_idx, generator)
@@ -101,7 +130,37 @@ def generate(
     u = torch.rand((partner.shape[0], 1), generator=generator, device=device,
                    dtype=rows.dtype)
     rows[pick] = seeds[pick] + u * (partner - seeds[pick])
-    return rows.reshape(n, *X_class.shape[1:])
+    return rows, float(spread.mean())
+
+
+def herd(pool: torch.Tensor, n: int, width: float, block: int | None = None) -> torch.Tensor:
+    """``n`` of the rows of ``pool`` (``pool.shape[0] // n`` candidates per row) chosen by
+    kernel herding: a greedy match of the whole pool's distribution (RBF kernel of bandwidth
+    ``width``), each pick where the candidates are dense and the picks so far are not.
+
+    A random subset leaves gaps and clumps that differ from draw to draw; the herded one
+    covers the candidates evenly (docs/benchmarks.md, ninth round). Done in blocks of
+    ``block`` rows (default ``HERDING_BLOCK``), each from its own candidates, so memory
+    stays at one (block x candidates per row)^2 kernel.
+    """
+    block = HERDING_BLOCK if block is None else block
+    per = pool.shape[0] // n
+    width = max(width, 1e-12)
+    picked = []
+    for start in range(0, n, block):
+        m = min(block, n - start)
+        candidates = pool[start * per:(start + m) * per]
+        kernel = torch.cdist(candidates, candidates).square_().div_(-2 * width ** 2).exp_()
+        target = kernel.mean(1)  # -inf once picked: no row is picked twice
+        near_picks = torch.zeros_like(target)  # sum of the kernel to the rows picked so far
+        chosen = []
+        for t in range(m):
+            i = int((target - near_picks / (t + 1)).argmax())
+            chosen.append(i)
+            target[i] = -float("inf")
+            near_picks += kernel[i]
+        picked.append(candidates[chosen])
+    return torch.cat(picked)
 
 
 def _mean_residual_length(model: nn.Module, X_class: torch.Tensor, label: int,
