@@ -33,7 +33,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the eighth round: the default rule from CVAEs trained otherwise (docs/benchmarks.md)
     python benchmarks/variants.py herd4_25 out.csv
         # the ninth round: herdM_25 draws M times as many proj25 rows and keeps the ones
-        # kernel herding picks (herd); the library's "mixed" since (in blocks of 1,024)
+        # kernel herding picks (herd); the library's "mixed" since (in blocks of 1,024);
+        # herd4_25_w05 / _w20: the kernel's bandwidth half / twice the default
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -139,7 +140,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 pool = variants(s, X_train, y_train, ["proj25"], seed)["proj25"]
             finally:
                 s.sampling_strategy_ = {**s.sampling_strategy_, 1: n}
-            out[name] = herd(pool, n, float(dist_nb.mean()))
+            scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0  # _wXX: bandwidth
+            out[name] = herd(pool, n, scale * float(dist_nb.mean()))           # XX/10 times
             continue
         if n == 0:
             out[name] = np.zeros((0, X_train.shape[1]))
