@@ -49,8 +49,8 @@ RESIDUAL_STEP = 0.5
 #: ``"mixed"`` draws this many candidate rows per new row and keeps those that kernel herding
 #: picks (1: no herding).
 HERDING_POOL = 4
-#: Requests for more rows of a class than this are drawn without herding: at that size the
-#: draw's gaps and clumps average out, and herding would cost (HERDING_POOL x) more sampling.
+#: Requests for more rows of a class than this are drawn without herding: its gain was
+#: measured up to KEEL's sizes (3,484 rows), its cost grows with the rows (docs/performance.md).
 HERDING_MAX_ROWS = 16384
 #: New rows herded together (their kernel: (HERDING_POOL x HERDING_BLOCK)^2 numbers).
 HERDING_BLOCK = 1024
