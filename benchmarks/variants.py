@@ -34,7 +34,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py herd4_25 out.csv
         # the ninth round: herdM_25 draws M times as many proj25 rows and keeps the ones
         # kernel herding picks (herd); the library's "mixed" since (in blocks of 1,024);
-        # herd4_25_w05 / _w20: the kernel's bandwidth half / twice the default
+        # herd4_25_w05 / _w20: the kernel's bandwidth half / twice the default; herd4_33:
+        # candidates a third SMOTE rows (herding keeps about a fifth of them, not a quarter)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -132,12 +133,13 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
     out = {}
     for name in names:
         g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
-        if name.startswith("herd") and n > 0:  # herdM_25: M times the rows drawn by proj25,
+        if name.startswith("herd") and n > 0:  # herdM_NN: M times the rows drawn by projNN,
             # then n of them chosen by kernel herding (a representative, less random subset)
             times = int(name[4:].split("_")[0])
             s.sampling_strategy_ = {**s.sampling_strategy_, 1: times * n}
             try:
-                pool = variants(s, X_train, y_train, ["proj25"], seed)["proj25"]
+                rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
+                pool = variants(s, X_train, y_train, [rule], seed)[rule]
             finally:
                 s.sampling_strategy_ = {**s.sampling_strategy_, 1: n}
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0  # _wXX: bandwidth
