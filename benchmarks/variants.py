@@ -77,6 +77,7 @@ AUTO_STEPS = os.environ.get("VAEAUG_AUTO_STEPS")
 PARAMS = json.loads(os.environ.get("VAEAUG_PARAMS", "{}"))
 
 from vaeaug import CVAEOverSampler  # noqa: E402
+from vaeaug.generation import herd  # noqa: E402
 
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
 SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25", "sparse25",
@@ -89,26 +90,6 @@ def neighbours(A: np.ndarray, k: int) -> np.ndarray:
     if k < 1:
         return np.zeros((len(A), 1), dtype=int)
     return NearestNeighbors(n_neighbors=k + 1).fit(A).kneighbors(A, return_distance=False)[:, 1:]
-
-
-def herd(pool: np.ndarray, n: int, width: float) -> np.ndarray:
-    """``n`` rows of ``pool`` chosen by kernel herding (greedy MMD to the whole pool, RBF
-    kernel of bandwidth ``width``): each pick is where the pool is dense and the rows chosen so
-    far are not."""
-    P = torch.as_tensor(pool, dtype=torch.float64)
-    K = torch.exp(-torch.cdist(P, P).square() / (2 * max(width, 1e-12) ** 2))
-    target = K.mean(1)
-    acc = torch.zeros(len(P), dtype=torch.float64)
-    chosen = torch.zeros(len(P), dtype=torch.bool)
-    picks = []
-    for t in range(n):
-        score = target - acc / (t + 1)
-        score[chosen] = -float("inf")
-        i = int(score.argmax())
-        picks.append(i)
-        chosen[i] = True
-        acc += K[i]
-    return pool[picks]
 
 
 @torch.no_grad()
@@ -142,8 +123,11 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 pool = variants(s, X_train, y_train, [rule], seed)[rule]
             finally:
                 s.sampling_strategy_ = {**s.sampling_strategy_, 1: n}
-            scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0  # _wXX: bandwidth
-            out[name] = herd(pool, n, scale * float(dist_nb.mean()))           # XX/10 times
+            # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
+            scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
+            # the library's herding, in float64 over all candidates (one block)
+            out[name] = herd(torch.as_tensor(pool, dtype=torch.float64), n,
+                             scale * float(dist_nb.mean()), block=n).numpy()
             continue
         if n == 0:
             out[name] = np.zeros((0, X_train.shape[1]))
