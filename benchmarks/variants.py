@@ -94,11 +94,12 @@ def neighbours(A: np.ndarray, k: int) -> np.ndarray:
 
 @torch.no_grad()
 def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names: list[str],
-             seed: int) -> dict[str, np.ndarray]:
-    """Encoded minority rows (class 1) drawn by each variant, as many as fit_resample adds."""
+             seed: int, n: int | None = None) -> dict[str, np.ndarray]:
+    """Encoded minority rows (class 1) drawn by each variant: ``n`` of them, by default as
+    many as fit_resample adds."""
     m, act = s.module_.eval(), s._activation()
     k = int(np.searchsorted(s.classes_, 1))
-    n = s.sampling_strategy_.get(1, 0)
+    n = s.sampling_strategy_.get(1, 0) if n is None else n
     Xc = s._class_rows[k]
     count = len(Xc)
     mu_all, lv_all = m.encode(Xc, torch.full((count,), k, dtype=torch.long))
@@ -117,12 +118,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         if name.startswith("herd") and n > 0:  # herdM_NN: M times the rows drawn by projNN,
             # then n of them chosen by kernel herding (a representative, less random subset)
             times = int(name[4:].split("_")[0])
-            s.sampling_strategy_ = {**s.sampling_strategy_, 1: times * n}
-            try:
-                rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
-                pool = variants(s, X_train, y_train, [rule], seed)[rule]
-            finally:
-                s.sampling_strategy_ = {**s.sampling_strategy_, 1: n}
+            rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
+            pool = variants(s, X_train, y_train, [rule], seed, n=times * n)[rule]
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
             # the library's herding, in float64 over all candidates (one block)
