@@ -62,6 +62,7 @@ def test_mixed_rows_are_residual_rows_or_interpolations_between_neighbours(monke
         assert share == pytest.approx(MIXED_INTERPOLATED_SHARE, abs=0.04)
     # an interpolated row lies on a segment from a real row to one of its neighbours (the
     # herded rows are some of the candidates, so the same holds for them)
+    assert (~is_real).sum() >= 100  # the check below sees interpolated rows either way
     near = nearest(X, NEIGHBOURS)
     for r in rows[~is_real][:100]:
         a = X[:, None, :]
