@@ -41,7 +41,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
 commit 6c917ad, which modelled two-valued numeric columns as Bernoulli; it was removed. The
 eighth round's class prior and KL warm-up were switches of commit 1facc97, its half-balanced
-minibatches one of commit 8a9f34d, removed likewise.)
+minibatches one of commit 8a9f34d, removed likewise. The tenth round's herdr4_25, herding
+with the class's real rows counted as picks already made, ran at commit 00d1826.)
 """
 import csv
 import json
@@ -117,18 +118,14 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
         if name.startswith("herd") and n > 0:  # herdM_NN: M times the rows drawn by projNN,
             # then n of them chosen by kernel herding (a representative, less random subset)
-            times = int(name[4:].split("_")[0].lstrip("r"))
+            times = int(name[4:].split("_")[0])
             rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
             pool = variants(s, X_train, y_train, [rule], seed, n=times * n)[rule]
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
             # the library's herding, in float64 over all candidates (one block)
-            # herdrM_NN (tenth round, commit of this line): the class's real rows count as
-            # picks already made, so the new rows fill the gaps between them
-            real = name[4:5] == "r"
-            prior = torch.as_tensor(Xc.numpy(), dtype=torch.float64) if real else None
             out[name] = herd(torch.as_tensor(pool, dtype=torch.float64), n,
-                             scale * float(dist_nb.mean()), block=n, prior=prior).numpy()
+                             scale * float(dist_nb.mean()), block=n).numpy()
             continue
         if n == 0:
             out[name] = np.zeros((0, X_train.shape[1]))

@@ -133,8 +133,7 @@ def _mixed_rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int,
     return rows, float(spread.mean())
 
 
-def herd(pool: torch.Tensor, n: int, width: float, block: int | None = None,
-         prior: torch.Tensor | None = None) -> torch.Tensor:
+def herd(pool: torch.Tensor, n: int, width: float, block: int | None = None) -> torch.Tensor:
     """``n`` of the rows of ``pool`` (``pool.shape[0] // n`` candidates per row) chosen by
     kernel herding: a greedy match of the whole pool's distribution (RBF kernel of bandwidth
     ``width``), each pick where the candidates are dense and the picks so far are not.
@@ -154,15 +153,9 @@ def herd(pool: torch.Tensor, n: int, width: float, block: int | None = None,
         kernel = torch.cdist(candidates, candidates).square_().div_(-2 * width ** 2).exp_()
         target = kernel.mean(1)  # -inf once picked: no row is picked twice
         near_picks = torch.zeros_like(target)  # sum of the kernel to the rows picked so far
-        offset = 0.0
-        if prior is not None and prior.shape[0]:  # EXPERIMENT: real rows count as picks
-            share = m / n
-            near_picks += share * torch.cdist(candidates, prior).square_().div_(
-                -2 * width ** 2).exp_().sum(1)
-            offset = share * prior.shape[0]
         chosen = []
         for t in range(m):
-            i = int((target - near_picks / (offset + t + 1)).argmax())
+            i = int((target - near_picks / (t + 1)).argmax())
             chosen.append(i)
             target[i] = -float("inf")
             near_picks += kernel[i]
