@@ -76,27 +76,37 @@ def generate(
     step is rescaled to the neighbourhood: categorical blocks keep their probability step.
     """
     model.eval()
-    device = X_class.device
-    y = torch.full((n,), label, dtype=torch.long, device=device)
-    if method == "prior":
-        z = temperature * torch.randn((n, model.latent_dim), generator=generator, device=device)
-        return activate(model.decode(z, y))
     if method not in METHODS:
         raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
     if method != "mixed" or X_class.shape[0] < 2:  # a lone row has no neighbourhood
-        seed_idx = torch.randint(X_class.shape[0], (n,), generator=generator, device=device)
-        seeds = X_class[seed_idx]
-        if method == "posterior":
-            mu, logvar = model.encode(seeds, y)
-            return activate(model.decode(model.reparameterize(mu, logvar, generator,
-                                                              temperature), y))
-        return seeds + _residuals(model, seeds, y, generator, activate, temperature)
+        return _one_step_rows(model, X_class, label, n, method, generator, activate,
+                              temperature)
     pool = HERDING_POOL if 0 < n <= HERDING_MAX_ROWS else 1
     rows, width = _mixed_rows(model, X_class, label, pool * n, generator, activate,
                               temperature, numeric)
     if pool > 1:
         rows = herd(rows, n, width)
     return rows.reshape(n, *X_class.shape[1:])
+
+
+def _one_step_rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int, method: str,
+                   generator: torch.Generator,
+                   activate: Callable[[torch.Tensor], torch.Tensor],
+                   temperature: float) -> torch.Tensor:
+    """``n`` rows by a single-draw method: "prior", "posterior", or "residual" (also what
+    "mixed" makes of a class with a single row)."""
+    device = X_class.device
+    y = torch.full((n,), label, dtype=torch.long, device=device)
+    if method == "prior":
+        z = temperature * torch.randn((n, model.latent_dim), generator=generator, device=device)
+        return activate(model.decode(z, y))
+    seed_idx = torch.randint(X_class.shape[0], (n,), generator=generator, device=device)
+    seeds = X_class[seed_idx]
+    if method == "posterior":
+        mu, logvar = model.encode(seeds, y)
+        return activate(model.decode(model.reparameterize(mu, logvar, generator, temperature),
+                                     y))
+    return seeds + _residuals(model, seeds, y, generator, activate, temperature)
 
 
 def _mixed_rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int,
