@@ -48,6 +48,7 @@ class FastStep:
         # 1.46-1.70 s against 1.64-1.89 s (docs/performance.md).
         self._buffers: dict[tuple[str, int], torch.Tensor] = {}
         self._one_hot: tuple[torch.Tensor, torch.Tensor] | None = None  # (labels, one-hot)
+        self._constants: dict[tuple[int, int, torch.dtype], tuple[torch.Tensor, ...]] = {}
 
     def _buffer(self, name: str, like: torch.Tensor, columns: int) -> torch.Tensor:
         """A reusable (rows of ``like``, ``columns``) tensor for this step's ``name``."""
@@ -57,6 +58,18 @@ class FastStep:
                 or buf.device != like.device):
             buf = self._buffers[key] = like.new_empty((like.shape[0], columns))
         return buf
+
+    def _scalars(self, n: int, k: int, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """The step's constants for a batch of ``n`` rows and ``k`` latent dimensions, as 0-dim
+        CPU tensors of the batch's dtype: a Python number is converted to a tensor on every
+        use (three dispatches, a visible cost at the default step's size); the values and
+        results are the same."""
+        key = (n, k, dtype)
+        if key not in self._constants:
+            c = self.beta / n
+            self._constants[key] = tuple(torch.tensor(v, dtype=dtype) for v in (
+                n, 0.5, 0.5 * c, self.beta * n * k, 0.5 / n))
+        return self._constants[key]
 
     def _forward(self, name: str, layers: list[Layer], h: torch.Tensor,
                  y: torch.Tensor) -> list[torch.Tensor]:
@@ -116,10 +129,11 @@ class FastStep:
         buf = self._buffer
         enc = self._forward("enc", self.encoder, x, y)
         k = head_w.shape[0] // 2
+        n_, half, half_c, beta_numel, half_over_n = self._scalars(n, k, x.dtype)
         mu, raw_logvar = torch.addmm(head_b, enc[-1], head_wt,
                                      out=buf("head", x, 2 * k)).chunk(2, dim=1)
         logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=buf("logvar", x, k))
-        std = torch.mul(logvar, 0.5, out=buf("std", x, k)).exp_()
+        std = torch.mul(logvar, half, out=buf("std", x, k)).exp_()
         eps = torch.randn(mu.shape, generator=generator, out=buf("eps", x, k))
         z = torch.addcmul(mu, std, eps, out=buf("z", x, k))
         dec = self._forward("dec", self.decoder, z, y)
@@ -140,10 +154,9 @@ class FastStep:
         var = torch.square(std, out=buf("var", x, k))
         # ... and 2 KL + numel = sum(mu^2 + var - logvar), KL = -0.5 sum(1 + logvar - mu^2 - var)
         kl2 = torch.linalg.vector_norm(mu).square_().add_(var.sum()).sub_(logvar.sum())
-        loss = torch.add(recon2, kl2, alpha=self.beta).sub_(self.beta * logvar.numel()).mul_(
-            0.5 / n)
+        loss = torch.add(recon2, kl2, alpha=self.beta).sub_(beta_numel).mul_(half_over_n)
 
-        d_out.div_(n)
+        d_out.div_(n_)
         out_w.grad = d_out.t() @ dec[-1]
         out_b.grad = d_out.sum(0)
         d_z = self._backward("dec", self.decoder, dec,
@@ -152,7 +165,7 @@ class FastStep:
         c = self.beta / n
         d_head = buf("d_head", x, 2 * k)  # [d_mu, d_logvar], written in place
         torch.add(d_z, mu, alpha=c, out=d_head[:, :k])
-        d_logvar = d_z.mul_(eps).mul_(std).mul_(0.5).add_(var, alpha=0.5 * c).sub_(0.5 * c)
+        d_logvar = d_z.mul_(eps).mul_(std).mul_(half).add_(var, alpha=0.5 * c).sub_(half_c)
         # clamp's gradient (zero where the raw value was clamped) in one fused kernel
         torch.ops.aten.hardtanh_backward.grad_input(d_logvar, raw_logvar, -12.0, 8.0,
                                                     grad_input=d_head[:, k:])
