@@ -48,7 +48,7 @@ class FastStep:
         # 1.46-1.70 s against 1.64-1.89 s (docs/performance.md).
         self._buffers: dict[tuple[str, int], torch.Tensor] = {}
         self._one_hot: tuple[torch.Tensor, torch.Tensor] | None = None  # (labels, one-hot)
-        self._constants: dict[tuple[int, int, torch.dtype], tuple[torch.Tensor, ...]] = {}
+        self._scalar_cache: dict[tuple[int, int, torch.dtype], tuple[torch.Tensor, ...]] = {}
 
     def _buffer(self, name: str, like: torch.Tensor, columns: int) -> torch.Tensor:
         """A reusable (rows of ``like``, ``columns``) tensor for this step's ``name``."""
@@ -65,11 +65,11 @@ class FastStep:
         use (three dispatches, a visible cost at the default step's size); the values and
         results are the same."""
         key = (n, k, dtype)
-        if key not in self._constants:
+        if key not in self._scalar_cache:
             c = self.beta / n
-            self._constants[key] = tuple(torch.tensor(v, dtype=dtype) for v in (
+            self._scalar_cache[key] = tuple(torch.tensor(v, dtype=dtype) for v in (
                 n, 0.5, 0.5 * c, self.beta * n * k, 0.5 / n))
-        return self._constants[key]
+        return self._scalar_cache[key]
 
     def _forward(self, name: str, layers: list[Layer], h: torch.Tensor,
                  y: torch.Tensor) -> list[torch.Tensor]:
@@ -129,7 +129,7 @@ class FastStep:
         buf = self._buffer
         enc = self._forward("enc", self.encoder, x, y)
         k = head_w.shape[0] // 2
-        n_, half, half_c, beta_numel, half_over_n = self._scalars(n, k, x.dtype)
+        n_rows, half, half_c, beta_numel, half_over_n = self._scalars(n, k, x.dtype)
         mu, raw_logvar = torch.addmm(head_b, enc[-1], head_wt,
                                      out=buf("head", x, 2 * k)).chunk(2, dim=1)
         logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=buf("logvar", x, k))
@@ -156,7 +156,7 @@ class FastStep:
         kl2 = torch.linalg.vector_norm(mu).square_().add_(var.sum()).sub_(logvar.sum())
         loss = torch.add(recon2, kl2, alpha=self.beta).sub_(beta_numel).mul_(half_over_n)
 
-        d_out.div_(n_)
+        d_out.div_(n_rows)
         out_w.grad = d_out.t() @ dec[-1]
         out_b.grad = d_out.sum(0)
         d_z = self._backward("dec", self.decoder, dec,
