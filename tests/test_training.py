@@ -1,13 +1,13 @@
-"""Training helpers: device choice, training under autocast."""
+"""Training helpers: device choice, batches, training under autocast."""
 
 import numpy as np
 import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from vaeaug import CVAEOverSampler
+from vaeaug import CVAEOverSampler, training
 from vaeaug import sampler as sampler_module
-from vaeaug.training import autocast_enabled, resolve_device
+from vaeaug.training import autocast_enabled, batch_indices, epoch_rows, resolve_device
 
 
 @pytest.mark.parametrize("cuda", [True, False])
@@ -45,3 +45,21 @@ def test_fit_under_bf16_autocast_trains_like_float32(monkeypatch):
     assert X_res.dtype == np.float64 and np.isfinite(X_res).all()
     assert np.bincount(y_res).tolist() == [np.bincount(y).max()] * 2
     assert latent.dtype == np.float32 and np.isfinite(latent).all()
+
+
+@pytest.mark.parametrize("chunk_elements", [1, 40, 1 << 22])
+def test_epoch_rows_hands_out_each_batchs_rows_in_order(monkeypatch, chunk_elements):
+    # Rows are gathered many batches at a time (one batch, three, or all per chunk here)
+    # into reused buffers; every batch must still get exactly its own rows, the last,
+    # shorter one included, in every epoch.
+    monkeypatch.setattr(training, "CHUNK_ELEMENTS", chunk_elements)
+    X = torch.arange(23 * 3, dtype=torch.float32).reshape(23, 3)
+    y = torch.arange(23) % 2
+    buffers: dict[int, torch.Tensor] = {}
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(2):
+        batches = batch_indices(y, 4, True, generator)
+        got = [(xb.clone(), yb.clone()) for xb, yb in epoch_rows(X, y, batches, buffers)]
+        assert len(got) == len(batches) == 6
+        for (xb, yb), idx in zip(got, batches):
+            assert torch.equal(xb, X[idx]) and torch.equal(yb, y[idx])
