@@ -241,3 +241,24 @@ def test_save_load_round_trip(mixed_frame, tmp_path):
     np.testing.assert_array_equal(sampler.encode(X, y), loaded.encode(X, y))
     assert loaded.get_params() == sampler.get_params()
 
+
+
+@pytest.mark.parametrize("minority, balanced", [(10, False), (11, True)])
+def test_auto_balance_is_a_plain_shuffle_only_for_tiny_classes(monkeypatch, minority,
+                                                                balanced):
+    # balance_classes="auto" (the default) must train exactly as the explicit setting it
+    # stands for: a plain shuffle when a class has at most 10 rows, balanced batches above.
+    from vaeaug import sampler as sampler_module
+
+    seen = []
+    real = sampler_module.train_cvae
+    monkeypatch.setattr(sampler_module, "train_cvae",
+                        lambda *a, **kw: seen.append(kw["balance_classes"]) or real(*a, **kw))
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 1, (60, 3)), rng.normal(2, 1, (minority, 3))])
+    y = np.r_[np.zeros(60, int), np.ones(minority, int)]
+    auto = CVAEOverSampler(**FAST).fit_resample(X, y)[0]
+    explicit = CVAEOverSampler(**{**FAST, "balance_classes": balanced}).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(auto, explicit)
+    assert seen == [balanced, balanced]
+    assert CVAEOverSampler().balance_classes == "auto"

@@ -49,8 +49,8 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     batch_size, learning_rate, beta, generation, temperature, balance_classes, device,
     random_state, verbose
         As in :class:`~vaeaug.CVAEOverSampler` (``beta`` defaults to 1.0 and
-        ``generation`` to ``"residual"`` here: the image results in docs/images.md were
-        measured with it).
+        ``generation`` to ``"residual"`` and ``balance_classes`` to True here: the image
+        results in docs/images.md were measured with them).
     image_layout : {"auto", "NHW", "NHWC", "NCHW"}, default="auto"
         Where the channel axis is; "auto" takes a last axis of 1, 3 or 4 as channels.
     """

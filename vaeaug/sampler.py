@@ -34,6 +34,9 @@ from .validation import as_input_format, as_labels, as_table, restore_X, restore
 
 #: With ``epochs="auto"`` training runs about this many optimiser steps (at least 1 epoch).
 AUTO_STEPS = 1500
+#: With ``balance_classes="auto"`` minibatches are class-balanced unless a class has at most
+#: this many rows.
+SMALL_CLASS_ROWS = 10
 #: Divergence is retried this many times, each with a ten times smaller learning rate.
 RETRIES = 2
 
@@ -74,8 +77,11 @@ class CVAEOverSampler(BaseOverSampler):
     temperature : float, default=1.0
         Scales the spread of the latent draw: above 1, new rows stray further from the
         real ones.
-    balance_classes : bool, default=True
-        Draw training minibatches with every class equally likely.
+    balance_classes : bool or "auto", default="auto"
+        Draw training minibatches with every class equally likely (True) or as a plain
+        shuffle (False). ``"auto"`` balances them unless a class has at most
+        ``SMALL_CLASS_ROWS`` (10) rows: a class that small is half of every balanced batch,
+        and the CVAE over-fits its few rows (docs/benchmarks.md, eleventh round).
     categorical_features : list of labels, indices or bool mask, default=None
         Columns to treat as categorical. ``None`` detects pandas ``category``, ``object``,
         ``string`` and ``bool`` columns (arrays are then all numeric).
@@ -127,7 +133,7 @@ class CVAEOverSampler(BaseOverSampler):
         "beta": [Interval(Real, 0, None, closed="left")],
         "generation": [StrOptions(set(METHODS))],
         "temperature": [Interval(Real, 0, None, closed="left")],
-        "balance_classes": ["boolean"],
+        "balance_classes": ["boolean", StrOptions({"auto"})],
         "categorical_features": ["array-like", None],
         "device": [str],
         "random_state": ["random_state"],
@@ -146,7 +152,7 @@ class CVAEOverSampler(BaseOverSampler):
         beta: float = 0.3,
         generation: str = "mixed",
         temperature: float = 1.0,
-        balance_classes: bool = True,
+        balance_classes: bool | str = "auto",
         categorical_features: Any = None,
         device: str = "auto",
         random_state: Any = None,
@@ -225,6 +231,10 @@ class CVAEOverSampler(BaseOverSampler):
         X_t = torch.as_tensor(X_enc, device=self.device_)
         y_t = torch.as_tensor(codes, dtype=torch.long, device=self.device_)
         n_rows = max(replicas.gather(len(X_enc)))
+        balance = self.balance_classes
+        if balance == "auto":
+            counts = sum(replicas.gather(np.bincount(codes, minlength=len(self.classes_))))
+            balance = bool(counts.min() > SMALL_CLASS_ROWS)
         learning_rate = self.learning_rate
         for attempt in range(RETRIES + 1):
             generator = torch.Generator(device=self.device_).manual_seed(seed + replicas.rank)
@@ -237,7 +247,7 @@ class CVAEOverSampler(BaseOverSampler):
                     network, X_t, y_t, step,
                     epochs=self._n_epochs(n_rows), batch_size=self.batch_size,
                     learning_rate=learning_rate, generator=generator,
-                    balance_classes=self.balance_classes, verbose=bool(self.verbose),
+                    balance_classes=balance, verbose=bool(self.verbose),
                     n_batches=replicas.n_batches(n_rows, self.batch_size),
                     reduce_loss=replicas.reduce_loss,
                 )
