@@ -40,7 +40,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         python benchmarks/variants.py herd4_25 out.csv
         # the eleventh round: plain-shuffle minibatches for classes of at most 10 rows, run
         # on the 12 data sets where a training fold can have one (the other data sets'
-        # rows are the default's); the library's default since
+        # rows are the default's); the library's default since. VAEAUG_SMALL_CLASS=15 (with
+        # VAEAUG_MAX_MINORITY=19) and 20 (25) move the cut-off
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -78,6 +79,8 @@ SEED_OFFSET = int(os.environ.get("VAEAUG_SEED_OFFSET", "0"))
 GEN_OFFSET = int(os.environ.get("VAEAUG_GEN_OFFSET", "0"))
 #: Training steps that ``epochs="auto"`` stands for (VAEAUG_AUTO_STEPS; default the library's).
 AUTO_STEPS = os.environ.get("VAEAUG_AUTO_STEPS")
+#: Class size up to which ``balance_classes="auto"`` shuffles plainly (VAEAUG_SMALL_CLASS).
+SMALL_CLASS = os.environ.get("VAEAUG_SMALL_CLASS")
 #: Other CVAEOverSampler parameters for the CVAEs, as JSON (VAEAUG_PARAMS), e.g.
 #: '{"hidden_dims": [32, 32]}'.
 PARAMS = json.loads(os.environ.get("VAEAUG_PARAMS", "{}"))
@@ -316,6 +319,10 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         import vaeaug.sampler
 
         vaeaug.sampler.AUTO_STEPS = int(AUTO_STEPS)
+    if SMALL_CLASS:
+        import vaeaug.sampler
+
+        vaeaug.sampler.SMALL_CLASS_ROWS = int(SMALL_CLASS)
     X, y = keel.load(name)
     cv = RepeatedStratifiedKFold(n_splits=min(folds, int(y.sum())), n_repeats=1, random_state=5)
     rows = []
