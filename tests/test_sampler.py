@@ -242,7 +242,6 @@ def test_save_load_round_trip(mixed_frame, tmp_path):
     assert loaded.get_params() == sampler.get_params()
 
 
-
 @pytest.mark.parametrize("minority, balanced", [(10, False), (11, True)])
 def test_auto_balance_is_a_plain_shuffle_only_for_tiny_classes(monkeypatch, minority,
                                                                 balanced):
