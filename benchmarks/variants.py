@@ -91,6 +91,7 @@ PARAMS = json.loads(os.environ.get("VAEAUG_PARAMS", "{}"))
 MAX_MINORITY = os.environ.get("VAEAUG_MAX_MINORITY")
 
 from vaeaug import CVAEOverSampler  # noqa: E402
+from vaeaug import sampler as sampler_module  # noqa: E402
 from vaeaug.generation import herd  # noqa: E402
 
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
@@ -317,14 +318,11 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
 
 def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
     warnings.filterwarnings("ignore")
+    # the library's constants, set in each worker process (they do not inherit the parent's)
     if AUTO_STEPS:
-        import vaeaug.sampler
-
-        vaeaug.sampler.AUTO_STEPS = int(AUTO_STEPS)
+        sampler_module.AUTO_STEPS = int(AUTO_STEPS)
     if SMALL_CLASS:
-        import vaeaug.sampler
-
-        vaeaug.sampler.SMALL_CLASS_ROWS = int(SMALL_CLASS)
+        sampler_module.SMALL_CLASS_ROWS = int(SMALL_CLASS)
     X, y = keel.load(name)
     cv = RepeatedStratifiedKFold(n_splits=min(folds, int(y.sum())), n_repeats=1, random_state=5)
     rows = []
