@@ -43,7 +43,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # rows are the default's); the library's default since. VAEAUG_SMALL_CLASS=15 (with
         # VAEAUG_MAX_MINORITY=19) and 20 (25) move the cut-off
     VAEAUG_MAX_MINORITY=13 python benchmarks/variants.py herd4_25,herd4_0,herd4_50,herd4_100 out.csv
-        # the twelfth round: the SMOTE share of the candidates for the tiny classes
+        # the twelfth round: the SMOTE share of the candidates for the tiny classes (eight
+        # draws: VAEAUG_SEED_OFFSET=100..400 and VAEAUG_GEN_OFFSET=100..300 as well)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
