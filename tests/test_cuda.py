@@ -8,7 +8,7 @@ import pytest
 import torch
 from sklearn.datasets import make_classification
 
-from vaeaug import CVAEOverSampler, ImageCVAEOverSampler
+from vaeaug import CVAEOverSampler, ImageCVAEOverSampler, cuda_graphs
 from vaeaug.model import CVAE, init_parameters
 
 from .test_fast_step import SPANS, assert_matches_autograd
@@ -56,3 +56,28 @@ def test_image_fit_is_reproducible_on_cuda():
     for name in w1:
         assert torch.equal(w1[name], w2[name]), name
     np.testing.assert_array_equal(rows1, rows2)
+
+
+def test_cuda_graphs_train_the_same_model(mixed_frame, monkeypatch):
+    X, y = mixed_frame
+    made = []
+
+    class Recorded(cuda_graphs.GraphedStep):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(cuda_graphs, "GraphedStep", Recorded)
+    results = []
+    for enabled in (True, False):
+        monkeypatch.setattr(cuda_graphs, "ENABLED", enabled)
+        sampler = CVAEOverSampler(epochs=20, random_state=0).fit(X, y)
+        rows, _ = sampler.sample(200, random_state=1)
+        results.append(({k: v.cpu() for k, v in sampler.module_.state_dict().items()},
+                        np.asarray(rows), sampler.history_))
+    assert len(made) == 1 and made[0].replays > 0  # the first fit replayed graphs
+    (w1, rows1, hist1), (w2, rows2, hist2) = results
+    for name in w1:
+        assert torch.equal(w1[name], w2[name]), name
+    assert (rows1 == rows2).all()
+    assert hist1 == hist2

@@ -63,3 +63,35 @@ def test_epoch_rows_hands_out_each_batchs_rows_in_order(monkeypatch, chunk_eleme
         assert len(got) == len(batches) == 6
         for (xb, yb), idx in zip(got, batches):
             assert torch.equal(xb, X[idx]) and torch.equal(yb, y[idx])
+
+
+def test_cuda_graphs_only_for_graph_safe_steps_on_cuda(monkeypatch):
+    from vaeaug import cuda_graphs
+    from vaeaug.fast_step import FastStep
+
+    class Step:  # an autograd step: no cuda_graph_safe
+        pass
+
+    # present on CUDA builds of torch; pretend so, to test the other conditions
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "register_generator_state",
+                        lambda self, generator: None, raising=False)
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    assert FastStep.cuda_graph_safe
+    assert cuda_graphs.usable(FastStep, cuda)
+    assert not cuda_graphs.usable(FastStep, cpu)
+    assert not cuda_graphs.usable(Step(), cuda)
+    monkeypatch.setattr(cuda_graphs, "ENABLED", False)
+    assert not cuda_graphs.usable(FastStep, cuda)
+
+
+def test_cpu_training_does_not_make_graphed_steps(monkeypatch):
+    from vaeaug import cuda_graphs
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("GraphedStep made for a CPU fit")
+
+    monkeypatch.setattr(cuda_graphs, "GraphedStep", refuse)
+    monkeypatch.setattr(torch.cuda.CUDAGraph, "register_generator_state",
+                        lambda self, generator: None, raising=False)
+    X, y = make_classification(n_samples=120, n_features=4, weights=[0.8], random_state=0)
+    CVAEOverSampler(epochs=2, random_state=0).fit(X, y)

@@ -33,6 +33,10 @@ class FastStep:
     """Loss and gradients of a :class:`~vaeaug.model.CVAE` batch (Gaussian numeric columns,
     softmax categorical blocks, beta-weighted KL), written into the parameters' ``.grad``."""
 
+    #: The same kernels on the same buffers for every batch of one length, and nothing that
+    #: waits for the GPU: training may replay it from a CUDA graph (:mod:`vaeaug.cuda_graphs`).
+    cuda_graph_safe = True
+
     def __init__(self, model: CVAE, spans: Sequence[Span], beta: float) -> None:
         self.beta = beta
         self.blocks = categorical_blocks(spans)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from . import cuda_graphs
 from .model import kl_divergence
 
 #: Per-row negative log-likelihood of a batch: (decoder output, data) -> loss of each row.
@@ -300,11 +301,17 @@ def train_cvae(
     # Autocast keeps its lower-precision copies of the weights until its outermost context
     # exits: a fit run inside one would train on the first step's weights forever.
     autocast = autocast_enabled(X.device)
+    graphed = (cuda_graphs.GraphedStep(step, optimizer.step, generator)
+               if not autocast and isinstance(optimizer, FusedAdam)
+               and cuda_graphs.usable(step, X.device) else None)
     with torch_threads(cpu_threads(model, batch_size, X.device)), reproducible_cudnn(X.device):
         for _ in bar:
             total = X.new_zeros(())
             batches = batch_indices(y, batch_size, balance_classes, generator, n_batches)
             for x, y_batch in epoch_rows(X, y, batches, rows):
+                if graphed is not None:
+                    total += graphed(x, y_batch)
+                    continue
                 total += step(x, y_batch, generator)
                 optimizer.step()
                 if autocast:
