@@ -94,4 +94,4 @@ def test_cpu_training_does_not_make_graphed_steps(monkeypatch):
     monkeypatch.setattr(torch.cuda.CUDAGraph, "register_generator_state",
                         lambda self, generator: None, raising=False)
     X, y = make_classification(n_samples=120, n_features=4, weights=[0.8], random_state=0)
-    CVAEOverSampler(epochs=2, random_state=0).fit(X, y)
+    CVAEOverSampler(epochs=2, device="cpu", random_state=0).fit(X, y)
