@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What a session with a lent CUDA GPU runs, in one go (docs/performance.md, "GPU"):
-# throughput in float32 / TF32 / bf16 autocast, data-parallel training over NCCL under
-# torchrun, and the sampler's tests with device="auto" resolving to CUDA.
+# throughput in float32 / TF32 / bf16 autocast, eager steps against CUDA-graph replays,
+# data-parallel training over NCCL under torchrun, and the sampler's tests with
+# device="auto" resolving to CUDA.
 #   bash benchmarks/gpu_check.sh            # logs under $OUT (default: gpu-check/)
 # Needs a python3 with a CUDA build of torch, scikit-learn, pandas, click, tqdm, pytest,
 # hypothesis and imbalanced-learn.
@@ -13,6 +14,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm --format=csv
 
 echo "== speed"
 python3 benchmarks/speed.py --only gpu 2>&1 | tee "$OUT/speed-gpu.txt"
+
+echo "== CUDA graph probe: eager against replayed steps"
+python3 benchmarks/gpu_graph_probe.py 2>&1 | tee "$OUT/gpu-graph-probe.txt"
 
 echo "== torchrun (python3 -m torch.distributed.run), NCCL"
 work=$(mktemp -d)
