@@ -26,6 +26,9 @@ ENABLED = True
 #: buffers and warm the libraries' handles, which a capture cannot do.
 WARMUP_STEPS = 3
 
+#: A captured step: the graph, its input rows, its input labels and its loss.
+Captured = tuple["torch.cuda.CUDAGraph", torch.Tensor, torch.Tensor, torch.Tensor]
+
 
 def usable(step: object, device: torch.device) -> bool:
     """Whether :class:`GraphedStep` can run ``step`` on ``device``."""
@@ -52,9 +55,7 @@ class GraphedStep:
                  update: Callable[[], None], generator: torch.Generator) -> None:
         self.step, self.update, self.generator = step, update, generator
         self.eager_steps: dict[int, int] = {}
-        # batch length -> (graph, its input rows, its input labels, its loss)
-        self.graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor,
-                                     torch.Tensor]] = {}
+        self.graphs: dict[int, Captured] = {}
         self.replays = 0
         self.side: torch.cuda.Stream | None = None  # the warm-ups' and the captures' stream
 
@@ -88,7 +89,7 @@ class GraphedStep:
         loss.record_stream(current)  # the caller reads it there
         return loss
 
-    def _capture(self, x: torch.Tensor, y: torch.Tensor):
+    def _capture(self, x: torch.Tensor, y: torch.Tensor) -> Captured:
         # Capturing records the kernels without running them: the caller replays at once.
         x_in, y_in = x.clone(), y.clone()
         graph = torch.cuda.CUDAGraph()

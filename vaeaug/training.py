@@ -277,7 +277,9 @@ def train_cvae(
     """Fit ``model`` on encoded rows ``X`` with labels ``y``; return the mean loss per epoch.
 
     ``step`` computes each batch's loss and gradients (:func:`autograd_step`, or the
-    hand-derived :class:`~vaeaug.fast_step.FastStep`); Adam applies them. Data-parallel
+    hand-derived :class:`~vaeaug.fast_step.FastStep`); Adam applies them. On CUDA a step
+    that declares itself graph-safe is replayed with the update from a CUDA graph
+    (:mod:`vaeaug.cuda_graphs`; the same model, fewer kernel launches). Data-parallel
     training (:mod:`vaeaug.distributed`) passes ``n_batches``, the same number of steps per
     epoch on every replica, and ``reduce_loss``, which averages the epoch loss over replicas
     so that all of them see the same history and stop together.
