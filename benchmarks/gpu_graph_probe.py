@@ -1,10 +1,12 @@
-"""GPU probe (lent device only): how much of a training step CUDA graphs would take off.
+"""GPU probe (lent device only): how much of a training step CUDA graphs take off.
 
-The library does not use CUDA graphs. This script times the hand-derived step plus the
-fused Adam update two ways on the same model: launched eagerly, as ``train_cvae`` does, and
-captured once into a CUDA graph and replayed. Both start each step by copying the batch
-into fixed input tensors. It measures timing only; the noise comes from the default CUDA
-generator, and the graph path's numbers are not checked against eager ones.
+Times the hand-derived step plus the fused Adam update two ways on the same model: launched
+eagerly, and through the library's :class:`vaeaug.cuda_graphs.GraphedStep` (three eager
+warm-up steps, then one captured graph replayed). Both copy each batch into fixed input
+tensors first, as training does. The first two runs in
+``benchmarks/results/gpu-graph-probe-h200.txt`` were made by an earlier version of this
+script, which captured its own graph before the library had one (commit 033be57; its first
+run, by an uncommitted draft of the same code).
 
     python benchmarks/gpu_graph_probe.py
 """
@@ -18,6 +20,7 @@ import torch
 from sklearn.datasets import make_classification
 
 from vaeaug import CVAEOverSampler
+from vaeaug.cuda_graphs import GraphedStep
 from vaeaug.fast_step import FastStep
 from vaeaug.training import FusedAdam
 
@@ -48,40 +51,26 @@ def per_step_ms(run, steps: int) -> float:
 
 
 def time_mode(mode: str, fitted: CVAEOverSampler, xs: torch.Tensor, ys: torch.Tensor,
-              generator: torch.Generator, batch: int) -> float:
+              batch: int) -> float:
     """ms per step (batch copy, hand-derived step, Adam) of a fresh copy of the fitted model,
     launched eagerly or replayed from a CUDA graph."""
     model = copy.deepcopy(fitted.module_).train()
     step = FastStep(model, fitted.transformer_.spans_, fitted.beta)
     optimizer = FusedAdam(model.parameters(), 1e-3)
+    generator = torch.Generator(device=xs.device).manual_seed(0)
     x_in, y_in = xs[0].clone(), ys[0].clone()
     total = torch.zeros((), device=xs.device)
+    graphed = GraphedStep(step, optimizer.step, generator) if mode == "graph" else None
 
-    def eager(k: int) -> None:
+    def run(k: int) -> None:
         for i in range(k):
             x_in.copy_(xs[i % len(xs)])
             y_in.copy_(ys[i % len(ys)])
-            total.add_(step(x_in, y_in, generator))
-            optimizer.step()
-
-    run = eager
-    if mode == "graph":
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):  # buffers and .grad tensors made before the capture
-            eager(3)
-        torch.cuda.current_stream().wait_stream(side)
-        step._one_hot = None  # build the labels' one-hot inside the graph
-        graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(graph):
-            total.add_(step(x_in, y_in, generator))
-            optimizer.step()
-
-        def run(k: int) -> None:
-            for i in range(k):
-                x_in.copy_(xs[i % len(xs)])
-                y_in.copy_(ys[i % len(ys)])
-                graph.replay()
+            if graphed is not None:  # itself copies the batch into the graph's inputs
+                total.add_(graphed(x_in, y_in))
+            else:
+                total.add_(step(x_in, y_in, generator))
+                optimizer.step()
 
     return per_step_ms(run, 300 if batch < 8192 else 100)
 
@@ -91,8 +80,6 @@ def main() -> None:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     modes = ("eager", "graph") if device == "cuda" else ("eager",)
     print(torch.cuda.get_device_name() if device == "cuda" else "CPU", torch.__version__)
-    # captured graphs track the default CUDA generator's state
-    generator = torch.cuda.default_generators[0] if device == "cuda" else torch.default_generator
     for n, d, hidden, batch in CASES:
         X, y = make_classification(n_samples=n, n_features=d, weights=[0.9], random_state=0)
         fitted = CVAEOverSampler(hidden_dims=hidden, batch_size=batch, epochs=1,
@@ -103,7 +90,7 @@ def main() -> None:
         batches = min(16, n // batch)
         order = torch.randperm(n, device=device)[: batches * batch].view(batches, batch)
         xs, ys = encoded[order], labels[order]
-        results = {mode: time_mode(mode, fitted, xs, ys, generator, batch) for mode in modes}
+        results = {mode: time_mode(mode, fitted, xs, ys, batch) for mode in modes}
         graph_ms = results.get("graph", float("nan"))
         print(f"{n:>7,} x {d}, hidden {hidden}, batch {batch:5d}: eager {results['eager']:.3f} "
               f"ms/step, CUDA graph {graph_ms:.3f} ms/step "
