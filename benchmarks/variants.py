@@ -45,6 +45,10 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     VAEAUG_MAX_MINORITY=13 python benchmarks/variants.py herd4_25,herd4_0,herd4_50,herd4_100 out.csv
         # the twelfth round: the SMOTE share of the candidates for the tiny classes (eight
         # draws: VAEAUG_SEED_OFFSET=100..400 and VAEAUG_GEN_OFFSET=100..300 as well)
+    VAEAUG_MAX_MINORITY=13 VAEAUG_PARAMS='{"latent_dim": 8}' \
+        python benchmarks/variants.py herd4_25 out.csv
+        # the thirteenth round: the tiny classes' CVAE smaller (also {"beta": 1.0},
+        # {"hidden_dims": [32, 32]}, VAEAUG_AUTO_STEPS=750), the same eight draws
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
