@@ -295,12 +295,20 @@ def test_evaluate_on_local_dask_cluster(numeric_csv):
     assert "classifier: logreg" in result.output
 
 
+ROOT = Path(__file__).parents[1]
+
+
+def shown_in_docs(marker: str) -> str:
+    """What docs/cli.md shows from the line ``marker`` to the end of its console block."""
+    docs = (ROOT / "docs" / "cli.md").read_text()
+    shown = docs[docs.index(marker):]
+    return shown[: shown.index("```")]
+
+
 @pytest.mark.parametrize("command", ["augment", "fit"])
 def test_help_in_docs_is_the_real_output(command):
-    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
     marker = f"$ vaeaug {command} --help\n"
-    shown = docs[docs.index(marker) + len(marker):]
-    shown = shown[: shown.index("```")]
+    shown = shown_in_docs(marker)[len(marker):]
     result = CliRunner().invoke(main, [command, "--help"], prog_name="vaeaug",
                                 terminal_width=80)
     assert result.exit_code == 0
@@ -344,11 +352,9 @@ def docs_machine():
 
 def test_evaluate_tour_in_docs_is_the_real_output(docs_machine):
     # docs/cli.md once showed numbers no commit printed; only the timings may differ.
-    docs = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
     command = "vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 -q"
     marker = f"$ {command}\n"
-    shown = docs[docs.index(marker) + len(marker):]
-    shown = shown[: shown.index("```")]
+    shown = shown_in_docs(marker)[len(marker):]
     result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
     assert result.exit_code == 0, result.output
 
@@ -363,13 +369,9 @@ def test_evaluate_tour_in_docs_is_the_real_output(docs_machine):
 
 def test_cli_tour_in_docs_is_the_real_output(tmp_path, docs_machine):
     # examples/cli_tour.sh made docs/cli.md's tour; run it as a user would, in a new folder
-    root = Path(__file__).parents[1]
-    docs = (root / "docs" / "cli.md").read_text()
-    marker = "$ vaeaug info car.csv --target label\n"
-    shown = docs[docs.index(marker):]
-    shown = shown[: shown.index("```")]
+    shown = shown_in_docs("$ vaeaug info car.csv --target label\n")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    result = subprocess.run(["bash", str(root / "examples" / "cli_tour.sh")], cwd=tmp_path,
+    result = subprocess.run(["bash", str(ROOT / "examples" / "cli_tour.sh")], cwd=tmp_path,
                             env=env, capture_output=True, text=True, timeout=600)
     assert result.stdout == shown, result.stderr
 
