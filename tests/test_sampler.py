@@ -177,6 +177,19 @@ def test_verbose_shows_progress(binary, capsys):
     assert "vaeaug training" in capsys.readouterr().err
 
 
+def test_progress_bar_redraws_at_its_own_pace(binary, capsys, monkeypatch):
+    # The epoch's loss must not force a redraw: in a log file (CI, a redirected shell) that
+    # wrote one line per epoch. With tqdm's clock stopped, the bar never redraws on its own.
+    import tqdm.std
+
+    monkeypatch.setattr(tqdm.std, "time", lambda: 0.0)
+    epochs = 20
+    CVAEOverSampler(**{**FAST, "epochs": epochs, "verbose": True}).fit(*binary)
+    err = capsys.readouterr().err
+    assert "vaeaug training" in err
+    assert err.count("loss=") <= 1
+
+
 def test_diverging_training_is_retried_then_reported(binary, monkeypatch):
     from vaeaug import sampler as sampler_module
     from vaeaug.training import TrainingDivergedError

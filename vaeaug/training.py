@@ -325,6 +325,7 @@ def train_cvae(
                 raise TrainingDivergedError(
                     f"loss became {epoch_loss} in epoch {len(history) + 1}")
             history.append(epoch_loss)
-            bar.set_postfix(loss=f"{epoch_loss:.4f}")
+            # refresh=False: redraw at tqdm's own pace, not once per epoch (log files).
+            bar.set_postfix(loss=f"{epoch_loss:.4f}", refresh=False)
     model.eval()
     return history
