@@ -15,7 +15,9 @@ Sampler specs: none, ros, smote, borderline, adasyn, sv_<smote_variants class> (
 ``smote-variants``), and ``vaeaug[:param=value;...]`` for CVAEOverSampler parameters
 (random_state is the fold number, as in the anchor harness), plus ``steps=N`` to change the
 number of training steps that ``epochs="auto"`` stands for and ``width=W`` for
-``hidden_dims=(W, W)``.
+``hidden_dims=(W, W)``. ``--seed-offset N`` seeds the samplers with fold + N (the classifiers
+keep the fold number): another draw of each sampler on the same folds, for
+``benchmarks/draws.py``.
 """
 
 from __future__ import annotations
@@ -153,7 +155,8 @@ def scores(clf, X_test: np.ndarray, y_test: np.ndarray) -> dict[str, float]:
             "bacc": balanced_accuracy_score(y_test, pred), "acc": accuracy_score(y_test, pred)}
 
 
-def run_dataset(name: str, specs: list[str], folds: int, repeats: int) -> list[dict]:
+def run_dataset(name: str, specs: list[str], folds: int, repeats: int,
+                seed_offset: int = 0) -> list[dict]:
     warnings.filterwarnings("ignore")
     X, y = load(name)
     cv = RepeatedStratifiedKFold(n_splits=min(folds, int(y.sum())), n_repeats=repeats,
@@ -166,7 +169,7 @@ def run_dataset(name: str, specs: list[str], folds: int, repeats: int) -> list[d
         for spec in specs:
             start, error = time.perf_counter(), ""
             try:
-                sampler = make_sampler(spec, int(y[train].sum()), i)
+                sampler = make_sampler(spec, int(y[train].sum()), i + seed_offset)
                 X_res, y_res = (X_train, y[train]) if sampler is None \
                     else sampler.fit_resample(X_train, y[train])
             except Exception as exc:  # a failing sampler counts as no oversampling
@@ -189,12 +192,15 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed-offset", type=int, default=0,
+                    help="added to the fold number to seed the samplers (not the classifiers): "
+                         "other draws of a sampler on the same folds")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
     names = json.loads(DEV_SPLIT.read_text()) if a.split == "dev" else a.split.split(",")
     specs = [s for group in (a.samplers or ["none,smote,vaeaug"]) for s in group.split(",")]
     results = Parallel(n_jobs=a.jobs, verbose=5)(
-        delayed(run_dataset)(n, specs, a.folds, a.repeats) for n in names)
+        delayed(run_dataset)(n, specs, a.folds, a.repeats, a.seed_offset) for n in names)
     rows = [r for rs in results for r in rs]
     with open(a.out, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
