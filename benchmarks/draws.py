@@ -2,8 +2,8 @@
 
 Reads CSVs of several *draws* of two samplers on the same folds (one CSV per draw, as written
 by ``benchmarks/keel.py --seed-offset N`` or the anchor harness, or CSVs with a ``draw``
-column) and counts (data set,
-classifier) pairs won, tied and lost, the way ``../shared/bench/summarize.py`` does, for:
+column) and counts (data set, classifier) pairs won, tied and lost, the way
+``../shared/bench/summarize.py`` does, for:
 
 - every single draw of the sampler against every single draw of the reference (what one
   run of the harness shows);
@@ -56,7 +56,9 @@ def spread(counts: list[tuple[int, int, int]]) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("csv", nargs="+", help="one CSV per draw (each may hold both samplers)")
+    ap.add_argument("csv", nargs="+",
+                    help="one CSV per draw, or CSVs with a 'draw' column (either may hold "
+                         "both samplers)")
     ap.add_argument("--sampler", default="vaeaug")
     ap.add_argument("--vs", default="smote")
     ap.add_argument("--metric", default="gmean")
