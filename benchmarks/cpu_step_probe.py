@@ -1,0 +1,118 @@
+"""CPU probe: where the time of one training step at the ``peak`` part's size goes.
+
+``speed.py --only peak`` times whole epochs of the 64-wide model at batch 8,192 (200,000 x 50
+rows). This script takes the hand-derived step (``vaeaug.fast_step.FastStep``) apart, on the
+same model and batch, in one process and with the same two threads:
+
+1. the step's rate against the dense float32 matmul rate (2048^3), five pairs of timings;
+2. the share of the step's time spent in matrix products, from ``torch.profiler``;
+3. each of the step's products alone (forward, weight gradient, input gradient);
+4. the same 8,192 rows in one step and in steps of 4,096 ... 512 rows, timed in alternation
+   (smaller batches keep a step's activations in the cores' 1 MiB L2 caches: if the
+   element-wise passes were bound by memory, smaller batches would be faster per row).
+
+    python benchmarks/cpu_step_probe.py
+"""
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from sklearn.datasets import make_classification
+from torch.profiler import ProfilerActivity, profile
+
+from vaeaug import CVAEOverSampler
+from vaeaug.fast_step import FastStep
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed import matmul_gflops, model_flops_per_sample  # noqa: E402
+
+ROWS, COLUMNS, HIDDEN, BATCH = 200_000, 50, (64, 64), 8192
+CHUNKS = (8192, 4096, 2048, 1024, 512)
+PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
+
+
+def best_seconds(call, reps: int, tries: int = 5) -> float:
+    """Best of ``tries`` timings of ``reps`` calls, in seconds per call."""
+    call()
+    best = float("inf")
+    for _ in range(tries):
+        start = time.perf_counter()
+        for _ in range(reps):
+            call()
+        best = min(best, (time.perf_counter() - start) / reps)
+    return best
+
+
+def main() -> None:
+    torch.set_num_threads(2)
+    X, y = make_classification(n_samples=ROWS, n_features=COLUMNS, random_state=0)
+    sampler = CVAEOverSampler(batch_size=BATCH, hidden_dims=HIDDEN, epochs=1,
+                              balance_classes=False, random_state=0, verbose=False).fit(X, y)
+    step = FastStep(sampler.module_, sampler.transformer_.spans_, sampler.beta)
+    x = torch.as_tensor(sampler.transformer_.transform(pd.DataFrame(X[:BATCH])))
+    labels = torch.as_tensor(y[:BATCH])
+    generator = torch.Generator().manual_seed(0)
+    flops = model_flops_per_sample(COLUMNS, HIDDEN, sampler.latent_dim, 2) * BATCH
+
+    def rows_in_steps(size: int) -> None:
+        for start in range(0, BATCH, size):
+            step(x[start:start + size], labels[start:start + size], generator)
+
+    # Five pairs, each step timing just after a matmul timing: this machine is shared, and
+    # its speed moves by tens of per cent within minutes.
+    pairs = [(matmul_gflops(tries=3),
+              flops / best_seconds(lambda: rows_in_steps(BATCH), reps=20, tries=3) / 1e9)
+             for _ in range(5)]
+    peak = max(p for p, _ in pairs)
+    step_rate = max(r for _, r in pairs)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"step, hidden={HIDDEN} batch={BATCH}: " + ", ".join(
+        f"{r:.1f} GFLOP/s after matmul {p:.1f} ({r / p:.1%})" for p, r in pairs))
+    print(f"best step {step_rate:.1f} GFLOP/s ({flops / step_rate / 1e6:.2f} ms) against the best "
+          f"matmul {peak:.1f}: {step_rate / peak:.1%}; paired median "
+          f"{statistics.median(r / p for p, r in pairs):.1%}")
+
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(10):
+            rows_in_steps(BATCH)
+    events = prof.key_averages()
+    total = sum(e.self_cpu_time_total for e in events)
+    shares = {e.key: e.self_cpu_time_total / total for e in events}
+    others = sorted((kv for kv in shares.items() if kv[0] not in PRODUCTS),
+                    key=lambda kv: -kv[1])[:12]
+    print(f"profile of 10 steps: matrix products {sum(shares.get(k, 0) for k in PRODUCTS):.1%}, "
+          + ", ".join(f"{k.removeprefix('aten::')} {v:.1%}" for k, v in others))
+
+    sizes_in = [COLUMNS, *HIDDEN]  # encoder layers, head, decoder layers, output
+    shapes = list(zip(sizes_in[:-1], sizes_in[1:])) + [(HIDDEN[-1], 2 * sampler.latent_dim)]
+    sizes_out = [sampler.latent_dim, *HIDDEN[::-1], COLUMNS]
+    shapes += list(zip(sizes_out[:-1], sizes_out[1:]))
+    for fan_in, fan_out in shapes:
+        a, w, g = torch.randn(BATCH, fan_in), torch.randn(fan_out, fan_in), torch.randn(
+            BATCH, fan_out)
+        gflop = 2 * BATCH * fan_in * fan_out / 1e9
+        rates = [gflop / best_seconds(f, reps=50) for f in (
+            lambda a=a, w=w: torch.mm(a, w.t()), lambda a=a, g=g: g.t() @ a,
+            lambda g=g, w=w: torch.mm(g, w))]
+        print(f"product {fan_in:>3} -> {fan_out:>3}: forward {rates[0]:.0f}, weight gradient "
+              f"{rates[1]:.0f}, input gradient {rates[2]:.0f} GFLOP/s")
+
+    times: dict[int, list[float]] = {size: [] for size in CHUNKS}
+    for _ in range(7):  # in alternation: a busy moment slows every size
+        for size in CHUNKS:
+            start = time.perf_counter()
+            rows_in_steps(size)
+            rows_in_steps(size)
+            times[size].append((time.perf_counter() - start) / 2)
+    print(f"{BATCH} rows in steps of " + ", ".join(
+        f"{size}: {statistics.median(t) * 1e3:.2f} ms" for size, t in times.items())
+        + " (median of 7)")
+
+
+if __name__ == "__main__":
+    main()
