@@ -29,7 +29,7 @@ from vaeaug import CVAEOverSampler
 from vaeaug.fast_step import FastStep
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import matmul_gflops, model_flops_per_sample  # noqa: E402
+from speed import matmul_gflops, model_flops_per_sample, timed  # noqa: E402
 
 ROWS, COLUMNS, HIDDEN, BATCH = 200_000, 50, (64, 64), 8192
 CHUNKS = (8192, 4096, 2048, 1024, 512)
@@ -37,15 +37,9 @@ PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
 
 
 def best_seconds(call, reps: int, tries: int = 5) -> float:
-    """Best of ``tries`` timings of ``reps`` calls, in seconds per call."""
+    """Best of ``tries`` timings of ``reps`` calls, in seconds per call (after one warm-up)."""
     call()
-    best = float("inf")
-    for _ in range(tries):
-        start = time.perf_counter()
-        for _ in range(reps):
-            call()
-        best = min(best, (time.perf_counter() - start) / reps)
-    return best
+    return min(timed(lambda: [call() for _ in range(reps)])[0] for _ in range(tries)) / reps
 
 
 def main() -> None:
