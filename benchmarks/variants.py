@@ -49,6 +49,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         python benchmarks/variants.py herd4_25 out.csv
         # the thirteenth round: the tiny classes' CVAE smaller (also {"beta": 1.0},
         # {"hidden_dims": [32, 32]}, VAEAUG_AUTO_STEPS=750), the same eight draws
+    VAEAUG_SETS=ecoli python benchmarks/variants.py proj25,proj25_x07,proj25_x05,projpos25 out.csv
+        # a diagnostic of the 15 ecoli sets (docs/benchmarks.md, "Where vaeaug loses"): do
+        # shorter or inward steps win more of them? (seeds 0, 100, 200, 300)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -94,6 +97,9 @@ PARAMS = json.loads(os.environ.get("VAEAUG_PARAMS", "{}"))
 #: Run only the data sets with at most this many minority rows (the others' rows of a
 #: variant that changes only small classes are those of the default).
 MAX_MINORITY = os.environ.get("VAEAUG_MAX_MINORITY")
+#: Run only the data sets whose names start with this (VAEAUG_SETS), e.g. "ecoli": a
+#: diagnostic on one family, not a tuning run.
+SETS_PREFIX = os.environ.get("VAEAUG_SETS", "")
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 from vaeaug import sampler as sampler_module  # noqa: E402
@@ -359,6 +365,7 @@ if __name__ == "__main__":
         sets = sets[: int(sys.argv[3])]
     if MAX_MINORITY:  # only the data sets whose minority class is this small
         sets = [d for d in sets if keel.load(d)[1].sum() <= int(MAX_MINORITY)]
+    sets = [d for d in sets if d.startswith(SETS_PREFIX)]
     results = Parallel(n_jobs=2, verbose=2)(delayed(run_dataset)(d, names) for d in sets)
     rows = [r for rs in results for r in rs]
     with open(out, "w", newline="") as f:
