@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +28,7 @@ from vaeaug import CVAEOverSampler
 from vaeaug.fast_step import FastStep
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import matmul_gflops, model_flops_per_sample, timed  # noqa: E402
+from speed import layer_shapes, matmul_gflops, model_flops_per_sample, timed  # noqa: E402
 
 ROWS, COLUMNS, HIDDEN, BATCH = 200_000, 50, (64, 64), 8192
 CHUNKS = (8192, 4096, 2048, 1024, 512)
@@ -82,11 +81,7 @@ def main() -> None:
     print(f"profile of 10 steps: matrix products {sum(shares.get(k, 0) for k in PRODUCTS):.1%}, "
           + ", ".join(f"{k.removeprefix('aten::')} {v:.1%}" for k, v in others))
 
-    sizes_in = [COLUMNS, *HIDDEN]  # encoder layers, head, decoder layers, output
-    shapes = list(zip(sizes_in[:-1], sizes_in[1:])) + [(HIDDEN[-1], 2 * sampler.latent_dim)]
-    sizes_out = [sampler.latent_dim, *HIDDEN[::-1], COLUMNS]
-    shapes += list(zip(sizes_out[:-1], sizes_out[1:]))
-    for fan_in, fan_out in shapes:
+    for fan_in, fan_out in layer_shapes(COLUMNS, HIDDEN, sampler.latent_dim):
         a, w, g = torch.randn(BATCH, fan_in), torch.randn(fan_out, fan_in), torch.randn(
             BATCH, fan_out)
         gflop = 2 * BATCH * fan_in * fan_out / 1e9
@@ -99,10 +94,7 @@ def main() -> None:
     times: dict[int, list[float]] = {size: [] for size in CHUNKS}
     for _ in range(7):  # in alternation: a busy moment slows every size
         for size in CHUNKS:
-            start = time.perf_counter()
-            rows_in_steps(size)
-            rows_in_steps(size)
-            times[size].append((time.perf_counter() - start) / 2)
+            times[size].append(timed(lambda s=size: [rows_in_steps(s) for _ in range(2)])[0] / 2)
     print(f"{BATCH} rows in steps of " + ", ".join(
         f"{size}: {statistics.median(t) * 1e3:.2f} ms" for size, t in times.items())
         + " (median of 7)")

@@ -147,13 +147,17 @@ def part_tvae(n: int = 100_000, d: int = 20) -> None:
           "defaults)")
 
 
+def layer_shapes(d: int, hidden: tuple[int, ...], latent: int) -> list[tuple[int, int]]:
+    """(fan-in, fan-out) of the CVAE's linear layers: encoder, mean/log-variance head,
+    decoder, output."""
+    enc, dec = [d, *hidden], [latent, *hidden[::-1], d]
+    return ([*zip(enc[:-1], enc[1:]), (hidden[-1], 2 * latent)]
+            + list(zip(dec[:-1], dec[1:])))
+
+
 def model_flops_per_sample(d: int, hidden: tuple[int, ...], latent: int, n_classes: int) -> int:
     """Multiply-adds x 2 of the forward pass, x 3 for forward + backward."""
-    sizes_enc = [d, *hidden]
-    macs = sum(a * b for a, b in zip(sizes_enc[:-1], sizes_enc[1:])) + hidden[-1] * 2 * latent
-    sizes_dec = [latent, *hidden[::-1], d]
-    macs += sum(a * b for a, b in zip(sizes_dec[:-1], sizes_dec[1:]))
-    return 2 * 3 * macs
+    return 2 * 3 * sum(a * b for a, b in layer_shapes(d, hidden, latent))
 
 
 def matmul_gflops(n: int = 2048, reps: int = 10, tries: int = 5) -> float:
