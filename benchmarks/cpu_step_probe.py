@@ -9,7 +9,11 @@ same model and batch, in one process and with the same two threads:
 3. each of the step's products alone (forward, weight gradient, input gradient);
 4. the same 8,192 rows in one step and in steps of 4,096 ... 512 rows, timed in alternation
    (smaller batches keep a step's activations in the cores' 1 MiB L2 caches: if the
-   element-wise passes were bound by memory, smaller batches would be faster per row).
+   element-wise passes were bound by memory, smaller batches would be faster per row);
+5. two restructurings of the step, each timed in alternation with the step's own way at
+   three sizes (the peak part's, TVAE's and a default KEEL fit's): a labelled layer's label
+   rows folded into its products (the one-hot label as extra input columns, so no row
+   gather and no ``index_add_``), and Adam on one flat buffer instead of per parameter.
 
     python benchmarks/cpu_step_probe.py
 """
@@ -26,6 +30,8 @@ from torch.profiler import ProfilerActivity, profile
 
 from vaeaug import CVAEOverSampler
 from vaeaug.fast_step import FastStep
+from vaeaug.model import CVAE
+from vaeaug.training import FusedAdam
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speed import layer_shapes, matmul_gflops, model_flops_per_sample, timed  # noqa: E402
@@ -33,6 +39,58 @@ from speed import layer_shapes, matmul_gflops, model_flops_per_sample, timed  # 
 ROWS, COLUMNS, HIDDEN, BATCH = 200_000, 50, (64, 64), 8192
 CHUNKS = (8192, 4096, 2048, 1024, 512)
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
+# (rows, columns, hidden widths, latent size, threads) of the peak part, of TVAE's sizes in
+# speed.py and of a default KEEL fit (which trains on one thread)
+SIZES = ((BATCH, COLUMNS, HIDDEN, 16, 2), (500, 20, (128, 128), 128, 2), (64, 10, (64, 64), 16, 1))
+
+
+def alternating_us(calls: dict, reps: int, rounds: int = 7) -> dict[str, float]:
+    """Median microseconds per call of each of ``calls``, timed in alternation."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            times[name].append(timed(lambda c=call: [c() for _ in range(reps)])[0] / reps * 1e6)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def labelled_layer_calls(rows: int, fan_in: int, width: int, n_labels: int = 2) -> dict:
+    """Forward (with ReLU) and weight and label gradients of one labelled layer, the step's
+    way (gather ``label + bias`` rows, ``index_add_``) and with the one-hot label as extra
+    input columns (one product each way, no gather)."""
+    g = torch.Generator().manual_seed(0)
+    y = torch.randint(0, n_labels, (rows,), generator=g)
+    x, grad = torch.randn(rows, fan_in, generator=g), torch.randn(rows, width, generator=g)
+    weight, bias = torch.randn(width, fan_in, generator=g), torch.randn(width, generator=g)
+    label, out = torch.randn(n_labels, width, generator=g), torch.empty(rows, width)
+    weight_t = weight.t()
+    x_onehot = torch.cat([x, torch.nn.functional.one_hot(y, n_labels).float()], 1)
+
+    def gathered() -> None:
+        torch.index_select(label + bias, 0, y, out=out).addmm_(x, weight_t).relu_()
+        label_grad = torch.zeros_like(label).index_add_(0, y, grad)
+        grad.t() @ x, label_grad.sum(0)
+
+    def folded() -> None:
+        combined = torch.cat([weight, (label + bias).t()], 1)
+        torch.mm(x_onehot, combined.t(), out=out).relu_()
+        both = grad.t() @ x_onehot  # [weight gradient | label gradient, transposed]
+        both[:, fan_in:].sum(1)
+
+    return {"gathered": gathered, "folded": folded}
+
+
+def adam_calls(columns: int, hidden: tuple[int, ...], latent: int) -> dict:
+    """One Adam update of a CVAE's parameters: :class:`FusedAdam` (one fused call over the
+    parameter tensors) and the same kernel on one flat buffer of all of them (as if the
+    parameters and gradients were views of it; the copy into it is not counted)."""
+    params = list(CVAE(columns, 2, latent, hidden).parameters())
+    for p in params:
+        p.grad = torch.randn_like(p)
+    per_tensor = FusedAdam(params, 1e-3)
+    flat = FusedAdam([torch.nn.Parameter(torch.cat([p.detach().flatten() for p in params]))],
+                     1e-3)
+    flat.params[0].grad = torch.cat([p.grad.flatten() for p in params])
+    return {"per tensor": per_tensor.step, "flat": flat.step}
 
 
 def best_seconds(call, reps: int, tries: int = 5) -> float:
@@ -98,6 +156,19 @@ def main() -> None:
     print(f"{BATCH} rows in steps of " + ", ".join(
         f"{size}: {statistics.median(t) * 1e3:.2f} ms" for size, t in times.items())
         + " (median of 7)")
+
+    for rows, columns, hidden, latent, threads in SIZES:
+        torch.set_num_threads(threads)
+        reps = max(20, 200_000 // rows)
+        layers = [labelled_layer_calls(rows, fan_in, hidden[0])
+                  for fan_in in (columns, latent)]  # the encoder's first layer, the decoder's
+        label_us = [alternating_us(calls, reps) for calls in layers]
+        adam_us = alternating_us(adam_calls(columns, hidden, latent), reps)
+        print(f"rows {rows}, {columns} columns, hidden={hidden}, latent {latent}, {threads} "
+              "thread(s): labelled layers gathered / folded " + ", ".join(
+                  f"{us['gathered']:.0f} / {us['folded']:.0f} us" for us in label_us)
+              + f"; Adam per tensor / flat {adam_us['per tensor']:.1f} / {adam_us['flat']:.1f} us"
+              " (medians of 7 in alternation)")
 
 
 if __name__ == "__main__":
