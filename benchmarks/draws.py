@@ -10,7 +10,10 @@ column) and counts (data set, classifier) pairs won, tied and lost, the way
 - the mean of k draws of the sampler against single draws of the reference (the sampler
   with its own draw averaged out);
 - the mean of all draws against the mean of all draws (which way each pair goes in
-  expectation).
+  expectation);
+- what a gain of the same size on every pair would buy: the reference against its own other
+  draws with one draw's scores raised by delta (capped at 1), set beside the sampler's
+  expected gain per pair (quantiles over the pairs) and each sampler's draw-to-draw spread.
 
     python benchmarks/keel.py --split dev -s smote --seed-offset 100 --out smote100.csv
     python benchmarks/draws.py --sampler vaeaug vaeaug*.csv smote*.csv --metric gmean
@@ -26,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 TIE = 1e-9  # summarize.py's tolerance
+#: Same-size gains on every pair, for the calibration at the end of the output.
+DELTAS = (0.0025, 0.005, 0.01, 0.02)
 
 
 def pair_means(paths: list[str], sampler: str, metric: str) -> list[pd.Series]:
@@ -93,6 +98,21 @@ def main() -> None:
     expected = wtl(sum(mine) / len(mine), sum(ref) / len(ref))
     print(f"\nmean of all {len(mine)} draws against the mean of all {len(ref)}: "
           f"{expected[0]} / {expected[1]} / {expected[2]}")
+
+    if len(ref) > 1:
+        print(f"\none draw of {a.vs}, every pair raised by the same delta (capped at 1), "
+              f"against another draw of {a.vs}:")
+        for delta in DELTAS:
+            shifted = [wtl((x + delta).clip(upper=1.0), y)
+                       for x, y in itertools.permutations(ref, 2)]
+            print(f"  +{delta:.4f}: " + spread(shifted))
+    gain = (sum(mine) / len(mine) - sum(ref) / len(ref)).dropna()
+    print(f"\n{a.sampler}'s expected gain per pair (its mean minus {a.vs}'s), quantiles "
+          "5/25/50/75/95 %: " + ", ".join(f"{q:+.4f}" for q in gain.quantile(
+              [0.05, 0.25, 0.5, 0.75, 0.95])) + f"; mean {gain.mean():+.4f}")
+    for name, draws in ((a.sampler, mine), (a.vs, ref)):
+        sd = pd.concat(draws, axis=1).std(axis=1).median()
+        print(f"median over pairs of {name}'s draw-to-draw standard deviation: {sd:.4f}")
 
 
 if __name__ == "__main__":
