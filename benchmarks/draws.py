@@ -35,12 +35,14 @@ DELTAS = (0.0025, 0.005, 0.01, 0.02)
 
 def pair_means(paths: list[str], sampler: str, metric: str) -> list[pd.Series]:
     """One series per draw of ``sampler``: its metric per (data set, classifier). A CSV is
-    one draw, or holds several told apart by a ``draw`` column."""
+    one draw, or holds several told apart by a ``draw`` column (or, in variants.py's CSVs,
+    a ``seed_offset`` column)."""
     draws = []
     for path in paths:
         frame = pd.read_csv(path)
         rows = frame[frame.sampler == sampler]
-        groups = rows.groupby("draw") if "draw" in rows else [(None, rows)]
+        column = next((c for c in ("draw", "seed_offset") if c in rows), None)
+        groups = rows.groupby(column) if column else [(None, rows)]
         draws += [g.groupby(["dataset", "clf"])[metric].mean() for _, g in groups if len(g)]
     return draws
 

@@ -54,6 +54,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # shorter or inward steps win more of them? (seeds 0, 100, 200, 300)
     python benchmarks/variants.py herd4_25,herd4_pos25 out.csv
         # the same inward-only steps (projpos25 candidates), herded, on all of dev (seeds 0, 100)
+    python benchmarks/variants.py herd4_25,herd4_100 out.csv
+        # the fourteenth round: herded SMOTE rows alone, on all of dev (seeds 0, 100)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
