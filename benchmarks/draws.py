@@ -113,6 +113,8 @@ def main() -> None:
           "5/25/50/75/95 %: " + ", ".join(f"{q:+.4f}" for q in gain.quantile(
               [0.05, 0.25, 0.5, 0.75, 0.95])) + f"; mean {gain.mean():+.4f}")
     for name, draws in ((a.sampler, mine), (a.vs, ref)):
+        if len(draws) < 2:
+            continue
         sd = pd.concat(draws, axis=1).std(axis=1).median()
         print(f"median over pairs of {name}'s draw-to-draw standard deviation: {sd:.4f}")
 

@@ -53,3 +53,31 @@ def test_report(tmp_path, capsys, monkeypatch):
     assert "comparisons reaching the target: 1 of 2" in out
     # averaged: 0.8 beats 0.6, 0.6 ties it
     assert "mean of all 2 draws against the mean of all 1: 1 / 1 / 0" in out
+
+
+def test_a_seed_offset_column_splits_variant_csvs_into_draws(tmp_path):
+    path = tmp_path / "v.csv"
+    pd.concat([frame("vaeaug~rule", [0.9, 0.1]).assign(seed_offset=0),
+               frame("vaeaug~rule", [0.1, 0.9]).assign(seed_offset=100)]).to_csv(path,
+                                                                                  index=False)
+    mine = draws.pair_means([str(path)], "vaeaug~rule", "gmean")
+    assert [list(m) for m in mine] == [[0.9, 0.1], [0.1, 0.9]]
+
+
+def test_same_size_gain_calibration(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "d.csv"
+    pd.concat([frame("smote", [0.5, 0.6, 1.0], 0), frame("smote", [0.5, 0.61, 1.0], 1),
+               frame("vaeaug", [0.6, 0.6, 1.0], 0), frame("vaeaug", [0.5, 0.7, 1.0], 1)]
+              ).to_csv(path, index=False)
+    monkeypatch.setattr(sys, "argv", ["draws.py", str(path)])
+    draws.main()
+    out = capsys.readouterr().out
+    # draw 0 + 0.0025 wins pair 0 and loses pair 1; draw 1 + 0.0025 wins both; the pair at
+    # 1.0 stays tied (capped)
+    assert "+0.0025: wins mean    1.5 (min 1, max 2, sd  0.5)   losses mean    0.5" in out
+    assert "+0.0200: wins mean    2.0 (min 2, max 2, sd  0.0)   losses mean    0.0" in out
+    # expected gains 0.05, 0.045 and 0
+    assert "quantiles 5/25/50/75/95 %: +0.0045, +0.0225, +0.0450, +0.0475, +0.0495; " \
+           "mean +0.0317" in out
+    assert "vaeaug's draw-to-draw standard deviation: 0.0707" in out
+    assert "smote's draw-to-draw standard deviation: 0.0000" in out
