@@ -4,7 +4,8 @@
 rows). This script takes the hand-derived step (``vaeaug.fast_step.FastStep``) apart, on the
 same model and batch, in one process and with the same two threads:
 
-1. the step's rate against the dense float32 matmul rate (2048^3), five pairs of timings;
+1. the step's rate against the dense float32 matmul rate (2048^3, the faster of MKL and
+   oneDNN: ``speed.matmul_rates``), five pairs of timings;
 2. the share of the step's time spent in matrix products, from ``torch.profiler``;
 3. each of the step's products alone (forward, weight gradient, input gradient);
 4. the same 8,192 rows in one step and in steps of 4,096 ... 512 rows, timed in alternation
