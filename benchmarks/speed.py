@@ -167,7 +167,7 @@ def matmul_rates(n: int = 2048, reps: int = 10, tries: int = 5) -> dict[str, flo
     ``torch.ops.mkldnn._linear_pointwise``, where the build has it). Each is the best of
     ``tries`` timings of ``reps`` products (the best, so that a busy moment on a shared
     machine does not flatter the fraction). On this project's AMD EPYC machine oneDNN's
-    products are the faster, 192-216 GFLOP/s against MKL's 133-165 in alternation."""
+    products are the faster, 175-216 GFLOP/s against MKL's 95-169 in alternation."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     calls = {"MKL": lambda: torch.mm(a, b)}
     if torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise"):
