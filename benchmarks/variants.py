@@ -56,6 +56,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the same inward-only steps (projpos25 candidates), herded, on all of dev (seeds 0, 100)
     python benchmarks/variants.py herd4_25,herd4_100 out.csv
         # the fourteenth round: herded SMOTE rows alone, on all of dev (seeds 0, 100)
+    VAEAUG_MAX_MINORITY=13 python benchmarks/variants.py herd4_25,herd8_25,herd16_25 out.csv
+        # and a larger herding pool for the tiny classes (VAEAUG_GEN_OFFSET=0, 100, 200, 300)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
