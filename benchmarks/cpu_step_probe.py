@@ -150,13 +150,10 @@ def main() -> None:
         print(f"product {fan_in:>3} -> {fan_out:>3}: forward {rates[0]:.0f}, weight gradient "
               f"{rates[1]:.0f}, input gradient {rates[2]:.0f} GFLOP/s")
 
-    times: dict[int, list[float]] = {size: [] for size in CHUNKS}
-    for _ in range(7):  # in alternation: a busy moment slows every size
-        for size in CHUNKS:
-            times[size].append(timed(lambda s=size: [rows_in_steps(s) for _ in range(2)])[0] / 2)
+    # in alternation: a busy moment slows every size
+    chunk_us = alternating_us({size: lambda s=size: rows_in_steps(s) for size in CHUNKS}, reps=2)
     print(f"{BATCH} rows in steps of " + ", ".join(
-        f"{size}: {statistics.median(t) * 1e3:.2f} ms" for size, t in times.items())
-        + " (median of 7)")
+        f"{size}: {us / 1e3:.2f} ms" for size, us in chunk_us.items()) + " (median of 7)")
 
     for rows, columns, hidden, latent, threads in SIZES:
         torch.set_num_threads(threads)
