@@ -35,14 +35,22 @@ from vaeaug.model import CVAE
 from vaeaug.training import FusedAdam
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speed import layer_shapes, matmul_gflops, model_flops_per_sample, timed  # noqa: E402
+from speed import (  # noqa: E402
+    best_seconds,
+    layer_shapes,
+    matmul_gflops,
+    model_flops_per_sample,
+    seconds_per_call,
+)
 
 ROWS, COLUMNS, HIDDEN, BATCH = 200_000, 50, (64, 64), 8192
 CHUNKS = (8192, 4096, 2048, 1024, 512)
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
 # (rows, columns, hidden widths, latent size, threads) of the peak part, of TVAE's sizes in
 # speed.py and of a default KEEL fit (which trains on one thread)
-SIZES = ((BATCH, COLUMNS, HIDDEN, 16, 2), (500, 20, (128, 128), 128, 2), (64, 10, (64, 64), 16, 1))
+LATENT = CVAEOverSampler().latent_dim  # the default, which the probe's sampler keeps
+SIZES = ((BATCH, COLUMNS, HIDDEN, LATENT, 2), (500, 20, (128, 128), 128, 2),
+         (64, 10, (64, 64), LATENT, 1))
 
 
 def alternating_us(calls: dict, reps: int, rounds: int = 7) -> dict[str, float]:
@@ -50,7 +58,7 @@ def alternating_us(calls: dict, reps: int, rounds: int = 7) -> dict[str, float]:
     times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds):
         for name, call in calls.items():
-            times[name].append(timed(lambda c=call: [c() for _ in range(reps)])[0] / reps * 1e6)
+            times[name].append(seconds_per_call(call, reps) * 1e6)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -92,12 +100,6 @@ def adam_calls(columns: int, hidden: tuple[int, ...], latent: int) -> dict:
                      1e-3)
     flat.params[0].grad = torch.cat([p.grad.flatten() for p in params])
     return {"per tensor": per_tensor.step, "flat": flat.step}
-
-
-def best_seconds(call, reps: int, tries: int = 5) -> float:
-    """Best of ``tries`` timings of ``reps`` calls, in seconds per call (after one warm-up)."""
-    call()
-    return min(timed(lambda: [call() for _ in range(reps)])[0] for _ in range(tries)) / reps
 
 
 def main() -> None:

@@ -48,6 +48,17 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - start, out
 
 
+def seconds_per_call(call, reps: int) -> float:
+    """Seconds per call of ``call``, over ``reps`` calls in a row."""
+    return timed(lambda: [call() for _ in range(reps)])[0] / reps
+
+
+def best_seconds(call, reps: int, tries: int = 5) -> float:
+    """Best of ``tries`` timings of ``reps`` calls, in seconds per call (after one warm-up)."""
+    call()
+    return min(seconds_per_call(call, reps) for _ in range(tries))
+
+
 def part_small(n_sets: int = 20) -> pd.DataFrame:
     """Median fit_resample time with defaults over the first KEEL dev sets up to 5,000 rows."""
     names = json.loads((HERE / "dev_split.json").read_text())
@@ -174,12 +185,8 @@ def matmul_rates(n: int = 2048, reps: int = 10, tries: int = 5) -> dict[str, flo
         b_t = b.t().contiguous()  # the inner product multiplies by the transpose
         calls["oneDNN"] = lambda: torch.ops.mkldnn._linear_pointwise(a, b_t, None, "none",
                                                                      [], "")
-    rates = {}
-    for name, call in calls.items():
-        call()
-        best = min(timed(lambda c=call: [c() for _ in range(reps)])[0] for _ in range(tries))
-        rates[name] = 2 * n**3 * reps / best / 1e9
-    return rates
+    return {name: 2 * n**3 / best_seconds(call, reps, tries) / 1e9
+            for name, call in calls.items()}
 
 
 def matmul_gflops(n: int = 2048, reps: int = 10, tries: int = 5) -> float:
@@ -217,13 +224,14 @@ def part_peak(n: int = 200_000, d: int = 50, batch: int = 8192, repeats: int = 5
         pairs = [(matmul_rates(tries=3),
                   n / epoch_seconds(make, X, y, repeats=1, warm_up=False)[0])
                  for _ in range(repeats)]
+        timings += [m for m, _ in pairs]
+        # each epoch against the faster library's timing just before it
         results.append((hidden, [(max(m.values()), r) for m, r in pairs],
                         model_flops_per_sample(d, hidden, latent, 2)))
-        timings += [m for m, _ in pairs]
     # The headline fraction is taken of the best matmul rate seen in the whole part, of
     # either library, so that a slow moment for the matmul cannot flatter it; the paired
     # fractions are printed too.
-    peak = max(p for _, pairs, _ in results for p, _ in pairs)
+    peak = max(max(m.values()) for m in timings)
     for library in timings[0]:
         print(f"matmul, {library} (2048^3 float32, best of 3, before each epoch timing): "
               f"{', '.join(f'{m[library]:.1f}' for m in timings)} GFLOP/s")
