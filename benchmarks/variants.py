@@ -58,6 +58,10 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the fourteenth round: herded SMOTE rows alone, on all of dev (seeds 0, 100)
     VAEAUG_MAX_MINORITY=13 python benchmarks/variants.py herd4_25,herd8_25,herd16_25 out.csv
         # and a larger herding pool for the tiny classes (VAEAUG_GEN_OFFSET=0, 100, 200, 300)
+    python benchmarks/variants.py herd4_25,herd4_25_mean,herd4_25_half,herd4_25_ext5 out.csv
+        # the fifteenth round: the herded rows shifted so that their mean is the real rows'
+        # (_mean), half way (_half), or away from it (_extMM: MM/10 times the shift);
+        # with VAEAUG_PARAMS='{"batch_size": 128}' or VAEAUG_EMA=0.99 (weights averaged)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -106,6 +110,9 @@ MAX_MINORITY = os.environ.get("VAEAUG_MAX_MINORITY")
 #: Run only the data sets whose names start with this (VAEAUG_SETS), e.g. "ecoli": a
 #: diagnostic on one family, not a tuning run.
 SETS_PREFIX = os.environ.get("VAEAUG_SETS", "")
+#: Fifteenth round (VAEAUG_EMA, e.g. 0.99): generate from an exponential moving average of
+#: the CVAE's weights over the training steps instead of the last step's weights.
+EMA = os.environ.get("VAEAUG_EMA")
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 from vaeaug import sampler as sampler_module  # noqa: E402
@@ -114,6 +121,38 @@ from vaeaug.generation import herd  # noqa: E402
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
 SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25", "sparse25",
            "dense25")
+
+
+def averaged_training(decay: float) -> None:
+    """Make the library's ``train_cvae`` leave the model at the moving average of its
+    weights (decay ``decay`` per Adam step), the experiment of VAEAUG_EMA."""
+    from vaeaug import training
+
+    plain_train, plain_adam = training.train_cvae, training.adam
+
+    def train_cvae(model, *args, **kwargs):
+        params = [p for p in model.parameters()]
+        average = [p.detach().clone() for p in params]
+
+        class Averaging:
+            def __init__(self, inner):
+                self.inner = inner
+
+            def step(self):
+                self.inner.step()
+                torch._foreach_lerp_(average, [p.detach() for p in params], 1 - decay)
+
+        training.adam = lambda m, lr: Averaging(plain_adam(m, lr))
+        try:
+            history = plain_train(model, *args, **kwargs)
+        finally:
+            training.adam = plain_adam
+        with torch.no_grad():
+            for p, a in zip(params, average):
+                p.copy_(a)
+        return history
+
+    sampler_module.train_cvae = train_cvae
 
 
 def neighbours(A: np.ndarray, k: int) -> np.ndarray:
@@ -155,8 +194,17 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
             # the library's herding, in float64 over all candidates (one block)
-            out[name] = herd(torch.as_tensor(pool, dtype=torch.float64), n,
-                             scale * float(dist_nb.mean()), block=n).numpy()
+            rows = herd(torch.as_tensor(pool, dtype=torch.float64), n,
+                        scale * float(dist_nb.mean()), block=n).numpy()
+            if name.endswith("_mean"):  # fifteenth round: the new rows shifted so that their
+                # mean is the real rows' (random oversampling's mean, exactly)
+                rows = rows + (Xc.numpy().mean(0) - rows.mean(0))
+            elif name.endswith("_half"):  # half that shift
+                rows = rows + 0.5 * (Xc.numpy().mean(0) - rows.mean(0))
+            elif "_ext" in name:  # _extMM: the other way, MM/10 times that shift
+                times = float(name.split("_ext")[1]) / 10
+                rows = rows - times * (Xc.numpy().mean(0) - rows.mean(0))
+            out[name] = rows
             continue
         if n == 0:
             out[name] = np.zeros((0, X_train.shape[1]))
@@ -340,6 +388,9 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         sampler_module.AUTO_STEPS = int(AUTO_STEPS)
     if SMALL_CLASS:
         sampler_module.SMALL_CLASS_ROWS = int(SMALL_CLASS)
+    if EMA and not getattr(sampler_module.train_cvae, "averaging", False):
+        averaged_training(float(EMA))
+        sampler_module.train_cvae.averaging = True
     X, y = keel.load(name)
     cv = RepeatedStratifiedKFold(n_splits=min(folds, int(y.sum())), n_repeats=1, random_state=5)
     rows = []

@@ -81,3 +81,18 @@ def test_same_size_gain_calibration(tmp_path, capsys, monkeypatch):
            "mean +0.0317" in out
     assert "vaeaug's draw-to-draw standard deviation: 0.0707" in out
     assert "smote's draw-to-draw standard deviation: 0.0000" in out
+
+
+def test_one_draw_of_the_sampler_is_compared_with_every_draw_of_smote(tmp_path, capsys,
+                                                                       monkeypatch):
+    mine, ref = tmp_path / "v.csv", tmp_path / "s.csv"
+    frame("vaeaug", [0.7, 0.7]).to_csv(mine, index=False)
+    pd.concat([frame("smote", [0.6, 0.8], 0),
+               frame("smote", [0.6, 0.6], 1)]).to_csv(ref, index=False)
+    monkeypatch.setattr(sys, "argv", ["draws.py", str(mine), str(ref)])
+    draws.main()
+    out = capsys.readouterr().out
+    assert "vaeaug: 1 draws, smote: 2 draws" in out
+    # against SMOTE's first draw 1 win, against its second 2
+    assert "wins mean    1.5 (min 1, max 2" in out
+    assert "draw-to-draw standard deviation" in out  # SMOTE's, from its two draws
