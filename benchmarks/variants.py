@@ -131,8 +131,8 @@ def averaged_training(decay: float) -> None:
     plain_train, plain_adam = training.train_cvae, training.adam
 
     def train_cvae(model, *args, **kwargs):
-        params = [p for p in model.parameters()]
-        average = [p.detach().clone() for p in params]
+        params = [p.detach() for p in model.parameters()]  # views: Adam updates them
+        average = [p.clone() for p in params]
 
         class Averaging:
             def __init__(self, inner):
@@ -140,18 +140,17 @@ def averaged_training(decay: float) -> None:
 
             def step(self):
                 self.inner.step()
-                torch._foreach_lerp_(average, [p.detach() for p in params], 1 - decay)
+                torch._foreach_lerp_(average, params, 1 - decay)
 
         training.adam = lambda m, lr: Averaging(plain_adam(m, lr))
         try:
             history = plain_train(model, *args, **kwargs)
         finally:
             training.adam = plain_adam
-        with torch.no_grad():
-            for p, a in zip(params, average):
-                p.copy_(a)
+        torch._foreach_copy_(params, average)
         return history
 
+    train_cvae.averaging = True  # wrapped once per worker process
     sampler_module.train_cvae = train_cvae
 
 
@@ -196,15 +195,12 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             # the library's herding, in float64 over all candidates (one block)
             rows = herd(torch.as_tensor(pool, dtype=torch.float64), n,
                         scale * float(dist_nb.mean()), block=n).numpy()
-            if name.endswith("_mean"):  # fifteenth round: the new rows shifted so that their
-                # mean is the real rows' (random oversampling's mean, exactly)
-                rows = rows + (Xc.numpy().mean(0) - rows.mean(0))
-            elif name.endswith("_half"):  # half that shift
-                rows = rows + 0.5 * (Xc.numpy().mean(0) - rows.mean(0))
-            elif "_ext" in name:  # _extMM: the other way, MM/10 times that shift
-                times = float(name.split("_ext")[1]) / 10
-                rows = rows - times * (Xc.numpy().mean(0) - rows.mean(0))
-            out[name] = rows
+            # fifteenth round: the new rows shifted so that their mean is the real rows'
+            # (random oversampling's mean, exactly: _mean), half way (_half), or the other
+            # way, MM/10 times that shift (_extMM)
+            toward = (1.0 if name.endswith("_mean") else 0.5 if name.endswith("_half")
+                      else -float(name.split("_ext")[1]) / 10 if "_ext" in name else 0.0)
+            out[name] = rows + toward * (Xc.numpy().mean(0) - rows.mean(0)) if toward else rows
             continue
         if n == 0:
             out[name] = np.zeros((0, X_train.shape[1]))
@@ -390,7 +386,6 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         sampler_module.SMALL_CLASS_ROWS = int(SMALL_CLASS)
     if EMA and not getattr(sampler_module.train_cvae, "averaging", False):
         averaged_training(float(EMA))
-        sampler_module.train_cvae.averaging = True
     X, y = keel.load(name)
     cv = RepeatedStratifiedKFold(n_splits=min(folds, int(y.sum())), n_repeats=1, random_state=5)
     rows = []
