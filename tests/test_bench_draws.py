@@ -95,4 +95,7 @@ def test_one_draw_of_the_sampler_is_compared_with_every_draw_of_smote(tmp_path, 
     assert "vaeaug: 1 draws, smote: 2 draws" in out
     # against SMOTE's first draw 1 win, against its second 2
     assert "wins mean    1.5 (min 1, max 2" in out
-    assert "draw-to-draw standard deviation" in out  # SMOTE's, from its two draws
+    # SMOTE's spread from its two draws (pair sds 0 and 0.1414, median 0.0707); one draw
+    # of vaeaug has none
+    assert "smote's draw-to-draw standard deviation: 0.0707" in out
+    assert "vaeaug's draw-to-draw" not in out
