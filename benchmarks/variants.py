@@ -62,6 +62,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the fifteenth round: the herded rows shifted so that their mean is the real rows'
         # (_mean), half way (_half), or away from it (_extMM: MM/10 times the shift);
         # with VAEAUG_PARAMS='{"batch_size": 128}' or VAEAUG_EMA=0.99 (weights averaged)
+    python benchmarks/variants.py herd4_25,herd4_25_r50,herd4_25_r75,herd4_25_r125 out.csv
+        # the sixteenth round: how many rows to add, _rXX: XX % of what balancing the
+        # classes needs (r90, r110, r150 too; seeds 0 and 100)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -189,12 +192,17 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             # then n of them chosen by kernel herding (a representative, less random subset)
             times = int(name[4:].split("_")[0])
             rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
-            pool = variants(s, X_train, y_train, [rule], seed, n=times * n)[rule]
+            # sixteenth round: _rXX adds XX % of the rows that balancing the classes needs
+            n_new = round(n * int(name.split("_r")[1]) / 100) if "_r" in name else n
+            if n_new == 0:
+                out[name] = np.zeros((0, X_train.shape[1]))
+                continue
+            pool = variants(s, X_train, y_train, [rule], seed, n=times * n_new)[rule]
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
             # the library's herding, in float64 over all candidates (one block)
-            rows = herd(torch.as_tensor(pool, dtype=torch.float64), n,
-                        scale * float(dist_nb.mean()), block=n).numpy()
+            rows = herd(torch.as_tensor(pool, dtype=torch.float64), n_new,
+                        scale * float(dist_nb.mean()), block=n_new).numpy()
             # fifteenth round: the new rows shifted so that their mean is the real rows'
             # (random oversampling's mean, exactly: _mean), half way (_half), or the other
             # way, MM/10 times that shift (_extMM)
