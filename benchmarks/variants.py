@@ -188,15 +188,16 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
     out = {}
     for name in names:
         g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
-        if name.startswith("herd") and n > 0:  # herdM_NN: M times the rows drawn by projNN,
+        # sixteenth round: herdM_NN_rXX adds XX % of the rows that balancing the classes needs
+        herding = name.startswith("herd")
+        n_new = round(n * int(name.split("_r")[1]) / 100) if herding and "_r" in name else n
+        if n_new == 0:
+            out[name] = np.zeros((0, X_train.shape[1]))
+            continue
+        if herding:  # herdM_NN: M times the rows drawn by projNN,
             # then n of them chosen by kernel herding (a representative, less random subset)
             times = int(name[4:].split("_")[0])
             rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
-            # sixteenth round: _rXX adds XX % of the rows that balancing the classes needs
-            n_new = round(n * int(name.split("_r")[1]) / 100) if "_r" in name else n
-            if n_new == 0:
-                out[name] = np.zeros((0, X_train.shape[1]))
-                continue
             pool = variants(s, X_train, y_train, [rule], seed, n=times * n_new)[rule]
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
@@ -209,9 +210,6 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             toward = (1.0 if name.endswith("_mean") else 0.5 if name.endswith("_half")
                       else -float(name.split("_ext")[1]) / 10 if "_ext" in name else 0.0)
             out[name] = rows + toward * (Xc.numpy().mean(0) - rows.mean(0)) if toward else rows
-            continue
-        if n == 0:
-            out[name] = np.zeros((0, X_train.shape[1]))
             continue
         if name in ("strat", "hyb_strat", "strat25"):  # every seed used equally often
             idx = np.concatenate([rng.permutation(count) for _ in range(n // count + 1)])[:n]
