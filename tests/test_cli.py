@@ -146,6 +146,18 @@ def test_fit_save_load_sample_round_trip(numeric_csv, tmp_path):
     assert set(synth.columns) == {"x1", "label", "count", "x2"}
 
 
+def test_random_state_is_the_seed_option(numeric_csv, tmp_path):
+    # scikit-learn's name for the seed: the same option, so the same file for the same value
+    outputs = {}
+    for name, value in [("--seed", 3), ("--random-state", 3), ("--random-state", 4)]:
+        out = tmp_path / f"{name}{value}.csv"
+        result = run("augment", numeric_csv, "-t", "label", name, value, "-o", out, *FAST)
+        assert result.exit_code == 0, result.output
+        outputs[name, value] = out.read_bytes()
+    assert outputs["--seed", 3] == outputs["--random-state", 3]
+    assert outputs["--random-state", 4] != outputs["--random-state", 3]
+
+
 def test_save_model_while_augmenting_matches_library(numeric_csv, tmp_path):
     from vaeaug import CVAEOverSampler
 
