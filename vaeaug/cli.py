@@ -55,6 +55,11 @@ def _split(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
 
 
+def seed_option(**kwargs: Any) -> Callable:
+    """``--seed``, also spelled ``--random-state`` (the name scikit-learn's users try first)."""
+    return click.option("--seed", "--random-state", "seed", type=int, **kwargs)
+
+
 def model_options(func: Callable) -> Callable:
     """Options shared by the commands that train a model (defaults from the estimator)."""
     options = [
@@ -65,10 +70,8 @@ def model_options(func: Callable) -> Callable:
                      help="Training epochs, or 'auto' for a fixed number of steps."),
         click.option("--latent-dim", type=int, default=DEFAULTS["latent_dim"],
                      show_default=True, help="Size of the latent code."),
-        # --random-state: the name scikit-learn's users reach for first
-        click.option("--seed", "--random-state", "seed", type=int, default=0,
-                     show_default=True,
-                     help="Random seed: the same seed gives the same output."),
+        seed_option(default=0, show_default=True,
+                    help="Random seed: the same seed gives the same output."),
         click.option("--device", default=DEFAULTS["device"], show_default=True,
                      help="torch device: auto, cpu, cuda, cuda:1 ..."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
@@ -356,8 +359,7 @@ def read_many(paths: tuple[str, ...], target: str) -> tuple[pd.DataFrame, pd.Ser
 @click.option("--class", "class_", help="Class of the rows (default: spread over all classes).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="File to write (CSV, TSV or Parquet); default: CSV on stdout.")
-@click.option("--seed", "--random-state", "seed", type=int,
-              help="Seed for this draw (default: the model's own).")
+@seed_option(help="Seed for this draw (default: the model's own).")
 @click.option("--device", default=DEFAULTS["device"], show_default=True, help="torch device.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @user_errors
@@ -426,7 +428,7 @@ def info(input: str, target: str, categorical: str | None) -> None:
               help="Comma-separated: logreg, knn, tree, forest.")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
-@click.option("--seed", "--random-state", "seed", type=int, default=0, show_default=True)
+@seed_option(default=0, show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True, help="Folds run in parallel.")
 @click.option("--backend", help="joblib backend for --jobs, e.g. loky (default) or dask.")
 @click.option("--scheduler", help="With --backend dask: a dask.distributed scheduler address "
