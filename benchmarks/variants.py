@@ -195,7 +195,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             out[name] = np.zeros((0, X_train.shape[1]))
             continue
         if herding:  # herdM_NN: M times the rows drawn by projNN,
-            # then n of them chosen by kernel herding (a representative, less random subset)
+            # then n_new of them chosen by kernel herding (a representative, less random subset)
             times = int(name[4:].split("_")[0])
             rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
             pool = variants(s, X_train, y_train, [rule], seed, n=times * n_new)[rule]
