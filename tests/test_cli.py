@@ -125,6 +125,30 @@ def test_bad_input_exit_2_one_line(numeric_csv, tmp_path, content, target, messa
     assert not (tmp_path / "o.csv").exists()
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
+    # Spreadsheets in many locales save ';'-separated ".csv" files.
+    original = pd.read_csv(numeric_csv)
+    path = tmp_path / "other.csv"
+    original.to_csv(path, sep=sep, index=False)
+    out = tmp_path / "out.csv"
+    result = run("augment", path, "--target", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_csv(out).iloc[: len(original)], original)
+
+
+def test_identifier_column_warns_in_one_line(numeric_csv, tmp_path):
+    df = pd.read_csv(numeric_csv)
+    df.assign(id=[f"row{i}" for i in range(len(df))]).to_csv(numeric_csv, index=False)
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 0, result.output
+    warning, wrote = result.stderr.splitlines()
+    assert warning == ("Warning: Column 'id' has a different value in every row: an "
+                       "identifier? Synthetic rows can only repeat its values; consider "
+                       "dropping it.")
+    assert wrote.startswith("wrote ")
+
+
 def test_unknown_class_and_missing_file(numeric_csv, tmp_path):
     result = run("augment", numeric_csv, "-t", "label", "--classes", "huge", "-o",
                  tmp_path / "o.csv", *FAST)

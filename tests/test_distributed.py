@@ -51,6 +51,12 @@ def test_merge_rejects_no_rows_and_conflicting_kinds():
     categorical = TableTransformer(["c"]).fit(pd.DataFrame({"c": ["a", "b"]}))
     with pytest.raises(ValueError, match="numeric in some shards"):
         TableTransformer.merge([(2, numeric), (2, categorical)])
+    # within the limit on categories in each shard, over it together
+    halves = [TableTransformer(["c"]).fit(pd.DataFrame({"c": [f"{k}{i % 600}" for i in
+                                                              range(1200)] + ["shared"]}))
+              for k in "ab"]
+    with pytest.raises(ValueError, match="'c' has 1,201 distinct values"):
+        TableTransformer.merge([(1201, t) for t in halves])
 
 
 @pytest.mark.parametrize("balance", [True, False])

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -96,6 +97,23 @@ def test_odd_columns_work():
         assert synth[col].between(X[col].min(), X[col].max()).all()
     assert set(synth["many_levels"]) <= set(X["many_levels"])
     assert set(synth["mixed"]) <= {1, "a", 2.5, "b"}
+
+
+def test_identifier_columns_are_refused_or_reported():
+    # One-hot encoding a 20,000-row identifier column took all of a 24 GiB machine's memory.
+    from vaeaug.preprocessing import MAX_CATEGORIES
+
+    n = MAX_CATEGORIES + 1
+    X = pd.DataFrame({"a": np.arange(n, dtype=float), "id": [f"u{i}" for i in range(n)]})
+    y = np.r_[np.zeros(n - 100, int), np.ones(100, int)]
+    with pytest.raises(ValueError, match=r"'id' has 1,001 distinct values.*at most 1,000"):
+        fit_resample(X, y)
+    with pytest.warns(UserWarning, match="'id' has a different value in every row"):
+        X_res, _ = fit_resample(X.iloc[:40], LABELS)
+    assert set(X_res["id"]) == set(X["id"].iloc[:40])
+    with warnings.catch_warnings():  # a repeated value is no identifier
+        warnings.simplefilter("error")
+        fit_resample(X.iloc[:40].assign(id=lambda d: d.id.where(d.index > 0, "u1")), LABELS)
 
 
 def test_unicode_labels_round_trip():

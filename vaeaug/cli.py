@@ -8,6 +8,7 @@ import math
 import os
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,26 @@ def user_errors(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with warnings.catch_warnings():  # the library's warnings as one line each
+                warnings.showwarning = WarningPrinter()
+                return func(*args, **kwargs)
         except (InputError, ValueError, FileNotFoundError, TypeError) as exc:
             raise CLIError(str(exc).strip().splitlines()[0]) from None
 
     return wrapper
+
+
+class WarningPrinter:
+    """``warnings.showwarning`` for the CLI: ``Warning: message`` on stderr, without file
+    and line, and each message once (``evaluate`` fits once per fold)."""
+
+    def __init__(self) -> None:
+        self.shown: set[str] = set()
+
+    def __call__(self, message: Warning | str, *args: Any, **kwargs: Any) -> None:
+        if str(message) not in self.shown:
+            self.shown.add(str(message))
+            click.echo(f"Warning: {message}", err=True)
 
 
 def _epochs(value: str) -> int | str:

@@ -13,6 +13,9 @@ import pandas as pd
 
 READERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
 TABLE_SUFFIXES = (*READERS, ".parquet", ".pq")
+#: Separators tried when a file's header has none of the separator its extension implies
+#: (spreadsheets in many locales write ';'-separated ".csv" files).
+OTHER_SEPARATORS = (";", "\t", "|")
 
 
 class InputError(ValueError):
@@ -35,7 +38,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(f"{path}: no such file.")
     try:
         if suffix in READERS:
-            df = pd.read_csv(path, sep=READERS[suffix])
+            df = pd.read_csv(path, sep=separator(path, READERS[suffix]))
         else:
             df = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
@@ -49,6 +52,18 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if df.shape[0] == 0:
         raise InputError(f"{path}: the file has a header but no rows.")
     return df
+
+
+def separator(path: Path, default: str) -> str:
+    """``default``, unless the header line lacks it and holds one of :data:`OTHER_SEPARATORS`
+    (then the most frequent of those)."""
+    with open(path, encoding="utf-8", errors="replace") as f:
+        header = f.readline()
+    if default in header:
+        return default
+    counts = {sep: header.count(sep) for sep in OTHER_SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else default
 
 
 def check_output(path: str | os.PathLike, force: bool,

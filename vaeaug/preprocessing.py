@@ -7,6 +7,7 @@ slice of the encoded matrix with the kind of likelihood that models it.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,14 @@ import pandas as pd
 
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
+
+#: Most distinct values a categorical column may have. Each value is one input and one output
+#: of the network, and one float per row of the encoded table: an identifier column of a
+#: 20,000-row table needed all of a 24 GiB machine's memory before this limit.
+MAX_CATEGORIES = 1000
+#: Rows from which a categorical column with a different value in every row is reported as a
+#: likely identifier (synthetic rows can only repeat its values).
+IDENTIFIER_ROWS = 20
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,11 @@ class TableTransformer:
         else:
             categories = sorted(pd.unique(col), key=lambda v: (str(type(v)), v))
             ordered = False
+        check_cardinality(name, len(categories))
+        if len(categories) == len(col) >= IDENTIFIER_ROWS:
+            warnings.warn(f"Column {name!r} has a different value in every row: an identifier? "
+                          "Synthetic rows can only repeat its values; consider dropping it.",
+                          UserWarning, stacklevel=2)
         return {
             "name": _python_scalar(name),
             "kind": CATEGORICAL,
@@ -209,6 +223,7 @@ class TableTransformer:
                 categories = list(info["categories"])
                 for _, c in infos[1:]:
                     categories += [v for v in c["categories"] if v not in categories]
+                check_cardinality(info["name"], len(categories))
                 out["categories"] = categories
             merged.columns_.append(out)
         merged._build_spans()
@@ -227,6 +242,22 @@ class TableTransformer:
         self.columns_ = [dict(info) for info in state["columns"]]
         self._build_spans()
         return self
+
+
+def check_cardinality(name: Any, n_categories: int) -> None:
+    """Refuse a categorical column with more than :data:`MAX_CATEGORIES` distinct values.
+
+    Raises
+    ------
+    ValueError
+        Naming the column and what to do instead.
+    """
+    if n_categories > MAX_CATEGORIES:
+        raise ValueError(
+            f"Column {name!r} has {n_categories:,} distinct values; vaeaug models at most "
+            f"{MAX_CATEGORIES:,} per categorical column. An identifier or free text? Drop it, "
+            "or group its rare values, before fitting."
+        )
 
 
 def pandas_dtype(info: dict[str, Any]) -> Any:
