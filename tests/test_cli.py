@@ -147,6 +147,8 @@ def test_identifier_column_warns_in_one_line(numeric_csv, tmp_path):
                        "identifier? Synthetic rows can only repeat its values; consider "
                        "dropping it.")
     assert wrote.startswith("wrote ")
+    shown = run("info", numeric_csv, "-t", "label").output
+    assert "  id: categorical (110 levels)\n    Column 'id' has a different value" in shown
 
 
 def test_unknown_class_and_missing_file(numeric_csv, tmp_path):

@@ -19,6 +19,7 @@ import pandas as pd
 
 from . import __version__, distributed
 from .io import InputError, check_output, read_table, write_atomic, write_table
+from .preprocessing import cardinality_problem
 from .sampler import CVAEOverSampler
 
 DEFAULTS = CVAEOverSampler().get_params()
@@ -431,7 +432,8 @@ def info(input: str, target: str, categorical: str | None) -> None:
     for col in X.columns:
         kind = (f"categorical ({X[col].nunique()} levels)" if col in cats
                 else f"numeric ({'integer' if pd.api.types.is_integer_dtype(X[col]) else 'float'})")
-        click.echo(f"  {col}: {kind}")
+        problem = cardinality_problem(col, X[col].nunique(), len(X)) if col in cats else None
+        click.echo(f"  {col}: {kind}" + (f"\n    {problem[1]}" if problem else ""))
 
 
 @main.command()

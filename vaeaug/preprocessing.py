@@ -118,11 +118,11 @@ class TableTransformer:
         else:
             categories = sorted(pd.unique(col), key=lambda v: (str(type(v)), v))
             ordered = False
-        check_cardinality(name, len(categories))
-        if len(categories) == len(col) >= IDENTIFIER_ROWS:
-            warnings.warn(f"Column {name!r} has a different value in every row: an identifier? "
-                          "Synthetic rows can only repeat its values; consider dropping it.",
-                          UserWarning, stacklevel=2)
+        problem = cardinality_problem(name, len(categories), len(col))
+        if problem and problem[0] is ValueError:
+            raise ValueError(problem[1])
+        if problem:
+            warnings.warn(problem[1], problem[0], stacklevel=2)
         return {
             "name": _python_scalar(name),
             "kind": CATEGORICAL,
@@ -223,7 +223,9 @@ class TableTransformer:
                 categories = list(info["categories"])
                 for _, c in infos[1:]:
                     categories += [v for v in c["categories"] if v not in categories]
-                check_cardinality(info["name"], len(categories))
+                problem = cardinality_problem(info["name"], len(categories))
+                if problem:
+                    raise ValueError(problem[1])
                 out["categories"] = categories
             merged.columns_.append(out)
         merged._build_spans()
@@ -244,20 +246,29 @@ class TableTransformer:
         return self
 
 
-def check_cardinality(name: Any, n_categories: int) -> None:
-    """Refuse a categorical column with more than :data:`MAX_CATEGORIES` distinct values.
+def cardinality_problem(name: Any, n_categories: int,
+                        n_rows: int | None = None) -> tuple[type[Warning | ValueError], str] | None:
+    """What is wrong with a categorical column of ``n_categories`` values in ``n_rows`` rows.
 
-    Raises
-    ------
-    ValueError
-        Naming the column and what to do instead.
+    Returns
+    -------
+    (ValueError, message)
+        Over :data:`MAX_CATEGORIES` values: fitting refuses the column.
+    (UserWarning, message)
+        A different value in every row of at least :data:`IDENTIFIER_ROWS`: fitting warns.
+    None
+        Nothing to report.
     """
     if n_categories > MAX_CATEGORIES:
-        raise ValueError(
+        return ValueError, (
             f"Column {name!r} has {n_categories:,} distinct values; vaeaug models at most "
             f"{MAX_CATEGORIES:,} per categorical column. An identifier or free text? Drop it, "
-            "or group its rare values, before fitting."
-        )
+            "or group its rare values, before fitting.")
+    if n_rows is not None and n_categories == n_rows >= IDENTIFIER_ROWS:
+        return UserWarning, (
+            f"Column {name!r} has a different value in every row: an identifier? Synthetic rows "
+            "can only repeat its values; consider dropping it.")
+    return None
 
 
 def pandas_dtype(info: dict[str, Any]) -> Any:
