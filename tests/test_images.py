@@ -116,6 +116,42 @@ def test_image_folder_round_trip_with_cli(digits, tmp_path):
     assert CliRunner().invoke(main, [*args, "--force"]).exit_code == 0
 
 
+def test_image_folder_modes_are_read_by_their_colours(tmp_path):
+    # Palette images (every GIF, many PNGs) were read as palette indices, 16-bit ones wrapped.
+    from PIL import Image
+
+    from vaeaug.io import InputError, read_image_folder
+
+    rgb = np.random.default_rng(0).integers(0, 256, (4, 6, 3), dtype=np.uint8)
+    for name, image in {"a/rgb.png": Image.fromarray(rgb),
+                        "a/palette.gif": Image.fromarray(rgb).convert("P"),
+                        "b/grey.png": Image.fromarray(rgb).convert("L"),
+                        "b/bits.png": Image.fromarray(rgb).convert("1")}.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        image.save(tmp_path / name)
+    X, y, files = read_image_folder(tmp_path)
+    assert X.shape == (4, 4, 6, 3) and X.dtype == np.uint8  # grey and colour mixed: all RGB
+    by_name = {f.name: x for f, x in zip(files, X)}
+    np.testing.assert_array_equal(by_name["rgb.png"], rgb)
+    palette = np.asarray(Image.open(tmp_path / "a/palette.gif").convert("RGB"))
+    np.testing.assert_array_equal(by_name["palette.gif"], palette)
+    grey = np.asarray(Image.fromarray(rgb).convert("L"))
+    np.testing.assert_array_equal(by_name["grey.png"], np.repeat(grey[..., None], 3, axis=2))
+    assert set(np.unique(by_name["bits.png"])) <= {0, 255}
+    (tmp_path / "a/rgb.png").unlink()
+    (tmp_path / "a/palette.gif").unlink()
+    X, _, _ = read_image_folder(tmp_path)  # one mode left: kept as it is, grey
+    assert X.shape == (2, 4, 6)
+
+    Image.fromarray(np.full((4, 6), 4000, dtype=np.uint16)).save(tmp_path / "a/deep.png")
+    with pytest.raises(InputError, match=r"deep.png: I(;16)? images .* save them as 8-bit"):
+        read_image_folder(tmp_path)
+    (tmp_path / "a/deep.png").unlink()
+    Image.fromarray(rgb[:3]).save(tmp_path / "a/small.png")
+    with pytest.raises(InputError, match=r"differ in size \(width x height: 6x3, 6x4\)"):
+        read_image_folder(tmp_path)
+
+
 def test_empty_image_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(main, ["augment", str(tmp_path / "empty"), "-o",

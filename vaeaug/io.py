@@ -7,6 +7,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -132,11 +133,35 @@ def _pil():
     return Image
 
 
+#: Pillow modes read as they are: 8 bits per channel, grey or colour, with or without alpha.
+KEPT_MODES = ("L", "LA", "RGB", "RGBA")
+#: Modes of more than 8 bits per channel (16-bit and 32-bit integers, floats).
+DEEP_MODES = ("I", "F", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+def _eight_bit(image: Any, file: Path) -> Any:
+    """``image`` in one of :data:`KEPT_MODES`: palette images by their colours (not their
+    palette indices), 1-bit images as grey, CMYK and other colour spaces as RGB."""
+    if image.mode in KEPT_MODES:
+        return image
+    if image.mode in DEEP_MODES:
+        raise InputError(f"{file}: {image.mode} images (more than 8 bits per channel) are not "
+                         "supported; save them as 8-bit images first.")
+    if image.mode == "1":
+        return image.convert("L")
+    if image.mode in ("P", "PA"):
+        has_alpha = image.mode == "PA" or "transparency" in image.info
+        return image.convert("RGBA" if has_alpha else "RGB")
+    return image.convert("RGB")
+
+
 def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[Path]]:
     """Images of a folder with one sub-folder per class (torchvision's ImageFolder layout).
 
     Returns the images as one uint8 array (N, H, W) or (N, H, W, C), their class names, and
-    their files. All images must have the same size and mode.
+    their files. All images must have the same size. Palette, 1-bit and CMYK images are read
+    by their colours; when the folder mixes grey and colour images, all are read as colour
+    (RGB, or RGBA if any has transparency), as torchvision's loader reads every image as RGB.
     """
     Image = _pil()
     root = Path(path)
@@ -146,19 +171,24 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     if not files:
         raise InputError(f"{root}: no images found; expected one sub-folder of images per "
                          "class, e.g. data/cat/1.png, data/dog/2.png.")
-    arrays = []
+    images = []
     for _, f in files:
         try:
             with Image.open(f) as image:
-                arrays.append(np.asarray(image))
+                images.append(_eight_bit(image, f).copy())
         except OSError as exc:
             raise InputError(f"{f}: cannot read it as an image ({exc}).") from None
-    shapes = {a.shape for a in arrays}
-    if len(shapes) > 1:
-        raise InputError(f"{root}: images differ in size or mode ({sorted(shapes)[:4]}); "
-                         "resize them to one size first.")
+    sizes = sorted({image.size for image in images})
+    if len(sizes) > 1:
+        raise InputError(f"{root}: images differ in size (width x height: "
+                         f"{', '.join(f'{w}x{h}' for w, h in sizes[:4])}"
+                         f"{' ...' if len(sizes) > 4 else ''}); resize them to one size first.")
+    modes = {image.mode for image in images}
+    if len(modes) > 1:  # grey and colour, or with and without alpha
+        common = "RGBA" if modes & {"LA", "RGBA"} else "RGB"
+        images = [image.convert(common) for image in images]
     labels = np.array([c for c, _ in files], dtype=object)
-    return np.stack(arrays).astype(np.uint8), labels, [f for _, f in files]
+    return np.stack([np.asarray(image) for image in images]), labels, [f for _, f in files]
 
 
 def write_image_folder(out_dir: str | os.PathLike, originals: list[Path], images: np.ndarray,
