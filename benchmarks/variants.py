@@ -65,6 +65,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py herd4_25,herd4_25_r50,herd4_25_r75,herd4_25_r125 out.csv
         # the sixteenth round: how many rows to add, _rXX: XX % of what balancing the
         # classes needs (r90, r110, r150 too; seeds 0 and 100)
+    python benchmarks/variants.py herd4_25,herd4_25_clip0,herd4_25_clip25 out.csv
+        # the seventeenth round: the new rows clipped, column by column, to the class's own
+        # range (_clip0) or that range widened by a quarter on each side (_clip25)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -209,7 +212,13 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             # way, MM/10 times that shift (_extMM)
             toward = (1.0 if name.endswith("_mean") else 0.5 if name.endswith("_half")
                       else -float(name.split("_ext")[1]) / 10 if "_ext" in name else 0.0)
-            out[name] = rows + toward * (Xc.numpy().mean(0) - rows.mean(0)) if toward else rows
+            rows = rows + toward * (Xc.numpy().mean(0) - rows.mean(0)) if toward else rows
+            if "_clip" in name:  # seventeenth round: every column kept within the class's
+                # own range, widened by XX % of it on each side (_clipXX), as SMOTE's rows are
+                low, high = Xc.numpy().min(0), Xc.numpy().max(0)
+                pad = float(name.split("_clip")[1]) / 100 * (high - low)
+                rows = np.clip(rows, low - pad, high + pad)
+            out[name] = rows
             continue
         if name in ("strat", "hyb_strat", "strat25"):  # every seed used equally often
             idx = np.concatenate([rng.permutation(count) for _ in range(n // count + 1)])[:n]
