@@ -103,6 +103,18 @@ def test_dataframe_round_trip(mixed_frame):
     assert np.isfinite(synth["score"]).all()
 
 
+@pytest.mark.parametrize("dtype", ["string[python]", "string[pyarrow]", "Int64", "boolean",
+                                   "Float32"])
+def test_sample_keeps_extension_dtypes(mixed_frame, dtype):
+    pytest.importorskip("pyarrow")
+    X, y = mixed_frame
+    column = {"string[python]": "city", "string[pyarrow]": "city", "Int64": "age",
+              "boolean": "member", "Float32": "score"}[dtype]
+    X = X.assign(**{column: X[column].astype(dtype)})
+    X_new, _ = CVAEOverSampler(**FAST).fit(X, y).sample(20, y="rare")
+    assert X_new.dtypes.to_dict() == X.dtypes.to_dict()
+
+
 def test_named_categorical_features_on_array():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=60), rng.integers(0, 3, 60)]).astype(float)

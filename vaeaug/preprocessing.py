@@ -61,7 +61,11 @@ def _python_scalar(value: Any) -> Any:
 
 
 def _dtype_to_str(dtype: Any) -> str:
-    return "category" if isinstance(dtype, pd.CategoricalDtype) else str(dtype)
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if isinstance(dtype, pd.StringDtype):  # str() drops the storage: "string" for both
+        return f"string[{dtype.storage}]"
+    return str(dtype)
 
 
 class TableTransformer:
@@ -275,4 +279,7 @@ def pandas_dtype(info: dict[str, Any]) -> Any:
     """The pandas dtype a column had in fit, rebuilt from its description."""
     if info["dtype"] == "category":
         return pd.CategoricalDtype(info["categories"], ordered=info["ordered"])
-    return pd.api.types.pandas_dtype(info["dtype"])
+    try:
+        return pd.api.types.pandas_dtype(info["dtype"])
+    except ImportError:  # "string[pyarrow]" from a model saved where pyarrow was installed
+        return pd.StringDtype()
