@@ -286,3 +286,14 @@ def test_auto_balance_is_a_plain_shuffle_only_for_tiny_classes(monkeypatch, mino
     np.testing.assert_array_equal(auto, explicit)
     assert seen == [balanced, balanced]
     assert CVAEOverSampler().balance_classes == "auto"
+
+
+def test_pyarrow_string_dtype_without_pyarrow(monkeypatch):
+    # A model saved where pyarrow was installed, loaded where it is not.
+    from vaeaug import preprocessing
+
+    def no_pyarrow(dtype):
+        raise ImportError("pyarrow is required for PyArrow backed StringArray")
+
+    monkeypatch.setattr(preprocessing.pd.api.types, "pandas_dtype", no_pyarrow)
+    assert preprocessing.pandas_dtype({"dtype": "string[pyarrow]"}) == pd.StringDtype()
