@@ -42,6 +42,7 @@ LABELS = np.r_[np.zeros(30, int), np.ones(10, int)]
     (small_frame()[[]], LABELS, "0 feature"),
     (small_frame(), LABELS[:-1], "X has 40 rows but y has 39"),
     (small_frame(), None, "requires y to be passed"),
+    (small_frame().set_axis(["a", "a"], axis=1), LABELS, r"duplicate column names \['a'\]"),
 ])
 def test_bad_data_is_named(X, y, match):
     with pytest.raises(ValueError, match=match):

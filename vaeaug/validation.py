@@ -37,10 +37,14 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
     Raises
     ------
     ValueError
-        Empty input, wrong number of dimensions, NaN or infinite values, unknown
-        categorical columns.
+        Empty input, wrong number of dimensions, duplicate column names, NaN or infinite
+        values, unknown categorical columns.
     """
     if isinstance(X, pd.DataFrame):
+        duplicated = X.columns[X.columns.duplicated()].unique().tolist()
+        if duplicated:  # df[name] would be a table, not a column
+            raise ValueError(f"X has duplicate column names {duplicated[:5]}; give every "
+                             "column its own name.")
         df, fmt = _dense_frame(X), InputFormat("dataframe")
     elif sparse.issparse(X):
         df = pd.DataFrame(X.toarray())
