@@ -43,6 +43,8 @@ LABELS = np.r_[np.zeros(30, int), np.ones(10, int)]
     (small_frame(), LABELS[:-1], "X has 40 rows but y has 39"),
     (small_frame(), None, "requires y to be passed"),
     (small_frame().set_axis(["a", "a"], axis=1), LABELS, r"duplicate column names \['a'\]"),
+    (small_frame(), np.r_[LABELS[:30].astype(object), ["rare"] * 10],
+     r"y mixes labels of types \['int', 'str'\].*astype\(str\)"),
 ])
 def test_bad_data_is_named(X, y, match):
     with pytest.raises(ValueError, match=match):

@@ -167,6 +167,7 @@ def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
         fmt.y_kind, fmt.y_name = "series", y.name
     elif isinstance(y, pd.DataFrame):
         fmt.y_kind, fmt.y_name = "frame", list(y.columns)
+    _check_one_label_type(y)
     check_classification_targets(y)
     if type_of_target(y) == "multilabel-indicator":
         fmt.y_kind = "onehot"
@@ -177,6 +178,20 @@ def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
     if pd.isna(pd.Series(labels)).any():
         raise ValueError("y contains missing labels (NaN/None); drop those rows first.")
     return labels, fmt
+
+
+def _check_one_label_type(y: Any) -> None:
+    """Refuse labels that mix text and numbers: they cannot be sorted into classes (numpy
+    would raise "'<' not supported between instances of 'int' and 'str'")."""
+    values = np.asarray(y)
+    if values.dtype != object:  # numbers, or text alone
+        return
+    values = values.ravel()
+    texts = {isinstance(v, str) for v in values if not pd.isna(v)}
+    if len(texts) > 1:
+        kinds = sorted({type(v).__name__ for v in values if not pd.isna(v)})
+        raise ValueError(f"y mixes labels of types {kinds}; give them one type, e.g. "
+                         "y.astype(str).")
 
 
 def restore_X(original: Any, synthetic: pd.DataFrame, fmt: InputFormat) -> Any:
