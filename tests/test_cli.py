@@ -137,6 +137,17 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     pd.testing.assert_frame_equal(pd.read_csv(out).iloc[: len(original)], original)
 
 
+def test_saved_index_column_is_reported(numeric_csv, tmp_path):
+    pd.read_csv(numeric_csv).to_csv(numeric_csv)  # to_csv's default: the index as well
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 0, result.output
+    assert "the first column has no name and counts 0, 1, 2, ...: a DataFrame index" in (
+        result.stderr.splitlines()[0])
+    pd.read_csv(numeric_csv, index_col=0).to_csv(numeric_csv, index=False)
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", "-f", *FAST)
+    assert result.exit_code == 0 and "Warning" not in result.stderr
+
+
 def test_identifier_column_warns_in_one_line(numeric_csv, tmp_path):
     df = pd.read_csv(numeric_csv)
     df.assign(id=[f"row{i}" for i in range(len(df))]).to_csv(numeric_csv, index=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
                          "(pip install 'vaeaug[parquet]').") from None
     if df.shape[0] == 0:
         raise InputError(f"{path}: the file has a header but no rows.")
+    first = df.iloc[:, 0]
+    if (str(df.columns[0]).startswith("Unnamed: 0") and pd.api.types.is_integer_dtype(first)
+            and (first.to_numpy() == np.arange(len(df))).all()):
+        warnings.warn(f"{path}: the first column has no name and counts 0, 1, 2, ...: a "
+                      "DataFrame index saved by to_csv? It is used as a feature; drop it, or "
+                      "save the file with index=False.", UserWarning, stacklevel=2)
     return df
 
 
