@@ -63,9 +63,9 @@ def _python_scalar(value: Any) -> Any:
 def _dtype_to_str(dtype: Any) -> str:
     if isinstance(dtype, pd.CategoricalDtype):
         return "category"
-    if isinstance(dtype, pd.StringDtype):  # str() drops the storage: "string" for both
-        return f"string[{dtype.storage}]"
-    return str(dtype)
+    if isinstance(dtype, pd.StringDtype) and str(dtype) == "string":
+        return f"string[{dtype.storage}]"  # str() drops the storage ("str", pandas 3's
+    return str(dtype)  # default, keeps its NaN as missing value and its default storage)
 
 
 class TableTransformer:
