@@ -66,6 +66,27 @@ def test_multiclass_metrics():
     assert s["balanced_accuracy"] == pytest.approx(2 / 3)
 
 
+def test_multiclass_auc_from_decision_scores():
+    # LinearSVC has no predict_proba; scikit-learn's multiclass AUC takes probabilities only.
+    y_true = np.array([0, 1, 2, 2, 1, 0])
+    scores = np.array([[3, -1, -2], [-1, 2, 0], [0, -2, 1], [-3, 0, 2], [1, 0, -1], [2, 1, 0]])
+    s = classification_scores(y_true, scores.argmax(1), scores, np.array([0, 1, 2]))
+    # one-vs-rest, per class: 0 ranks both zeros first (1.0); 1's rows score 2 and 0 against
+    # -1, -2, 0, 1 (6.5 of 8 pairs); 2's rows score 1 and 2 against -2, 0, -1, 0 (1.0)
+    assert s["roc_auc"] == pytest.approx((1.0 + 6.5 / 8 + 1.0) / 3)
+
+
+def test_evaluate_leaves_the_callers_frame_alone():
+    from sklearn.svm import LinearSVC
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 2)))  # integer column names
+    y = np.repeat([0, 1, 2], [36, 16, 8])
+    result = evaluate(X, y, samplers={"none": None}, classifiers={"svc": LinearSVC()}, cv=3)
+    assert list(X.columns) == [0, 1]
+    assert result.scores.roc_auc.between(0, 1).all()
+
+
 def test_evaluate_defaults_and_comparisons(binary):
     X, y = binary
     result = evaluate(X, y, samplers={"none": None, "ros": RandomOverSampler(random_state=0),

@@ -157,9 +157,9 @@ def evaluate(
     Evaluation
     """
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-    X.columns = [str(c) for c in X.columns]
+    # set_axis returns a new frame: the caller's column names stay as they were
+    X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
-    X = X.reset_index(drop=True)
     samplers = dict(default_samplers(X, random_state) if samplers is None else samplers)
     classifiers = dict(default_classifiers(random_state) if classifiers is None else classifiers)
     folds = list(_splitter(cv, repeats, random_state, y).split(X, y))
@@ -264,6 +264,10 @@ def _roc_auc(y_true: np.ndarray, scores: np.ndarray | None, classes: np.ndarray)
         return roc_auc_score(y_true == classes[1], scores if scores.ndim == 1 else scores[:, 1])
     if len(np.unique(y_true)) < len(classes):
         return float("nan")
+    if not np.allclose(scores.sum(axis=1), 1.0):  # decision_function, e.g. LinearSVC's:
+        # the same one-vs-rest macro average, which scikit-learn computes for probabilities only
+        return float(np.mean([roc_auc_score(y_true == c, scores[:, k])
+                              for k, c in enumerate(classes)]))
     return roc_auc_score(y_true, scores, multi_class="ovr", labels=classes)
 
 
