@@ -133,6 +133,22 @@ def test_string_labels_and_multiclass_sample(mixed_frame):
     assert list(X_new.columns) == list(X.columns)
     with pytest.raises(ValueError, match="Unknown class 'nope'"):
         sampler.sample(3, y="nope")
+    assert len(sampler.sample(np.int64(2), y=np.str_("rare"))[0]) == 2
+
+
+@pytest.mark.parametrize("n_samples, y, match", [
+    (None, "rare", r"needs n_samples, a whole number >= 0 .* got None"),
+    (-1, None, r"got -1"),
+    (2.5, None, r"got 2.5"),  # was cut to 2 rows
+    (True, None, r"got True"),  # was 1 row
+    (5, ["rare"], r"y must be one class label or a dict \{class: count\}, got a list"),
+    (None, {"rare": 1.5}, r"count for class 'rare' must be a whole number >= 0, got 1.5"),
+    (None, {"rare": -2}, r"got -2"),
+])
+def test_sample_refuses_counts_that_are_not_whole_numbers(mixed_frame, n_samples, y, match):
+    sampler = CVAEOverSampler(**FAST).fit(*mixed_frame)
+    with pytest.raises(ValueError, match=match):
+        sampler.sample(n_samples, y=y)
 
 
 def test_sample_stream_continues_and_seed_repeats(binary):

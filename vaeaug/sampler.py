@@ -368,11 +368,15 @@ class CVAEOverSampler(BaseOverSampler):
     def _sample_plan(self, n_samples: int | None, y: Any) -> dict:
         if isinstance(y, dict):
             plan = dict(y)
-        elif n_samples is None or int(n_samples) < 0:
-            raise ValueError("sample() needs n_samples >= 0 (or a dict {class: count} as y).")
+        elif not _is_count(n_samples):
+            raise ValueError(f"sample() needs n_samples, a whole number >= 0 (or a dict "
+                             f"{{class: count}} as y), got {n_samples!r}.")
         elif y is None:
             share, extra = divmod(int(n_samples), len(self.classes_))
             plan = {c: share + (i < extra) for i, c in enumerate(self.classes_)}
+        elif np.ndim(y) != 0:
+            raise ValueError(f"y must be one class label or a dict {{class: count}}, got a "
+                             f"{type(y).__name__}.")
         else:
             plan = {y: int(n_samples)}
         known = set(self.classes_.tolist())
@@ -380,9 +384,10 @@ class CVAEOverSampler(BaseOverSampler):
             if _plain(label) not in known:
                 raise ValueError(f"Unknown class {label!r}; the model knows "
                                  f"{sorted(known, key=str)}.")
-            if int(count) < 0:
-                raise ValueError(f"Negative sample count {count} for class {label!r}.")
-        return plan
+            if not _is_count(count):
+                raise ValueError(f"The sample count for class {label!r} must be a whole "
+                                 f"number >= 0, got {count!r}.")
+        return {label: int(count) for label, count in plan.items()}
 
     def _generate_table(
         self, plan: dict, random_state: Any = None
@@ -483,6 +488,12 @@ class CVAEOverSampler(BaseOverSampler):
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags
+
+
+def _is_count(value: Any) -> bool:
+    """A whole number of rows: an int (numpy's too), not a bool or a float, and not negative."""
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool) \
+        and value >= 0
 
 
 def _plain(label: Any) -> Any:
