@@ -9,6 +9,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
@@ -60,6 +61,8 @@ def test_bad_data_is_named(X, y, match):
     ({"learning_rate": 0}, "'learning_rate' parameter"),
     ({"generation": "magic"}, "'generation' parameter"),
     ({"device": "tpu9"}, "Unknown device 'tpu9'"),
+    ({"device": "cuda:99" if torch.cuda.is_available() else "cuda"},
+     r"Device 'cuda(:99)?' is not usable here \(.+\); use device='auto'"),
 ])
 def test_bad_parameters_are_named(params, match):
     with pytest.raises(ValueError, match=match):

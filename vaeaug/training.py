@@ -52,13 +52,22 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 def resolve_device(device: str) -> torch.device:
-    """``"auto"`` -> CUDA when present, else CPU; anything else is passed to torch."""
+    """``"auto"`` -> CUDA when present, else CPU; anything else is passed to torch, and must
+    be usable on this machine (ValueError otherwise)."""
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
-        return torch.device(device)
+        resolved = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"Unknown device {device!r}: {exc}") from None
+    try:  # torch says so only at the first tensor, from deep inside (an AssertionError for CUDA)
+        torch.empty(0, device=resolved)
+    except (RuntimeError, AssertionError) as exc:
+        reason = str(exc).strip().split(". ")[0].splitlines()[0] if str(exc).strip() \
+            else type(exc).__name__  # the first sentence: torch's can run for a page
+        raise ValueError(f"Device {device!r} is not usable here ({reason}); use "
+                         "device='auto' (CUDA when present, else the CPU) or 'cpu'.") from None
+    return resolved
 
 
 def autocast_enabled(device: torch.device) -> bool:
