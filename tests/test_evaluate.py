@@ -1,5 +1,7 @@
 """Evaluation: no leakage, correct metrics, the meta-estimator, the report."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -85,6 +87,20 @@ def test_evaluate_leaves_the_callers_frame_alone():
     result = evaluate(X, y, samplers={"none": None}, classifiers={"svc": LinearSVC()}, cv=3)
     assert list(X.columns) == [0, 1]
     assert result.scores.roc_auc.between(0, 1).all()
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_fold_warnings_reach_the_caller_once(n_jobs):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60), "id": [f"row{i}" for i in range(60)]})
+    y = np.r_[np.zeros(45, int), np.ones(15, int)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        evaluate(X, y, samplers={"vaeaug": CVAEOverSampler(**FAST)},
+                 classifiers={"logreg": LogisticRegression()}, cv=3, n_jobs=n_jobs)
+    messages = [str(w.message) for w in caught if "an identifier?" in str(w.message)]
+    assert messages == ["Column 'id' has a different value in every row: an identifier? "
+                        "Synthetic rows can only repeat its values; consider dropping it."]
 
 
 def test_evaluate_defaults_and_comparisons(binary):

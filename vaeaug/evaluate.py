@@ -7,6 +7,7 @@ are fit on the training part only; the test part is never resampled nor shown to
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -163,14 +164,28 @@ def evaluate(
     samplers = dict(default_samplers(X, random_state) if samplers is None else samplers)
     classifiers = dict(default_classifiers(random_state) if classifiers is None else classifiers)
     folds = list(_splitter(cv, repeats, random_state, y).split(X, y))
-    jobs = (delayed(run_fold)(X, y, train, test, samplers, classifiers, i)
+    jobs = (delayed(_fold_and_warnings)(X, y, train, test, samplers, classifiers, i)
             for i, (train, test) in enumerate(folds))
     config = {"n_jobs": n_jobs} if backend is None else {"backend": backend, "n_jobs": n_jobs}
+    rows, caught = [], {}
     with parallel_config(**config):
         results = Parallel(return_as="generator")(jobs)
-        rows = [r for fold in tqdm(results, total=len(folds), desc="vaeaug evaluate",
-                                   unit="fold", disable=not progress) for r in fold]
+        for fold_rows, fold_warnings in tqdm(results, total=len(folds), desc="vaeaug evaluate",
+                                             unit="fold", disable=not progress):
+            rows += fold_rows
+            caught.update(dict.fromkeys(fold_warnings))
+    for category, message in caught:  # once each, here, where the caller's filters apply
+        warnings.warn(message, category, stacklevel=2)
     return Evaluation(pd.DataFrame(rows), METRICS)
+
+
+def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[type, str]]]:
+    """:func:`run_fold`, and the warnings it gave: worker processes would print their own,
+    once per fold and in Python's long format."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = run_fold(*args)
+    return rows, [(w.category, str(w.message)) for w in caught]
 
 
 def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:
