@@ -130,7 +130,8 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     # Spreadsheets in many locales save ';'-separated ".csv" files.
     original = pd.read_csv(numeric_csv)
     path = tmp_path / "other.csv"
-    original.to_csv(path, sep=sep, index=False)
+    # with ';' the decimal comma that goes with it in those locales: "0,1257"
+    original.to_csv(path, sep=sep, index=False, decimal="," if sep == ";" else ".")
     out = tmp_path / "out.csv"
     result = run("augment", path, "--target", "label", "-o", out, *FAST)
     assert result.exit_code == 0, result.output

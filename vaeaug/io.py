@@ -40,7 +40,10 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(f"{path}: no such file.")
     try:
         if suffix in READERS:
-            df = pd.read_csv(path, sep=separator(path, READERS[suffix]))
+            sep = separator(path, READERS[suffix])
+            df = pd.read_csv(path, sep=sep)
+            if sep == ";":
+                df = _decimal_commas_as_numbers(df)
         else:
             df = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
@@ -72,6 +75,23 @@ def separator(path: Path, default: str) -> str:
     counts = {sep: header.count(sep) for sep in OTHER_SEPARATORS}
     best = max(counts, key=counts.get)
     return best if counts[best] else default
+
+
+#: A number written with a decimal comma, as ';'-separated files from many locales have them.
+DECIMAL_COMMA = r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?|[-+]?\d+"
+
+
+def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns whose every value is a number with a decimal comma, as floats."""
+    for name in df.columns:
+        values = df[name].dropna()
+        if pd.api.types.is_numeric_dtype(df[name]) or not len(values):
+            continue
+        text = values.astype(str)
+        if text.str.contains(",", regex=False).any() and text.str.fullmatch(DECIMAL_COMMA).all():
+            df[name] = pd.to_numeric(df[name].astype(str).str.replace(",", ".", regex=False),
+                                     errors="coerce").astype(np.float64)  # "nan": missing
+    return df
 
 
 def check_output(path: str | os.PathLike, force: bool,
