@@ -2,6 +2,7 @@
 
 import pickle
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -313,3 +314,17 @@ def test_pyarrow_string_dtype_without_pyarrow(monkeypatch):
 
     monkeypatch.setattr(preprocessing.pd.api.types, "pandas_dtype", no_pyarrow)
     assert preprocessing.pandas_dtype({"dtype": "string[pyarrow]"}) == pd.StringDtype()
+
+
+def test_readme_python_example_runs(tmp_path, monkeypatch):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    code = readme.split("## Use it from Python")[1].split("```python")[1].split("```")[0]
+    monkeypatch.chdir(tmp_path)  # it saves model.vaeaug
+    names: dict = {}
+    exec(compile(code, "README.md", "exec"), names)
+    assert counts(names["y"]) == {1: 357, 0: 42}
+    assert counts(names["y_res"]) == {1: 357, 0: 357}
+    assert names["pipe"].predict(names["X"]).shape == (399,)
+    assert len(names["X_new"]) == 500 and set(names["y_new"]) == {0}
+    assert names["Z"].shape == (399, names["aug"].latent_dim)
+    assert (tmp_path / "model.vaeaug").is_file()
