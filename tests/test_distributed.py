@@ -55,7 +55,7 @@ def test_merge_rejects_no_rows_and_conflicting_kinds():
     halves = [TableTransformer(["c"]).fit(pd.DataFrame({"c": [f"{k}{i % 600}" for i in
                                                               range(1200)] + ["shared"]}))
               for k in "ab"]
-    with pytest.raises(ValueError, match="'c' has 1,201 distinct values"):
+    with pytest.raises(ValueError, match="'c' has 1,201 categories"):
         TableTransformer.merge([(1201, t) for t in halves])
 
 

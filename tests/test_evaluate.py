@@ -104,6 +104,23 @@ def test_fold_warnings_reach_the_caller_once(n_jobs):
                         "Synthetic rows can only repeat its values; consider dropping it."]
 
 
+class WarningSampler(BaseEstimator):
+    """Oversamples nothing; warns about the data, and about its own code's future."""
+
+    def fit_resample(self, X, y):
+        warnings.warn("odd data", UserWarning, stacklevel=2)
+        warnings.warn("old API", DeprecationWarning, stacklevel=2)
+        return X, y
+
+
+def test_fold_deprecations_stay_hidden(binary):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        evaluate(*binary, samplers={"w": WarningSampler()},
+                 classifiers={"logreg": LogisticRegression()}, cv=3)
+    assert [str(w.message) for w in caught] == ["odd data"]
+
+
 def test_evaluate_defaults_and_comparisons(binary):
     X, y = binary
     result = evaluate(X, y, samplers={"none": None, "ros": RandomOverSampler(random_state=0),

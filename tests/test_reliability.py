@@ -112,7 +112,7 @@ def test_identifier_columns_are_refused_or_reported():
     n = MAX_CATEGORIES + 1
     X = pd.DataFrame({"a": np.arange(n, dtype=float), "id": [f"u{i}" for i in range(n)]})
     y = np.r_[np.zeros(n - 100, int), np.ones(100, int)]
-    with pytest.raises(ValueError, match=r"'id' has 1,001 distinct values.*at most 1,000"):
+    with pytest.raises(ValueError, match=r"'id' has 1,001 categories.*at most 1,000"):
         fit_resample(X, y)
     with pytest.warns(UserWarning, match="'id' has a different value in every row"):
         X_res, _ = fit_resample(X.iloc[:40], LABELS)

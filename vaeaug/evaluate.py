@@ -185,7 +185,9 @@ def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[typ
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         rows = run_fold(*args)
-    return rows, [(w.category, str(w.message)) for w in caught]
+    # Deprecations concern the libraries' code, not the user's data: Python hides them
+    return rows, [(w.category, str(w.message)) for w in caught
+                  if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
 
 
 def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:

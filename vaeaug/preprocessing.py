@@ -18,7 +18,7 @@ import pandas as pd
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 
-#: Most distinct values a categorical column may have. Each value is one input and one output
+#: Most categories a categorical column may have. Each category is one input and one output
 #: of the network, and one float per row of the encoded table: an identifier column of a
 #: 20,000-row table needed all of a 24 GiB machine's memory before this limit.
 MAX_CATEGORIES = 1000
@@ -265,7 +265,7 @@ def cardinality_problem(name: Any, n_categories: int,
     """
     if n_categories > MAX_CATEGORIES:
         return ValueError, (
-            f"Column {name!r} has {n_categories:,} distinct values; vaeaug models at most "
+            f"Column {name!r} has {n_categories:,} categories; vaeaug models at most "
             f"{MAX_CATEGORIES:,} per categorical column. An identifier or free text? Drop it, "
             "or group its rare values, before fitting.")
     if n_rows is not None and n_categories == n_rows >= IDENTIFIER_ROWS:
