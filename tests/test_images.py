@@ -152,6 +152,22 @@ def test_image_folder_modes_are_read_by_their_colours(tmp_path):
         read_image_folder(tmp_path)
 
 
+def test_info_reads_image_folders_and_fit_says_what_does(digits, tmp_path):
+    src = digit_folder(digits, tmp_path / "digits")
+    result = CliRunner().invoke(main, ["info", str(src)])
+    assert result.exit_code == 0, result.output
+    counts = Counter(digits[1].tolist())
+    assert result.output.splitlines()[0] == (
+        f"{src}: {len(digits[1])} images of 8x8 pixels, 1 channel, 3 classes")
+    assert f"2          {counts[2]}" in result.output
+    for command in (["fit", str(src), "-t", "label", "-o", str(tmp_path / "m.vaeaug")],
+                    ["evaluate", str(src), "-t", "label"]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2
+        assert "a folder, not a table. Of the commands that train, only `vaeaug augment`" in (
+            result.output)
+
+
 def test_empty_image_folder(tmp_path):
     (tmp_path / "empty").mkdir()
     result = CliRunner().invoke(main, ["augment", str(tmp_path / "empty"), "-o",

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, distributed
-from .io import InputError, check_output, read_table, write_atomic, write_table
+from .io import InputError, check_output, read_table, table_path, write_atomic, write_table
 from .preprocessing import cardinality_problem
 from .sampler import CVAEOverSampler
 
@@ -305,8 +305,7 @@ def save(sampler: CVAEOverSampler, path: str) -> None:
 
 
 @main.command()
-@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True,
-                type=click.Path(dir_okay=False))
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
 @click.option("--target", "-t", required=True, help="Name of the class column.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Model file to write (e.g. model.vaeaug).")
@@ -326,6 +325,8 @@ def fit(inputs: tuple[str, ...], target: str, output: str, force: bool, **model:
       vaeaug fit data.csv --target label -o model.vaeaug
       torchrun --nproc_per_node 4 -m vaeaug fit part-*.csv --target label -o model.vaeaug
     """
+    for path in inputs:
+        table_path(path)
     check_output(output, force, inputs=inputs)
     if distributed.is_launched():
         sampler = fit_shard(inputs, target, model)
@@ -406,28 +407,37 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
 
 
 @main.command()
-@click.argument("input", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", required=True, help="Name of the class column.")
+@click.argument("input", type=click.Path())
+@click.option("--target", "-t", help="Name of the class column (tables).")
 @click.option("--categorical", help="Comma-separated columns to treat as categorical.")
 @user_errors
-def info(input: str, target: str, categorical: str | None) -> None:
+def info(input: str, target: str | None, categorical: str | None) -> None:
     """Class counts, imbalance ratio and column types of INPUT as vaeaug sees them.
 
     \b
-    Example:
+    INPUT is a table (needs --target) or a folder of images with one sub-folder per class.
+    Examples:
       vaeaug info data.csv --target label
+      vaeaug info images/
     """
     from .validation import as_table
 
+    if Path(input).is_dir():
+        from .io import read_image_folder
+
+        images, labels, _ = read_image_folder(input)
+        channels = images.shape[3] if images.ndim == 4 else 1
+        click.echo(f"{input}: {len(labels)} images of {images.shape[2]}x{images.shape[1]} "
+                   f"pixels, {channels} channel{'s' * (channels > 1)}, "
+                   f"{len(set(labels))} classes")
+        click.echo(class_table(pd.Series(labels, name="class"), "images"))
+        return
+    if target is None:
+        raise InputError("--target is required for a table.")
     X, y, _ = read_labelled(input, target)
     _, cats, _ = as_table(X, _split(categorical) or None)
-    counts = y.value_counts()
-    majority = int(counts.max())
-    table = pd.DataFrame({"rows": counts, "share": (counts / len(y)).round(3),
-                          "--class-balance adds": majority - counts})
-    click.echo(f"{input}: {len(y)} rows, {X.shape[1]} feature columns, {len(counts)} classes")
-    click.echo(f"imbalance ratio (majority / minority): {majority / counts.min():.2f}\n")
-    click.echo(table.to_string())
+    click.echo(f"{input}: {len(y)} rows, {X.shape[1]} feature columns, {y.nunique()} classes")
+    click.echo(class_table(y, "rows"))
     click.echo("\ncolumns:")
     for col in X.columns:
         kind = (f"categorical ({X[col].nunique()} levels)" if col in cats
@@ -436,8 +446,18 @@ def info(input: str, target: str, categorical: str | None) -> None:
         click.echo(f"  {col}: {kind}" + (f"\n    {problem[1]}" if problem else ""))
 
 
+def class_table(y: pd.Series, unit: str) -> str:
+    """The imbalance ratio, and each class's count, share and what --class-balance adds."""
+    counts = y.value_counts()
+    majority = int(counts.max())
+    table = pd.DataFrame({unit: counts, "share": (counts / len(y)).round(3),
+                          "--class-balance adds": majority - counts})
+    return (f"imbalance ratio (majority / minority): {majority / counts.min():.2f}\n\n"
+            f"{table.to_string()}")
+
+
 @main.command()
-@click.argument("input", required=False, type=click.Path(dir_okay=False))
+@click.argument("input", required=False, type=click.Path())
 @click.option("--target", "-t", help="Name of the class column (with INPUT).")
 @click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
 @click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
@@ -520,6 +540,7 @@ def load_input(input: str | None, target: str | None, dataset: str | None
         from .datasets import load_dataset
 
         return load_dataset(dataset)
+    table_path(input)
     if target is None:
         raise InputError("--target is required with INPUT.")
     X, y, _ = read_labelled(input, target)

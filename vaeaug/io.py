@@ -24,20 +24,37 @@ class InputError(ValueError):
     """A problem with a user's file or arguments, reported in one line."""
 
 
+def table_path(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, if it names an existing CSV, TSV or Parquet file.
+
+    Raises
+    ------
+    InputError
+        For a folder, an unknown extension or a missing file.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: a folder, not a table. Of the commands that train, only "
+                         "`vaeaug augment` reads folders of images (one sub-folder per class; "
+                         "--save-model FILE keeps the model).")
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise InputError(f"{path}: unknown file type {path.suffix.lower()!r}; use .csv, .tsv "
+                         "or .parquet.")
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    return path
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file, chosen by its extension.
 
     Raises
     ------
     InputError
-        Missing, empty, unreadable or malformed files, and unknown extensions.
+        Missing, empty, unreadable or malformed files, folders, and unknown extensions.
     """
-    path = Path(path)
+    path = table_path(path)
     suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise InputError(f"{path}: unknown file type {suffix!r}; use .csv, .tsv or .parquet.")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file.")
     try:
         if suffix in READERS:
             sep = separator(path, READERS[suffix])
