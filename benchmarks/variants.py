@@ -68,6 +68,10 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py herd4_25,herd4_25_clip0,herd4_25_clip25 out.csv
         # the seventeenth round: the new rows clipped, column by column, to the class's own
         # range (_clip0) or that range widened by a quarter on each side (_clip25)
+    python benchmarks/variants.py herd4_25,herd4_25_tomek,herd4_25_tomekmaj,smote_tomek out.csv
+        # the eighteenth round: after oversampling, both rows of every Tomek link removed
+        # (imbalanced-learn's SMOTETomek recipe; _tomekmaj: the links' majority rows only),
+        # for the default rule and for plain SMOTE
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -392,6 +396,18 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
     return out
 
 
+#: Eighteenth round: NAME_tomek is NAME's rows, then both rows of every Tomek link removed
+#: (imbalanced-learn's SMOTETomek recipe); NAME_tomekmaj removes only the links' majority
+#: rows. (TomekLinks' own "auto" would take the balanced classes' first, the majority, for the
+#: minority, and remove the links' minority rows.)
+CLEANING = {"_tomekmaj": [0], "_tomek": "all"}
+
+
+def generator(variant: str) -> str:
+    """The rule that draws a variant's rows (its name without a cleaning suffix)."""
+    return next((variant.removesuffix(k) for k in CLEANING if variant.endswith(k)), variant)
+
+
 def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
     warnings.filterwarnings("ignore")
     # the library's constants, set in each worker process (they do not inherit the parent's)
@@ -413,10 +429,18 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         s = CVAEOverSampler(random_state=seed, **PARAMS).fit(X_tr, y[train])
         secs = time.perf_counter() - start
         encoded = s.transformer_.transform(s.check_compatible(X_tr))
-        for variant, G in variants(s, encoded, y[train], names, seed + GEN_OFFSET).items():
+        drawn = variants(s, encoded, y[train], sorted({generator(v) for v in names}),
+                         seed + GEN_OFFSET)
+        for variant in names:
+            G = drawn[generator(variant)]
             new = s.transformer_.inverse_transform(G.astype(np.float32)).to_numpy(dtype=float)
             X_res = np.vstack([X_tr, new])
             y_res = np.concatenate([y[train], np.ones(len(new), int)])
+            strategy = next((v for k, v in CLEANING.items() if variant.endswith(k)), None)
+            if strategy is not None:
+                from imblearn.under_sampling import TomekLinks
+
+                X_res, y_res = TomekLinks(sampling_strategy=strategy).fit_resample(X_res, y_res)
             for c_name, make in keel.CLASSIFIERS.items():
                 clf = make(i).fit(X_res, y_res)
                 rows.append({"dataset": name, "fold": i, "sampler": "vaeaug~" + variant,
