@@ -184,6 +184,16 @@ def test_pipeline_with_grid_search(binary):
     assert grid.predict(X).shape == y.shape
 
 
+def test_tomek_cleaning_recipe_in_a_pipeline(binary):
+    # docs/benchmarks.md, eighteenth round: imbalanced-learn's cleaning after vaeaug's rows
+    from imblearn.under_sampling import TomekLinks
+
+    X, y = binary
+    pipe = make_pipeline(CVAEOverSampler(**FAST), TomekLinks(sampling_strategy="all"),
+                         LogisticRegression()).fit(X, y)
+    assert pipe.predict(X).shape == y.shape
+
+
 def test_pickle_and_clone(binary):
     X, y = binary
     sampler = CVAEOverSampler(**FAST).fit(X, y)
