@@ -71,7 +71,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
     python benchmarks/variants.py herd4_25,herd4_25_tomek,herd4_25_tomekmaj,smote_tomek out.csv
         # the eighteenth round: after oversampling, both rows of every Tomek link removed
         # (imbalanced-learn's SMOTETomek recipe; _tomekmaj: the links' majority rows only),
-        # for the default rule and for plain SMOTE
+        # for the default rule and for plain SMOTE; on the held-out sets with
+        # VAEAUG_SET_LIST=abalone9_18,... (the 27 of benchmarks/results/heldout-27.csv)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -451,7 +452,9 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
 
 if __name__ == "__main__":
     names, out = sys.argv[1].split(","), sys.argv[2]
-    sets = json.loads((HERE / "dev_split.json").read_text())
+    # VAEAUG_SET_LIST: comma-separated data sets instead of the dev split (the held-out check)
+    sets = (os.environ["VAEAUG_SET_LIST"].split(",") if os.environ.get("VAEAUG_SET_LIST")
+            else json.loads((HERE / "dev_split.json").read_text()))
     if len(sys.argv) > 3:
         sets = sets[: int(sys.argv[3])]
     if MAX_MINORITY:  # only the data sets whose minority class is this small

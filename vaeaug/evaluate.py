@@ -281,8 +281,9 @@ def _roc_auc(y_true: np.ndarray, scores: np.ndarray | None, classes: np.ndarray)
         return roc_auc_score(y_true == classes[1], scores if scores.ndim == 1 else scores[:, 1])
     if len(np.unique(y_true)) < len(classes):
         return float("nan")
-    if not np.allclose(scores.sum(axis=1), 1.0):  # decision_function, e.g. LinearSVC's:
-        # the same one-vs-rest macro average, which scikit-learn computes for probabilities only
+    if (scores < 0).any() or not np.allclose(scores.sum(axis=1), 1.0):  # decision_function,
+        # e.g. LinearSVC's: the same one-vs-rest macro average, which scikit-learn computes
+        # for probabilities only
         return float(np.mean([roc_auc_score(y_true == c, scores[:, k])
                               for k, c in enumerate(classes)]))
     return roc_auc_score(y_true, scores, multi_class="ovr", labels=classes)
