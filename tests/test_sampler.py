@@ -294,6 +294,18 @@ def test_save_load_round_trip(mixed_frame, tmp_path):
     assert loaded.get_params() == sampler.get_params()
 
 
+def test_save_and_load_name_bad_paths(mixed_frame, tmp_path):
+    sampler = CVAEOverSampler(**FAST).fit(*mixed_frame)
+    with pytest.raises(ValueError, match=r"is a folder; save to a file in it, e\.g\. .*model"):
+        sampler.save(tmp_path)  # was torch's "[enforce fail at inline_container.cc…]"
+    with pytest.raises(FileNotFoundError, match=r"No folder .*missing to save"):
+        sampler.save(tmp_path / "missing" / "m.vaeaug")
+    with pytest.raises(ValueError, match="is a folder, not a vaeaug model file"):
+        CVAEOverSampler.load(tmp_path)
+    with pytest.raises(FileNotFoundError, match="No model file at"):
+        CVAEOverSampler.load(tmp_path / "m.vaeaug")
+
+
 @pytest.mark.parametrize("minority, balanced", [(10, False), (11, True)])
 def test_auto_balance_is_a_plain_shuffle_only_for_tiny_classes(monkeypatch, minority,
                                                                 balanced):

@@ -39,6 +39,13 @@ def _plain(value: Any) -> Any:
 
 def save(estimator: Any, path: str | os.PathLike) -> None:
     """Write a fitted :class:`~vaeaug.CVAEOverSampler` (or image sampler) to ``path``."""
+    if isinstance(path, (str, os.PathLike)):  # torch would say so from its C++ writer
+        if os.path.isdir(path):
+            raise ValueError(f"{path} is a folder; save to a file in it, e.g. "
+                             f"{os.path.join(path, 'model.vaeaug')}.")
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise FileNotFoundError(f"No folder {parent} to save {path} in.")
     params = {k: _plain(v) for k, v in estimator.get_params().items()}
     if params.get("sampling_strategy") is None:
         params["sampling_strategy"] = "auto"  # a callable cannot be stored safely
@@ -122,6 +129,8 @@ def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
 def _read(path: str | os.PathLike) -> dict[str, Any]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"No model file at {path}.")
+    if os.path.isdir(path):
+        raise ValueError(f"{path} is a folder, not a vaeaug model file.")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated, not a zip, or holding objects that are not data
