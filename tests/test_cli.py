@@ -328,6 +328,15 @@ def test_evaluate_bad_usage(args, message):
     assert message in result.output
 
 
+def test_unwritable_report_folder_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("")
+    result = run("evaluate", "--dataset", "iris", "--samplers", "none", "--classifiers",
+                 "logreg", "--folds", "2", "--report", tmp_path / "afile" / "report", "-q")
+    assert result.exit_code == 2
+    assert "Error: [Errno 20] Not a directory" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_datasets_lists_bundled_sets():
     result = run("datasets")
     assert result.exit_code == 0

@@ -40,7 +40,8 @@ def user_errors(func: Callable) -> Callable:
             with warnings.catch_warnings():  # the library's warnings as one line each
                 warnings.showwarning = WarningPrinter()
                 return func(*args, **kwargs)
-        except (InputError, ValueError, FileNotFoundError, TypeError) as exc:
+        except (InputError, ValueError, TypeError, FileNotFoundError, PermissionError,
+                IsADirectoryError, NotADirectoryError) as exc:
             raise CLIError(str(exc).strip().splitlines()[0]) from None
 
     return wrapper
