@@ -116,6 +116,17 @@ def test_sample_keeps_extension_dtypes(mixed_frame, dtype):
     assert X_new.dtypes.to_dict() == X.dtypes.to_dict()
 
 
+def test_named_categorical_features_add_to_text_columns(mixed_frame):
+    # naming one more column used to make the unnamed text columns an error
+    X, y = mixed_frame
+    sampler = CVAEOverSampler(categorical_features=["age"], **FAST).fit(X, y)
+    kinds = {c["name"]: c["kind"] for c in sampler.transformer_.columns_}
+    assert kinds == {"height": "numeric", "age": "categorical", "colour": "categorical",
+                     "city": "categorical", "member": "numeric", "score": "numeric"}
+    X_new, _ = sampler.sample(30, y="rare")
+    assert set(X_new["age"]) <= set(X["age"]) and set(X_new["city"]) <= set(X["city"])
+
+
 def test_named_categorical_features_on_array():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=60), rng.integers(0, 3, 60)]).astype(float)

@@ -81,8 +81,8 @@ def seed_option(**kwargs: Any) -> Callable:
 def model_options(func: Callable) -> Callable:
     """Options shared by the commands that train a model (defaults from the estimator)."""
     options = [
-        click.option("--categorical", help="Comma-separated columns to treat as categorical "
-                     "(default: detect text and boolean columns)."),
+        click.option("--categorical", help="Comma-separated columns to treat as categorical, "
+                     "besides the text columns (default: text and boolean columns)."),
         click.option("--epochs", default=str(DEFAULTS["epochs"]), show_default=True,
                      callback=lambda c, p, v: _epochs(v),
                      help="Training epochs, or 'auto' for a fixed number of steps."),

@@ -84,7 +84,9 @@ class CVAEOverSampler(BaseOverSampler):
         and the CVAE over-fits its few rows (docs/benchmarks.md, eleventh round).
     categorical_features : list of labels, indices or bool mask, default=None
         Columns to treat as categorical. ``None`` detects pandas ``category``, ``object``,
-        ``string`` and ``bool`` columns (arrays are then all numeric).
+        ``string`` and ``bool`` columns (and, in arrays of dtype object, columns of strings).
+        Named columns are added to a DataFrame's ``category``, ``object`` and ``string``
+        columns, which cannot be numeric; ``bool`` columns are then numeric unless named.
     device : str, default="auto"
         torch device; ``"auto"`` uses CUDA when it is available. On CUDA the training
         steps are replayed from CUDA graphs, so small tables train fast there too (a

@@ -101,7 +101,15 @@ def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list
             return [c for c in df.columns if is_categorical_dtype(df[c].dtype)]
         return [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)
                 and df[c].map(lambda v: isinstance(v, str)).any()]
-    requested = list(np.atleast_1d(np.asarray(requested, dtype=object)))
+    chosen = _requested_columns(df, list(np.atleast_1d(np.asarray(requested, dtype=object))))
+    if detect:  # a text or category column cannot be numeric, whether it was named or not
+        chosen += [c for c in df.columns if c not in chosen
+                   and is_categorical_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c])]
+    return chosen
+
+
+def _requested_columns(df: pd.DataFrame, requested: list) -> list:
+    """The columns that ``categorical_features`` names, indexes or masks."""
     if requested and all(isinstance(v, (bool, np.bool_)) for v in requested):
         if len(requested) != df.shape[1]:
             raise ValueError(f"categorical_features is a mask of length {len(requested)}, "
