@@ -106,8 +106,8 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
             continue
         text = values.astype(str)
         if text.str.contains(",", regex=False).any() and text.str.fullmatch(DECIMAL_COMMA).all():
-            df[name] = pd.to_numeric(df[name].astype(str).str.replace(",", ".", regex=False),
-                                     errors="coerce").astype(np.float64)  # "nan": missing
+            numbers = pd.to_numeric(text.str.replace(",", ".", regex=False))
+            df[name] = numbers.reindex(df.index).astype(np.float64)  # missing stays NaN
     return df
 
 
