@@ -91,6 +91,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from imblearn.under_sampling import TomekLinks
 from joblib import Parallel, delayed
 from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.neighbors import NearestNeighbors
@@ -439,8 +440,6 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
             y_res = np.concatenate([y[train], np.ones(len(new), int)])
             strategy = next((v for k, v in CLEANING.items() if variant.endswith(k)), None)
             if strategy is not None:
-                from imblearn.under_sampling import TomekLinks
-
                 X_res, y_res = TomekLinks(sampling_strategy=strategy).fit_resample(X_res, y_res)
             for c_name, make in keel.CLASSIFIERS.items():
                 clf = make(i).fit(X_res, y_res)
