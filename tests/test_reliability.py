@@ -46,6 +46,12 @@ LABELS = np.r_[np.zeros(30, int), np.ones(10, int)]
     (small_frame().set_axis(["a", "a"], axis=1), LABELS, r"duplicate column names \['a'\]"),
     (small_frame(), np.r_[LABELS[:30].astype(object), ["rare"] * 10],
      r"y mixes labels of types \['int', 'str'\].*astype\(str\)"),
+    # missing labels are named before scikit-learn sorts the labels, which fails on None
+    (small_frame(), pd.Series(["common"] * 30 + ["rare"] * 9 + [None]),
+     r"y contains missing labels \(NaN/None\)"),
+    (small_frame(), pd.Series(["common"] * 30 + ["rare"] * 9 + [np.nan]),
+     r"y contains missing labels \(NaN/None\)"),
+    (small_frame(), np.r_[LABELS[:-1], np.nan], r"y contains missing labels"),
 ])
 def test_bad_data_is_named(X, y, match):
     with pytest.raises(ValueError, match=match):

@@ -175,6 +175,10 @@ def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
         fmt.y_kind, fmt.y_name = "series", y.name
     elif isinstance(y, pd.DataFrame):
         fmt.y_kind, fmt.y_name = "frame", list(y.columns)
+    # before scikit-learn's checks, which sort the labels: None among text labels would
+    # end in "'<' not supported between instances of 'NoneType' and 'str'"
+    if pd.isna(np.asarray(y, dtype=object)).any():
+        raise ValueError("y contains missing labels (NaN/None); drop those rows first.")
     _check_one_label_type(y)
     check_classification_targets(y)
     if type_of_target(y) == "multilabel-indicator":
@@ -183,8 +187,6 @@ def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
     labels = np.asarray(labels)
     if labels.shape[0] != n_rows:
         raise ValueError(f"X has {n_rows} rows but y has {labels.shape[0]} labels.")
-    if pd.isna(pd.Series(labels)).any():
-        raise ValueError("y contains missing labels (NaN/None); drop those rows first.")
     return labels, fmt
 
 
