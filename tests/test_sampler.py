@@ -154,6 +154,8 @@ def test_string_labels_and_multiclass_sample(mixed_frame):
     (2.5, None, r"got 2.5"),  # was cut to 2 rows
     (True, None, r"got True"),  # was 1 row
     (5, ["rare"], r"y must be one class label or a dict \{class: count\}, got a list"),
+    # without n_samples too (was "needs n_samples")
+    (None, np.array(["rare", "common"]), r"y must be one class label .* got a ndarray"),
     (None, {"rare": 1.5}, r"count for class 'rare' must be a whole number >= 0, got 1.5"),
     (None, {"rare": -2}, r"got -2"),
 ])
@@ -291,6 +293,14 @@ def test_other_columns_at_encode_time_are_named(mixed_frame):
         sampler.encode(X.drop(columns="city"), y)
     with pytest.raises(ValueError, match="categories not seen in fit"):
         sampler.encode(X.assign(city="Rome"), y)
+    # the same columns in another order: said so (was "missing [], unexpected []")
+    with pytest.raises(ValueError, match=r"in another order; reorder them: X\["):
+        sampler.encode(X[X.columns[::-1]], y)
+    # an array for a model with text columns: named as such (was "categorical_features
+    # names column 'city', which is not in X", though the user named none)
+    with pytest.raises(ValueError, match=r"fitted on a DataFrame with categorical columns "
+                                         r"\[.*'city'.*\]; pass X as a DataFrame"):
+        sampler.encode(X.to_numpy(), y)
 
 
 def test_save_load_round_trip(mixed_frame, tmp_path):

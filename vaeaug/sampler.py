@@ -370,15 +370,15 @@ class CVAEOverSampler(BaseOverSampler):
     def _sample_plan(self, n_samples: int | None, y: Any) -> dict:
         if isinstance(y, dict):
             plan = dict(y)
+        elif np.ndim(y) != 0:
+            raise ValueError(f"y must be one class label or a dict {{class: count}}, got a "
+                             f"{type(y).__name__}.")
         elif not _is_count(n_samples):
             raise ValueError(f"sample() needs n_samples, a whole number >= 0 (or a dict "
                              f"{{class: count}} as y), got {n_samples!r}.")
         elif y is None:
             share, extra = divmod(int(n_samples), len(self.classes_))
             plan = {c: share + (i < extra) for i, c in enumerate(self.classes_)}
-        elif np.ndim(y) != 0:
-            raise ValueError(f"y must be one class label or a dict {{class: count}}, got a "
-                             f"{type(y).__name__}.")
         else:
             plan = {y: int(n_samples)}
         known = set(self.classes_.tolist())
@@ -458,9 +458,18 @@ class CVAEOverSampler(BaseOverSampler):
         if columns is not None and [str(c) for c in columns] != [str(c) for c in expected]:
             missing = [c for c in expected if c not in columns]
             extra = [c for c in columns if c not in expected]
+            if not missing and not extra:
+                raise ValueError(f"X has the columns the model was fitted on in another "
+                                 f"order; reorder them: X[{expected[:20]}].")
             raise ValueError(f"X does not have the columns the model was fitted on (missing "
                              f"{missing[:10]}, unexpected {extra[:10]}, expected order "
                              f"{expected[:20]}).")
+        if (columns is None and self._input_format.x_kind == "dataframe"
+                and self.transformer_.categorical):
+            # an array has no column names to find the text columns by
+            raise ValueError(f"The model was fitted on a DataFrame with categorical columns "
+                             f"{list(self.transformer_.categorical)[:10]}; pass X as a "
+                             f"DataFrame with columns {expected[:20]}.")
         validate_data(self, X, reset=False, skip_check_array=True)
         table, _, _ = as_table(X, self.transformer_.categorical)
         table.columns = expected
