@@ -138,6 +138,20 @@ def test_evaluate_defaults_and_comparisons(binary):
     assert compare.p_value.between(0, 1).all()
 
 
+def test_samplers_and_classifiers_by_name(binary):
+    X, y = binary
+    result = evaluate(X, y, samplers=["none", "ros"], classifiers="logreg,knn", cv=3)
+    assert set(result.scores.sampler) == {"none", "ros"}
+    assert set(result.scores.classifier) == {"logreg", "knn"}
+    # a list of names was taken for dict items: "dictionary update sequence element #0 …"
+    with pytest.raises(ValueError, match="unknown classifier 'svm9'; choose from logreg, knn"):
+        evaluate(X, y, classifiers=["logreg", "svm9"], cv=3)
+    with pytest.raises(ValueError, match=r"samplers must be a dict \{name: sampler\} or a list"):
+        evaluate(X, y, samplers=RandomOverSampler(), cv=3)
+    with pytest.raises(ValueError, match="no classifier named"):
+        evaluate(X, y, classifiers=[], cv=3)
+
+
 def test_augmented_classifier_in_sklearn_tools(binary):
     X, y = binary
     model = make_pipeline(StandardScaler(),

@@ -491,14 +491,12 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate --dataset wine --report wine-report/
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
-    from .evaluate import default_classifiers, default_samplers
+    from .evaluate import choose, default_classifiers, default_samplers
     from .evaluate import evaluate as run_evaluation
 
     X, y = load_input(input, target, dataset)
-    all_samplers = default_samplers(X, seed)
-    all_classifiers = default_classifiers(seed)
-    chosen_s = pick(all_samplers, samplers, "sampler")
-    chosen_c = pick(all_classifiers, classifiers, "classifier")
+    chosen_s = choose(samplers, default_samplers(X, seed), "sampler")
+    chosen_c = choose(classifiers, default_classifiers(seed), "classifier")
     with dask_client(backend, scheduler):
         result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
                                 random_state=seed, n_jobs=jobs, backend=backend,
@@ -546,15 +544,6 @@ def load_input(input: str | None, target: str | None, dataset: str | None
         raise InputError("--target is required with INPUT.")
     X, y, _ = read_labelled(input, target)
     return X, y
-
-
-def pick(options: dict[str, Any], names: str, what: str) -> dict[str, Any]:
-    chosen = {}
-    for name in _split(names):
-        if name not in options:
-            raise InputError(f"unknown {what} {name!r}; choose from {', '.join(options)}.")
-        chosen[name] = options[name]
-    return chosen
 
 
 def format_summary(result: Any, name: str | None) -> str:

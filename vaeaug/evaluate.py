@@ -68,6 +68,32 @@ def default_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
             "smote": smote, "ros": RandomOverSampler(random_state=random_state)}
 
 
+def choose(given: Any, defaults: dict[str, Any], what: str) -> dict[str, Any]:
+    """``given`` as a dict {name: object}: a dict as it is, ``None`` for ``defaults``, or
+    names of ``defaults`` (a list, or one string, comma-separated as on the command line).
+
+    Raises
+    ------
+    ValueError
+        A name that ``defaults`` lacks, or something that is neither a dict nor names.
+    """
+    if given is None:
+        return dict(defaults)
+    if isinstance(given, Mapping):
+        return dict(given)
+    names = ([n.strip() for n in given.split(",") if n.strip()] if isinstance(given, str)
+             else list(given) if isinstance(given, list | tuple) else None)
+    if names is None or not all(isinstance(n, str) for n in names):
+        raise ValueError(f"{what}s must be a dict {{name: {what}}} or a list of the names "
+                         f"{', '.join(defaults)}; got {type(given).__name__}.")
+    if not names:
+        raise ValueError(f"no {what} named; choose from {', '.join(defaults)}.")
+    unknown = [n for n in names if n not in defaults]
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(defaults)}.")
+    return {n: defaults[n] for n in names}
+
+
 def categorical_columns(X: pd.DataFrame) -> list:
     return [c for c in X.columns if is_categorical_dtype(X[c].dtype)]
 
@@ -120,8 +146,8 @@ def _wilcoxon(diff: pd.Series) -> float:
 def evaluate(
     X: Any,
     y: Any,
-    samplers: Mapping[str, Any] | None = None,
-    classifiers: Mapping[str, BaseEstimator] | None = None,
+    samplers: Mapping[str, Any] | list[str] | str | None = None,
+    classifiers: Mapping[str, BaseEstimator] | list[str] | str | None = None,
     cv: Any = 5,
     repeats: int = 1,
     random_state: int = 0,
@@ -137,11 +163,12 @@ def evaluate(
         Features; DataFrame columns of category/object/bool dtype are categorical.
     y : array-like
         Class labels.
-    samplers : dict {name: sampler or None}, optional
-        Objects with ``fit_resample``; ``None`` means no oversampling. Default:
-        :func:`default_samplers`.
-    classifiers : dict {name: classifier}, optional
-        scikit-learn classifiers. Default: :func:`default_classifiers`.
+    samplers : dict {name: sampler or None}, or list of names, optional
+        Objects with ``fit_resample``; ``None`` means no oversampling. Names pick from
+        :func:`default_samplers` (``["none", "vaeaug"]``); default: all of them.
+    classifiers : dict {name: classifier}, or list of names, optional
+        scikit-learn classifiers. Names pick from :func:`default_classifiers`
+        (``["logreg", "knn"]``); default: all of them.
     cv : int or scikit-learn splitter, default=5
         Number of stratified folds (cut to the rarest class's size), or a splitter.
     repeats : int, default=1
@@ -161,8 +188,8 @@ def evaluate(
     # set_axis returns a new frame: the caller's column names stay as they were
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
-    samplers = dict(default_samplers(X, random_state) if samplers is None else samplers)
-    classifiers = dict(default_classifiers(random_state) if classifiers is None else classifiers)
+    samplers = choose(samplers, default_samplers(X, random_state), "sampler")
+    classifiers = choose(classifiers, default_classifiers(random_state), "classifier")
     folds = list(_splitter(cv, repeats, random_state, y).split(X, y))
     jobs = (delayed(_fold_and_warnings)(X, y, train, test, samplers, classifiers, i)
             for i, (train, test) in enumerate(folds))
