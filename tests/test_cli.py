@@ -257,6 +257,22 @@ def test_evaluate_table(numeric_csv):
     assert "balanced_accuracy" in result.output and "best" in result.output
 
 
+def test_evaluate_shows_a_failed_sampler_as_na(tmp_path):
+    """SMOTE cannot run on a training fold with one row of a class; the rest still runs."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60),
+                          "label": ["rare"] * 2 + ["common"] * 58})
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    result = run("evaluate", tmp_path / "two.csv", "-t", "label", "--classifiers", "logreg",
+                 "--samplers", "none,smote,ros", "-q")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Warning: sampler 'smote' failed on at least one fold") == 1
+    smote_row = next(line for line in result.output.splitlines() if line.startswith("smote"))
+    assert smote_row.split()[1:] == ["n/a"] * 6
+    assert next(line for line in result.output.splitlines()
+                if line.startswith("ros")).count("±") == 5
+
+
 def test_help_on_every_command():
     for command in ["augment", "fit", "sample", "evaluate", "info", "datasets"]:
         result = run(command, "--help")

@@ -152,6 +152,37 @@ def test_samplers_and_classifiers_by_name(binary):
         evaluate(X, y, classifiers=[], cv=3)
 
 
+class FailingSampler(BaseEstimator):
+    def fit_resample(self, X, y):
+        raise ValueError("too few rows\nsecond line")
+
+
+def test_a_failing_sampler_gives_nan_scores_and_one_warning(binary):
+    """As scikit-learn's cross_validate: one failure does not end the comparison."""
+    X, y = binary
+    with pytest.warns(Warning) as caught:
+        result = evaluate(X, y, samplers={"none": None, "bad": FailingSampler()},
+                          classifiers=["logreg"], cv=3)
+    messages = [str(w.message) for w in caught if "failed" in str(w.message)]
+    assert messages == ["sampler 'bad' failed on at least one fold; its scores there are NaN. "
+                        "ValueError: too few rows"]
+    bad = result.scores.query("sampler == 'bad'")
+    assert len(bad) == 3 and bad.gmean.isna().all() and bad.n_synthetic.isna().all()
+    assert result.scores.query("sampler == 'none'").gmean.notna().all()
+    table = result.table("logreg")
+    assert (table.loc["bad"] == "n/a").all() and table.loc["best", "gmean"] == "none"
+    compare = result.compare("none")
+    assert compare.set_index("sampler").loc["bad", ["wins", "ties", "losses"]].sum() == 0
+
+
+def test_missing_labels_are_named(binary):
+    X, y = binary
+    y = pd.Series(y).astype(object)
+    y.iloc[0] = None
+    with pytest.raises(ValueError, match=r"y contains missing labels \(NaN/None\)"):
+        evaluate(X, y, classifiers=["logreg"], cv=3)
+
+
 def test_augmented_classifier_in_sklearn_tools(binary):
     X, y = binary
     model = make_pipeline(StandardScaler(),

@@ -550,15 +550,8 @@ def format_summary(result: Any, name: str | None) -> str:
     """Mean ± std per classifier and sampler, and the best sampler per metric."""
     scores = result.scores
     lines = [f"{name}: {scores.fold.nunique()} folds, mean ± std on the test folds", ""]
-    metrics = list(result.metrics)
-    for clf, part in scores.groupby("classifier", sort=False):
-        mean = part.groupby("sampler", sort=False)[metrics].mean()
-        std = part.groupby("sampler", sort=False)[metrics].std().fillna(0)
-        table = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
-        seconds = part.groupby("sampler", sort=False)["fit_resample_seconds"].mean()
-        table["seconds"] = seconds.map("{:.2f}".format)
-        table.loc["best"] = [*mean.idxmax().tolist(), ""]
-        lines += [f"classifier: {clf}", table.to_string(), ""]
+    for clf in scores.classifier.unique():
+        lines += [f"classifier: {clf}", result.table(clf).to_string(), ""]
     return "\n".join(lines)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from scipy.stats import wilcoxon
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import (
     accuracy_score,
@@ -39,6 +40,7 @@ from tqdm.auto import tqdm
 
 from .preprocessing import is_categorical_dtype
 from .sampler import CVAEOverSampler
+from .validation import check_label_values
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "gmean", "roc_auc")
 
@@ -111,13 +113,33 @@ class Evaluation:
         agg = self.scores.groupby(["classifier", "sampler"], sort=False)[cols].agg(["mean", "std"])
         return agg
 
+    def table(self, classifier: str, best_label: str = "best",
+              seconds: bool = True) -> pd.DataFrame:
+        """One classifier's "mean ± std" per sampler and metric (text; ``n/a`` where every
+        fold's score is NaN), with a last row naming the best sampler of each metric, and
+        the mean ``fit_resample`` seconds if ``seconds``."""
+        part = self.scores[self.scores.classifier == classifier]
+        by_sampler = part.groupby("sampler", sort=False)
+        mean = by_sampler[list(self.metrics)].mean()
+        std = by_sampler[list(self.metrics)].std().fillna(0)
+        table = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
+        table = table.where(mean.notna(), "n/a")  # every fold failed, or no AUC to take
+        best = [mean[m].idxmax() if mean[m].notna().any() else "" for m in self.metrics]
+        if seconds:
+            taken = by_sampler["fit_resample_seconds"].mean()
+            table["seconds"] = taken.map("{:.2f}".format).where(taken.notna(), "n/a")
+            best.append("")
+        table.loc[best_label] = best
+        return table
+
     def compare(self, baseline: str = "none", metric: str = "balanced_accuracy") -> pd.DataFrame:
         """Paired difference of each sampler against ``baseline`` across folds.
 
         Columns: mean difference, folds won/tied/lost and the Wilcoxon signed-rank p-value.
         """
+        # dropna=False keeps a sampler that failed on every fold (all NaN): compared on no fold
         wide = self.scores.pivot_table(index=["classifier", "fold"], columns="sampler",
-                                       values=metric)
+                                       values=metric, dropna=False)
         if baseline not in wide:
             raise ValueError(f"No sampler named {baseline!r} in this evaluation.")
         rows = []
@@ -187,6 +209,7 @@ def evaluate(
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     # set_axis returns a new frame: the caller's column names stay as they were
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
+    check_label_values(y)
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
     samplers = choose(samplers, default_samplers(X, random_state), "sampler")
     classifiers = choose(classifiers, default_classifiers(random_state), "classifier")
@@ -240,18 +263,41 @@ def run_fold(X: pd.DataFrame, y: pd.Series, train: np.ndarray, test: np.ndarray,
     rows = []
     for s_name, sampler in samplers.items():
         start = time.perf_counter()
-        if sampler is None:
-            X_res, y_res = X_train, y_train
-        else:
-            X_res, y_res = _fit_for_fold(sampler, y_train, fold).fit_resample(X_train, y_train)
+        resampled = (X_train, y_train) if sampler is None else _failed_as_nan(
+            f"sampler {s_name!r}", _fit_for_fold(sampler, y_train, fold).fit_resample,
+            X_train, y_train)
         seconds = time.perf_counter() - start
         for c_name, clf in classifiers.items():
-            model = make_pipeline(_encoder(categorical), clone(clf)).fit(X_res, y_res)
-            scores = classification_scores(y_test, model.predict(X_test),
-                                           _decision_scores(model, X_test), classes)
-            rows.append({"sampler": s_name, "classifier": c_name, "fold": fold, **scores,
-                         "fit_resample_seconds": seconds, "n_synthetic": len(y_res) - len(y_train)})
+            scores = resampled and _failed_as_nan(
+                f"classifier {c_name!r} (sampler {s_name!r})", _test_scores, clone(clf),
+                categorical, *resampled, X_test, y_test, classes)
+            rows.append({"sampler": s_name, "classifier": c_name, "fold": fold,
+                         **(scores or dict.fromkeys(METRICS, np.nan)),
+                         "fit_resample_seconds": seconds if resampled else np.nan,
+                         "n_synthetic": (len(resampled[1]) - len(y_train)) if resampled
+                         else np.nan})
     return rows
+
+
+def _test_scores(clf: BaseEstimator, categorical: list, X_res: Any, y_res: Any,
+                 X_test: pd.DataFrame, y_test: np.ndarray, classes: np.ndarray
+                 ) -> dict[str, float]:
+    model = make_pipeline(_encoder(categorical), clf).fit(X_res, y_res)
+    return classification_scores(y_test, model.predict(X_test),
+                                 _decision_scores(model, X_test), classes)
+
+
+def _failed_as_nan(what: str, fit: Callable[..., Any], *args: Any) -> Any:
+    """``fit(*args)``, or ``None`` with a warning if it raised: as scikit-learn's
+    ``cross_validate`` (``error_score=np.nan``), one failing sampler or classifier leaves
+    NaN scores in its rows instead of ending the whole comparison."""
+    try:
+        return fit(*args)
+    except Exception as exc:  # noqa: BLE001 -- any fit's failure, reported in the warning
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        warnings.warn(f"{what} failed on at least one fold; its scores there are NaN. "
+                      f"{type(exc).__name__}: {message}", FitFailedWarning, stacklevel=2)
+        return None
 
 
 def _scaler(categorical: list) -> ColumnTransformer:

@@ -51,16 +51,11 @@ def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str
 def markdown(result: Evaluation, title: str, plots: list[str]) -> str:
     """The report's text: summary tables, comparisons, and the plots."""
     scores = result.scores
-    metrics = list(result.metrics)
     lines = [f"# vaeaug evaluation: {title}", "",
              f"{scores.fold.nunique()} cross-validation folds; samplers fit on training folds "
              "only. Mean ± standard deviation on the test folds.", ""]
-    for clf, part in scores.groupby("classifier", sort=False):
-        mean = part.groupby("sampler", sort=False)[metrics].mean()
-        std = part.groupby("sampler", sort=False)[metrics].std().fillna(0)
-        table = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
-        table.loc["**best**"] = mean.idxmax()
-        lines += [f"## {clf}", "", _md_table(table), ""]
+    for clf in scores.classifier.unique():
+        lines += [f"## {clf}", "", _md_table(result.table(clf, "**best**", seconds=False)), ""]
     samplers = set(scores.sampler)
     for baseline in [b for b in ("none", "smote") if b in samplers]:
         table = result.compare(baseline, "balanced_accuracy")
@@ -77,7 +72,7 @@ def _md_table(df: pd.DataFrame) -> str:
     header = "| " + " | ".join(index_names + [str(c) for c in df.columns]) + " |"
     rule = "|" + "---|" * (len(index_names) + len(df.columns))
     rows = []
-    for key, row in df.iterrows():
+    for key, row in df.astype(object).iterrows():  # object: counts stay 2, not 2.0
         keys = key if isinstance(key, tuple) else (key,)
         rows.append("| " + " | ".join([str(k) for k in keys] + [str(v) for v in row]) + " |")
     return "\n".join([header, rule, *rows])

@@ -175,11 +175,7 @@ def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
         fmt.y_kind, fmt.y_name = "series", y.name
     elif isinstance(y, pd.DataFrame):
         fmt.y_kind, fmt.y_name = "frame", list(y.columns)
-    # before scikit-learn's checks, which sort the labels: None among text labels would
-    # end in "'<' not supported between instances of 'NoneType' and 'str'"
-    if pd.isna(np.asarray(y, dtype=object)).any():
-        raise ValueError("y contains missing labels (NaN/None); drop those rows first.")
-    _check_one_label_type(y)
+    check_label_values(y)
     check_classification_targets(y)
     if type_of_target(y) == "multilabel-indicator":
         fmt.y_kind = "onehot"
@@ -190,9 +186,12 @@ def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
     return labels, fmt
 
 
-def _check_one_label_type(y: Any) -> None:
-    """Refuse labels that mix text and numbers: they cannot be sorted into classes (numpy
-    would raise "'<' not supported between instances of 'int' and 'str'")."""
+def check_label_values(y: Any) -> None:
+    """Refuse missing labels and labels that mix text and numbers, before anything sorts
+    them: numpy would raise "'<' not supported between instances of 'NoneType' and 'str'"
+    (or 'int' and 'str')."""
+    if pd.isna(np.asarray(y, dtype=object)).any():
+        raise ValueError("y contains missing labels (NaN/None); drop those rows first.")
     values = np.asarray(y)
     if values.dtype != object:  # numbers, or text alone
         return
