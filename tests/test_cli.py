@@ -138,6 +138,43 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     pd.testing.assert_frame_equal(pd.read_csv(out).iloc[: len(original)], original)
 
 
+def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
+    # Excel on Windows saves "CSV" in cp1252: 'ü' is the byte 0xfc, not UTF-8
+    original = pd.read_csv(numeric_csv).assign(city=["Zürich", "Genève"] * 55)
+    path = tmp_path / "excel.csv"
+    original.to_csv(path, index=False, encoding="cp1252")
+    out = tmp_path / "out.csv"
+    result = run("augment", path, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"Warning: {path}: not UTF-8 text; read it as Windows-1252 (cp1252). Output files "
+        "are written as UTF-8.")
+    pd.testing.assert_frame_equal(pd.read_csv(out, encoding="utf-8").iloc[: len(original)],
+                                  original)
+    path.write_bytes(b"a,label\n1,x\x81\n2,y\n")  # 0x81 is in neither encoding
+    result = run("info", path, "-t", "label")
+    assert result.exit_code == 2
+    assert "neither UTF-8 nor Windows-1252 text; save it as UTF-8." in result.output
+
+
+def test_target_name_with_other_spacing_or_case_is_suggested(numeric_csv, tmp_path):
+    pd.read_csv(numeric_csv).rename(columns={"label": "Label "}).to_csv(numeric_csv, index=False)
+    result = run("info", numeric_csv, "-t", "label")
+    assert result.exit_code == 2 and "Did you mean 'Label '?" in result.output
+
+
+def test_categorical_target_keeps_its_dtype_in_parquet(numeric_csv, tmp_path):
+    pytest.importorskip("pyarrow")
+    path, out = tmp_path / "data.parquet", tmp_path / "out.parquet"
+    pd.read_csv(numeric_csv).astype({"label": "category"}).to_parquet(path)
+    result = run("augment", path, "-t", "label", "--classes", "tiny", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    augmented = pd.read_parquet(out)
+    assert isinstance(augmented["label"].dtype, pd.CategoricalDtype)  # was object
+    # classes that got no rows are not listed as "+0" (a categorical's value_counts has them)
+    assert result.stderr.strip().endswith("(tiny: +70)")
+
+
 def test_saved_index_column_is_reported(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).to_csv(numeric_csv)  # to_csv's default: the index as well
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)

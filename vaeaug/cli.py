@@ -103,8 +103,10 @@ def read_labelled(path: str, target: str) -> tuple[pd.DataFrame, pd.Series, int]
     """Read a table and split off the target column (and say where it was)."""
     df = read_table(path)
     if target not in df.columns:
+        close = [c for c in df.columns if str(c).strip().casefold() == target.strip().casefold()]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InputError(f"{path}: no target column {target!r}; columns are "
-                         f"{list(df.columns)[:20]}.")
+                         f"{list(df.columns)[:20]}.{hint}")
     y = df[target]
     if y.isna().any():
         raise InputError(f"{path}: target column {target!r} has {int(y.isna().sum())} "
@@ -157,7 +159,7 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
 def with_target(X: pd.DataFrame, y: pd.Series, target: str, position: int) -> pd.DataFrame:
     """Put the target column back where it was in the input file."""
     out = X.copy()
-    out.insert(position, target, y.to_numpy())
+    out.insert(position, target, y.set_axis(out.index))  # a Series keeps its dtype
     return out
 
 
@@ -228,14 +230,15 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     else:
         sampler = build_sampler(model, sampling_strategy=plan)
         X_res, y_res = sampler.fit_resample(X, y)
-    out = with_target(X_res, y_res, target, position)
+    # the labels' dtype as read (a categorical Parquet column stays categorical)
+    out = with_target(X_res, pd.Series(np.asarray(y_res)).astype(y.dtype), target, position)
     if mark_synthetic:
         out["synthetic"] = np.arange(len(out)) >= len(X)
     write_table(out, output)
     if save_model:
         save(sampler, save_model)
-    added = pd.Series(y_res[len(y):]).value_counts()
-    summary = ", ".join(f"{label}: +{n}" for label, n in added.items()) or "nothing to add"
+    added = pd.Series(np.asarray(y_res)[len(y):]).value_counts()
+    summary = ", ".join(f"{label}: +{n}" for label, n in added.items() if n) or "nothing to add"
     click.echo(f"wrote {output}: {len(X)} original + {len(out) - len(X)} synthetic rows "
                f"({summary})", err=True)
 

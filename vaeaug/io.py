@@ -58,13 +58,15 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     try:
         if suffix in READERS:
             sep = separator(path, READERS[suffix])
-            df = pd.read_csv(path, sep=sep)
+            df = _read_csv_text(path, sep)
             if sep == ";":
                 df = _decimal_commas_as_numbers(df)
         else:
             df = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: the file is empty.") from None
+    except InputError:
+        raise
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read it as a table ({first}).") from None
@@ -79,6 +81,23 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         warnings.warn(f"{path}: the first column has no name and counts 0, 1, 2, ...: a "
                       "DataFrame index saved by to_csv? It is used as a feature; drop it, or "
                       "save the file with index=False.", UserWarning, stacklevel=2)
+    return df
+
+
+def _read_csv_text(path: Path, sep: str) -> pd.DataFrame:
+    """UTF-8 (with or without BOM), else Windows-1252, the encoding of CSV files that Excel
+    saves on Windows in Western locales (a byte such as 0xfc, 'ü', is not UTF-8)."""
+    try:
+        return pd.read_csv(path, sep=sep)
+    except UnicodeDecodeError:
+        pass
+    try:
+        df = pd.read_csv(path, sep=sep, encoding="cp1252")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the file is neither UTF-8 nor Windows-1252 text; save it "
+                         "as UTF-8.") from None
+    warnings.warn(f"{path}: not UTF-8 text; read it as Windows-1252 (cp1252). Output files "
+                  "are written as UTF-8.", UserWarning, stacklevel=3)
     return df
 
 
