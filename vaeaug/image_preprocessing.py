@@ -36,8 +36,9 @@ def detect_layout(shape: tuple[int, ...], layout: str = "auto") -> str:
     if len(shape) == 3:
         return "NHW"
     if len(shape) != 4:
+        flat = " Flat rows belong to CVAEOverSampler." if len(shape) == 2 else ""
         raise ValueError(f"Images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got "
-                         f"shape {shape}. Flat rows belong to CVAEOverSampler.")
+                         f"shape {shape}.{flat}")
     if shape[-1] in (1, 3, 4):
         return "NHWC"
     if shape[1] in (1, 3, 4):
