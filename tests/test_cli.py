@@ -346,6 +346,20 @@ def test_augment_with_saved_model_and_column_check(numeric_csv, tmp_path):
     assert "does not have the columns the model was fitted on" in result.output
     assert "'x2'" in result.output
 
+    # the same columns in another order: found by name, written in the file's order
+    reordered = tmp_path / "reordered.csv"
+    pd.read_csv(numeric_csv)[["x2", "count", "label", "x1"]].to_csv(reordered, index=False)
+    out = tmp_path / "re.csv"
+    result = run("augment", reordered, "-t", "label", "--model", model, "-o", out, "-q")
+    assert result.exit_code == 0, result.output
+    again = pd.read_csv(out)
+    assert list(again.columns) == ["x2", "count", "label", "x1"]
+    new = again.iloc[110:].reset_index(drop=True)
+    # the same rows as from the file in the model's order, column by column
+    pd.testing.assert_frame_equal(new[["x1", "count", "x2"]],
+                                  augmented.iloc[110:][["x1", "count", "x2"]]
+                                  .reset_index(drop=True), check_exact=False)
+
 
 def test_parquet_round_trip(numeric_csv, tmp_path):
     pytest.importorskip("pyarrow")

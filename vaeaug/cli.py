@@ -278,10 +278,17 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
 
 def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: dict,
                  seed: int) -> tuple[pd.DataFrame, pd.Series]:
-    """Originals plus rows from an already trained model, ``plan`` = {label: total}."""
-    sampler.check_compatible(X)
+    """Originals plus rows from an already trained model, ``plan`` = {label: total}.
+
+    A file's columns are found by name: the model's columns in another order are taken in
+    the model's order, and the new rows are written in the file's."""
+    trained = [str(info["name"]) for info in sampler.transformer_.columns_]
+    by_name = {str(c): c for c in X.columns}
+    ordered = X[[by_name[c] for c in trained]] if sorted(by_name) == sorted(trained) else X
+    sampler.check_compatible(ordered)
     X_new, y_new = sampler.sample(y=additions(sampler, y, plan), random_state=seed)
-    X_new.columns = X.columns
+    X_new.columns = ordered.columns
+    X_new = X_new[X.columns]
     return (pd.concat([X, X_new], ignore_index=True),
             pd.concat([y, pd.Series(y_new, name=y.name)], ignore_index=True))
 
