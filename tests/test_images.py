@@ -141,7 +141,8 @@ def test_image_folder_modes_are_read_by_their_colours(tmp_path):
     assert set(np.unique(by_name["bits.png"])) <= {0, 255}
     (tmp_path / "a/rgb.png").unlink()
     (tmp_path / "a/palette.gif").unlink()
-    X, _, _ = read_image_folder(tmp_path)  # one mode left: kept as it is, grey
+    with pytest.warns(UserWarning, match=r"no images in the folders \['a'\]"):
+        X, _, _ = read_image_folder(tmp_path)  # one mode left: kept as it is, grey
     assert X.shape == (2, 4, 6)
 
     Image.fromarray(np.full((4, 6), 4000, dtype=np.uint16)).save(tmp_path / "a/deep.png")
@@ -151,6 +152,32 @@ def test_image_folder_modes_are_read_by_their_colours(tmp_path):
     Image.fromarray(rgb[:3]).save(tmp_path / "a/small.png")
     with pytest.raises(InputError, match=r"differ in size \(width x height: 6x3, 6x4\)"):
         read_image_folder(tmp_path)
+
+
+def test_image_folder_walks_class_subfolders_and_skips_hidden_files(tmp_path):
+    # Sub-folders of a class were skipped without a word; ImageFolder reads them.
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    names = ["cat/0.png", "cat/1.png", "cat/2.png", "cat/3.png", "dog/0.png",
+             "dog/indoor/0.png", "dog/synthetic_000000.png"]
+    for name in names:
+        (tmp_path / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rng.integers(0, 256, (4, 4), dtype=np.uint8)).save(tmp_path / "in" / name)
+    (tmp_path / "in/cat/._0.png").write_bytes(b"\x00\x05\x16\x07 not an image")  # macOS
+    (tmp_path / "in/cat/notes.txt").write_text("not an image")
+    (tmp_path / "in/.thumbnails").mkdir()
+    (tmp_path / "in/empty").mkdir()
+    result = CliRunner().invoke(main, ["augment", str(tmp_path / "in"), "--class-balance",
+                                       "-o", str(tmp_path / "out"), "--epochs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"Warning: {tmp_path / 'in'}: no images in the folders ['empty']; they are not classes.")
+    written = sorted(str(p.relative_to(tmp_path / "out"))
+                     for p in (tmp_path / "out").rglob("*.png"))
+    assert written == sorted([*names, "dog/synthetic_000000_new.png"])  # 4 cats, 3 + 1 dogs
+    for name in names:  # the originals, byte for byte, where they were
+        assert (tmp_path / "out" / name).read_bytes() == (tmp_path / "in" / name).read_bytes()
 
 
 def test_info_reads_image_folders_and_fit_says_what_does(digits, tmp_path):

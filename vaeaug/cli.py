@@ -268,7 +268,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
             device=model["device"], verbose=not model["quiet"])
         X_res, y_res = sampler.fit_resample(images, labels)
         new, new_y = X_res[len(images):], np.asarray(y_res[len(images):])
-    write_image_folder(output, files, new, new_y, force)
+    write_image_folder(output, input, files, new, new_y, force)
     if save_model:
         save(sampler, save_model)
     if grid:

@@ -228,9 +228,13 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     """
     Image = _pil()
     root = Path(path)
-    classes = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    files = [(c.name, f) for c in classes for f in sorted(c.iterdir())
-             if f.suffix.lower() in IMAGE_SUFFIXES]
+    classes = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p)
+                     ) if root.is_dir() else []
+    files = [(c.name, f) for c in classes for f in _image_files(c)]
+    empty = [c.name for c in classes if not any(name == c.name for name, _ in files)]
+    if files and empty:
+        warnings.warn(f"{root}: no images in the folders {empty[:10]}; they are not classes.",
+                      UserWarning, stacklevel=2)
     if not files:
         raise InputError(f"{root}: no images found; expected one sub-folder of images per "
                          "class, e.g. data/cat/1.png, data/dog/2.png.")
@@ -254,9 +258,27 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     return np.stack([np.asarray(image) for image in images]), labels, [f for _, f in files]
 
 
-def write_image_folder(out_dir: str | os.PathLike, originals: list[Path], images: np.ndarray,
-                       labels: np.ndarray, force: bool) -> None:
-    """Copy ``originals`` into ``out_dir/<class>/`` and add ``images`` as synthetic PNGs.
+def _hidden(path: Path) -> bool:
+    """Hidden files and folders (``.DS_Store``, macOS's ``._name.png`` companions, ``.git``)."""
+    return path.name.startswith(".")
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """The images in ``folder`` and its sub-folders (as torchvision's ImageFolder finds
+    them), by extension, hidden ones left out, in sorted order."""
+    found = []
+    for parent, dirs, names in os.walk(folder, followlinks=True):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(parent) / n for n in sorted(names)
+                  if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_SUFFIXES]
+    return found
+
+
+def write_image_folder(out_dir: str | os.PathLike, root: str | os.PathLike,
+                       originals: list[Path], images: np.ndarray, labels: np.ndarray,
+                       force: bool) -> None:
+    """Copy ``originals`` (files under ``root``) to the same places under ``out_dir`` and add
+    ``images`` as synthetic PNGs in ``out_dir/<class>/``.
 
     Everything is written into a temporary folder beside ``out_dir`` that replaces it only
     when complete; on any error the temporary folder is removed.
@@ -270,11 +292,15 @@ def write_image_folder(out_dir: str | os.PathLike, originals: list[Path], images
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         for f in originals:
-            (tmp / f.parent.name).mkdir(exist_ok=True)
-            shutil.copy2(f, tmp / f.parent.name / f.name)
+            copy = tmp / Path(f).relative_to(root)  # sub-folders of a class kept
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, copy)
         for i, (image, label) in enumerate(zip(images, labels)):
             (tmp / str(label)).mkdir(exist_ok=True)
-            Image.fromarray(image).save(tmp / str(label) / f"synthetic_{i:06d}.png")
+            name = tmp / str(label) / f"synthetic_{i:06d}.png"
+            while name.exists():  # an original of that name: never written over
+                name = name.with_stem(name.stem + "_new")
+            Image.fromarray(image).save(name)
         if out.exists():
             shutil.rmtree(out)
         os.replace(tmp, out)
