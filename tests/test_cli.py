@@ -12,6 +12,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+from vaeaug import CVAEOverSampler
 from vaeaug.cli import main
 
 FAST = ["--epochs", "3", "--quiet"]
@@ -328,6 +329,21 @@ def test_python_dash_m_and_real_subprocess(numeric_csv, tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("Error:") and "Traceback" not in proc.stderr
+
+
+def test_fit_on_files_split_by_class(numeric_csv, tmp_path):
+    # each file holds one class: refused per file before ("has only one class")
+    df = pd.read_csv(numeric_csv)
+    paths = []
+    for label, part in df.groupby("label"):
+        paths.append(tmp_path / f"{label}.csv")
+        part.to_csv(paths[-1], index=False)
+    result = run("fit", *paths, "-t", "label", "-o", tmp_path / "m.vaeaug", *FAST)
+    assert result.exit_code == 0, result.output
+    assert CVAEOverSampler.load(tmp_path / "m.vaeaug").classes_.tolist() == ["big", "mid", "tiny"]
+    result = run("fit", paths[0], paths[0], "-t", "label", "-o", tmp_path / "n.vaeaug")
+    assert result.exit_code == 2
+    assert "big.csv together: target column 'label' has only one class ('big')" in result.output
 
 
 def test_augment_with_saved_model_and_column_check(numeric_csv, tmp_path):

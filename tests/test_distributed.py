@@ -116,7 +116,10 @@ def test_ddp_replicas_agree_and_see_all_rows(tmp_path):
 def test_torchrun_cli_fit_writes_one_model_from_all_shards(tmp_path):
     frames = []
     for i in range(3):  # 3 files over 2 processes: rank 0 reads parts 0 and 2
-        df = table(60, i).assign(label=np.where(np.arange(60) % 5 == 0, "rare", "common"))
+        # part 1, all rank 1 reads, has no rare row: a shard may hold one class (it was
+        # refused: "part-1.csv: target column 'label' has only one class")
+        rare = (np.arange(60) % 5 == 0) & (i != 1)
+        df = table(60, i).assign(label=np.where(rare, "rare", "common"))
         df.to_csv(tmp_path / f"part-{i}.csv", index=False)
         frames.append(df)
     done = torchrun("-m", "vaeaug", "fit", "part-0.csv", "part-1.csv", "part-2.csv",
@@ -124,7 +127,7 @@ def test_torchrun_cli_fit_writes_one_model_from_all_shards(tmp_path):
                     cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     sampler = CVAEOverSampler.load(tmp_path / "model.vaeaug")
-    assert sampler.sampling_strategy_ == {"rare": 180 - 2 * 36}
+    assert sampler.sampling_strategy_ == {"rare": 180 - 2 * 24}
     assert sorted(sampler.transformer_.columns_[3]["categories"]) == ["x", "y", "z"]
     X_new, y_new = sampler.sample(20, y="rare", random_state=0)
     assert len(X_new) == 20 and set(y_new) == {"rare"}

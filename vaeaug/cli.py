@@ -99,8 +99,12 @@ def model_options(func: Callable) -> Callable:
     return func
 
 
-def read_labelled(path: str, target: str) -> tuple[pd.DataFrame, pd.Series, int]:
-    """Read a table and split off the target column (and say where it was)."""
+def read_labelled(path: str, target: str,
+                  one_part: bool = False) -> tuple[pd.DataFrame, pd.Series, int]:
+    """Read a table and split off the target column (and say where it was).
+
+    ``one_part``: the file is one of several read together, so it may hold a single class
+    (files split by class, or by date with the rare class in some of them)."""
     df = read_table(path)
     if target not in df.columns:
         close = [c for c in df.columns if str(c).strip().casefold() == target.strip().casefold()]
@@ -111,7 +115,7 @@ def read_labelled(path: str, target: str) -> tuple[pd.DataFrame, pd.Series, int]
     if y.isna().any():
         raise InputError(f"{path}: target column {target!r} has {int(y.isna().sum())} "
                          "missing labels; drop those rows first.")
-    if y.nunique() < 2:
+    if y.nunique() < 2 and not one_part:
         raise InputError(f"{path}: target column {target!r} has only one class "
                          f"({y.iloc[0]!r}); oversampling needs at least two.")
     X = df.drop(columns=[target])
@@ -325,7 +329,8 @@ def save(sampler: CVAEOverSampler, path: str) -> None:
 @user_errors
 def fit(inputs: tuple[str, ...], target: str, output: str, force: bool, **model: Any) -> None:
     """Train a model on INPUT (one or more files with the same columns) once; generate from
-    it later with `vaeaug sample`.
+    it later with `vaeaug sample`. Each file may hold some of the classes (files split by
+    class, say); together they need two.
 
     Started by torchrun with several processes, it trains one model on all of them with
     PyTorch DDP (gloo on CPUs, NCCL on GPUs): each process reads only its share of the
@@ -355,9 +360,9 @@ def fit_shard(inputs: tuple[str, ...], target: str,
     """This torchrun process's part of a data-parallel fit; the sampler on process 0."""
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     if len(inputs) >= world:
-        X, y = read_many(inputs[rank::world], target)
+        X, y = read_many(inputs[rank::world], target, shard=True)
     else:
-        X, y = read_many(inputs, target)
+        X, y = read_many(inputs, target, shard=True)
         X, y = X.iloc[rank::world], y.iloc[rank::world]
     distributed.init(model["device"])
     try:
@@ -367,18 +372,25 @@ def fit_shard(inputs: tuple[str, ...], target: str,
     return sampler if rank == 0 else None
 
 
-def read_many(paths: tuple[str, ...], target: str) -> tuple[pd.DataFrame, pd.Series]:
-    """Rows of one or more files with the same columns, in file order."""
-    parts = [read_labelled(path, target)[:2] for path in paths]
+def read_many(paths: tuple[str, ...], target: str,
+              shard: bool = False) -> tuple[pd.DataFrame, pd.Series]:
+    """Rows of one or more files with the same columns, in file order. Each file may hold a
+    single class; together they need two, unless they are one process's ``shard`` of a
+    data-parallel fit (the classes of all shards are checked together)."""
+    parts = [read_labelled(path, target, one_part=True)[:2] for path in paths]
     columns = list(parts[0][0].columns)
     for path, (X, _) in zip(paths[1:], parts[1:]):
         if list(X.columns) != columns:
             raise InputError(f"{path}: columns {list(X.columns)[:20]} differ from "
                              f"{paths[0]}'s {columns[:20]}.")
-    if len(parts) == 1:
-        return parts[0]
-    return (pd.concat([X for X, _ in parts], ignore_index=True),
-            pd.concat([y for _, y in parts], ignore_index=True))
+    X, y = (parts[0] if len(parts) == 1 else
+            (pd.concat([X for X, _ in parts], ignore_index=True),
+             pd.concat([y for _, y in parts], ignore_index=True)))
+    if y.nunique() < 2 and not shard:
+        files = paths[0] if len(paths) == 1 else f"{', '.join(paths[:5])} together"
+        raise InputError(f"{files}: target column {target!r} has only one class "
+                         f"({y.iloc[0]!r}); oversampling needs at least two.")
+    return X, y
 
 
 @main.command()
