@@ -175,6 +175,17 @@ def test_a_failing_sampler_gives_nan_scores_and_one_warning(binary):
     assert compare.set_index("sampler").loc["bad", ["wins", "ties", "losses"]].sum() == 0
 
 
+@pytest.mark.parametrize("cv, repeats, match", [
+    (1, 1, r"cv must be at least 2 folds, got 1"),  # was "the rarest class has 20" rows
+    (5, 0, r"repeats must be a whole number >= 1, got 0"),
+    (5, 1.5, r"got 1.5"),
+])
+def test_bad_fold_counts_are_named(binary, cv, repeats, match):
+    X, y = binary
+    with pytest.raises(ValueError, match=match):
+        evaluate(X, y, classifiers=["logreg"], cv=cv, repeats=repeats)
+
+
 def test_missing_labels_are_named(binary):
     X, y = binary
     y = pd.Series(y).astype(object)

@@ -241,8 +241,12 @@ def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[typ
 
 
 def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:
-    if not isinstance(cv, int):
+    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
+        raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}.")
+    if isinstance(cv, bool) or not isinstance(cv, int | np.integer):
         return cv  # any scikit-learn splitter
+    if cv < 2:
+        raise ValueError(f"cv must be at least 2 folds, got {cv}.")
     n_splits = int(min(cv, y.value_counts().min()))
     if n_splits < 2:
         raise ValueError("Every class needs at least 2 rows for cross-validation; the "
