@@ -229,6 +229,26 @@ def test_report_files(tmp_path, binary):
             assert image.size[0] > 100 and image.size[1] > 100
 
 
+def test_feature_plot_shows_categories_too(mixed_frame):
+    # all-categorical data gave a blank "no numeric columns" figure
+    pytest.importorskip("matplotlib")
+    from vaeaug.report import plot_feature_distributions
+
+    X, y = mixed_frame
+    for frame in (X, X[["colour", "city", "member"]]):
+        sampler = CVAEOverSampler(**FAST).fit(frame, y)
+        fig = plot_feature_distributions(sampler, frame, y, n_features=6)
+        titles = {ax.get_title(): ax for ax in fig.axes}
+        assert set(titles) == set(frame.columns)
+        city = titles["city"]
+        # two bars (real, synthetic) per category, heights are shares of the rare class
+        assert len(city.patches) == 2 * 3
+        real = y.eq("rare")
+        shares = X.loc[real, "city"].value_counts(normalize=True)
+        heights = sorted(p.get_height() for p in city.containers[0])
+        np.testing.assert_allclose(heights, sorted(shares))
+
+
 def test_folds_run_on_a_dask_cluster(binary):
     distributed = pytest.importorskip("distributed")
     X, y = binary

@@ -113,27 +113,40 @@ def plot_class_recall(result: Evaluation) -> Any:
 
 def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series,
                                n_features: int = 4) -> Any:
-    """Histograms of real vs synthetic rows of the rarest class for the most important
-    numeric features (ranked by a random forest's impurity importance)."""
+    """Real vs synthetic rows of the rarest class for its most important features (ranked
+    by a random forest's impurity importance): histograms of numeric columns, the share of
+    each category (the 10 most common) for categorical ones."""
     from sklearn.ensemble import RandomForestClassifier
+    from sklearn.preprocessing import OrdinalEncoder
 
     plt = _pyplot()
     rare = y.value_counts().idxmin()
-    numeric = [c for c in X.columns if c not in sampler.transformer_.categorical]
-    if not numeric:  # all-categorical data: compare category frequencies instead
-        fig, ax = plt.subplots(figsize=(4, 1.5))
-        ax.text(0.5, 0.5, "no numeric columns", ha="center", va="center")
-        ax.axis("off")
-        return fig
-    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(X[numeric], y)
-    top = [numeric[i] for i in np.argsort(forest.feature_importances_)[::-1][:n_features]]
+    categorical = set(sampler.transformer_.categorical)
+    cats = [c for c in X.columns if c in categorical]
+    ranked = X.copy()
+    if cats:  # category codes are enough for a ranking
+        ranked[cats] = OrdinalEncoder().fit_transform(X[cats].astype(str))
+    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(ranked, y)
+    top = [X.columns[i] for i in np.argsort(forest.feature_importances_)[::-1][:n_features]]
     X_new, _ = sampler.sample(max(200, int((y == rare).sum())), y=rare, random_state=0)
     fig, axes = plt.subplots(1, len(top), figsize=(3.2 * len(top), 3), squeeze=False)
     for ax, col in zip(axes[0], top):
         real = X.loc[y == rare, col]
-        bins = np.histogram_bin_edges(pd.concat([real, X_new[col]]).astype(float), bins=20)
-        ax.hist(real, bins=bins, alpha=0.6, density=True, label="real")
-        ax.hist(X_new[col], bins=bins, alpha=0.6, density=True, label="synthetic")
+        if col in categorical:
+            shares = pd.DataFrame({"real": real.astype(str).value_counts(normalize=True),
+                                   "synthetic": X_new[col].astype(str)
+                                   .value_counts(normalize=True)}).fillna(0)
+            shares = shares.sort_values("real", ascending=False).head(10)
+            where = np.arange(len(shares))
+            ax.bar(where - 0.2, shares["real"], width=0.4, alpha=0.8, label="real")
+            ax.bar(where + 0.2, shares["synthetic"], width=0.4, alpha=0.8, label="synthetic")
+            ax.set_xticks(where, [str(v)[:10] for v in shares.index], rotation=45,
+                          fontsize=7)
+            ax.set_ylabel("share")
+        else:
+            bins = np.histogram_bin_edges(pd.concat([real, X_new[col]]).astype(float), bins=20)
+            ax.hist(real, bins=bins, alpha=0.6, density=True, label="real")
+            ax.hist(X_new[col], bins=bins, alpha=0.6, density=True, label="synthetic")
         ax.set_title(str(col))
     axes[0][0].legend()
     fig.suptitle(f"class {rare}: real vs synthetic")
