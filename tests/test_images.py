@@ -258,6 +258,29 @@ def test_from_torch_dataset_feeds_the_sampler(digits):
     assert from_torch_dataset(TensorImages(*digits), max_items=5)[0].shape[0] == 5
 
 
+class ImagesOnly(TensorImages):
+    def __getitem__(self, i):
+        return self.X[i]  # no label: a data set for unsupervised use
+
+
+class WithIndex(TensorImages):
+    def __getitem__(self, i):
+        return self.X[i], torch.tensor(self.y[i]), i
+
+
+@pytest.mark.parametrize("dataset, match", [
+    (ImagesOnly, r"Item 0 of the data set is a Tensor; .* needs \(image, label\) pairs"),
+    (WithIndex, r"Item 0 of the data set is a tuple of 3; .* needs \(image, label\) pairs"),
+])
+def test_from_torch_dataset_names_items_that_are_not_pairs(digits, dataset, match):
+    # unpacking gave "not enough values to unpack (expected 2, got 1)" for the first (an
+    # image of one channel) and "too many values to unpack" for the second
+    from vaeaug.datasets import from_torch_dataset
+
+    with pytest.raises(ValueError, match=match):
+        from_torch_dataset(dataset(*digits))
+
+
 def test_torchvision_image_folder_and_ours_agree(digits, tmp_path):
     torchvision = pytest.importorskip("torchvision")
     from vaeaug.datasets import from_torch_dataset, load_image_folder

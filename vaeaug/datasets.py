@@ -126,7 +126,13 @@ def from_torch_dataset(dataset: Any, max_items: int | None = None) -> tuple[np.n
         raise ValueError("The data set is empty.")
     images, labels = [], []
     for i in range(n):
-        image, label = dataset[i]
+        item = dataset[i]
+        if not isinstance(item, tuple | list) or len(item) != 2:
+            raise ValueError(f"Item {i} of the data set is a {type(item).__name__}"
+                             f"{f' of {len(item)}' if isinstance(item, tuple | list) else ''}"
+                             "; from_torch_dataset needs (image, label) pairs, as torchvision's "
+                             "data sets give them.")
+        image, label = item
         if isinstance(image, torch.Tensor):
             image = image.detach().cpu().numpy()
         images.append(np.asarray(image))
