@@ -139,6 +139,24 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     pd.testing.assert_frame_equal(pd.read_csv(out).iloc[: len(original)], original)
 
 
+@pytest.mark.parametrize("ending", [".csv.gz", ".tsv.bz2", ".csv.xz", ".csv.zip"])
+def test_compressed_tables_round_trip(numeric_csv, tmp_path, ending):
+    # "unknown file type '.gz'" before; pandas reads and writes these by their names
+    original = pd.read_csv(numeric_csv)
+    sep = "\t" if ".tsv" in ending else ","
+    path, out = tmp_path / f"data{ending}", tmp_path / f"out{ending}"
+    original.to_csv(path, sep=sep, index=False)
+    result = run("augment", path, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    augmented = pd.read_csv(out, sep=sep)  # compressed: pandas infers it from the name
+    pd.testing.assert_frame_equal(augmented.iloc[: len(original)], original)
+    assert augmented["label"].value_counts().to_dict() == {"big": 80, "mid": 80, "tiny": 80}
+    if ending.endswith(".zip"):  # the archive holds out.csv, not the temporary file's name
+        import zipfile
+
+        assert zipfile.ZipFile(out).namelist() == ["out.csv"]
+
+
 def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
     # Excel on Windows saves "CSV" in cp1252: 'ü' is the byte 0xfc, not UTF-8
     original = pd.read_csv(numeric_csv).assign(city=["Zürich", "Genève"] * 55)

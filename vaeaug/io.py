@@ -6,6 +6,7 @@ import contextlib
 import os
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ import pandas as pd
 
 READERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
 TABLE_SUFFIXES = (*READERS, ".parquet", ".pq")
+#: Compressed text tables (``data.csv.gz``), read and written as pandas does them.
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
 #: Separators tried when a file's header has none of the separator its extension implies
 #: (spreadsheets in many locales write ';'-separated ".csv" files).
 OTHER_SEPARATORS = (";", "\t", "|")
@@ -37,12 +40,31 @@ def table_path(path: str | os.PathLike) -> Path:
         raise InputError(f"{path}: a folder, not a table. Of the commands that train, only "
                          "`vaeaug augment` reads folders of images (one sub-folder per class; "
                          "--save-model FILE keeps the model).")
-    if path.suffix.lower() not in TABLE_SUFFIXES:
-        raise InputError(f"{path}: unknown file type {path.suffix.lower()!r}; use .csv, .tsv "
-                         "or .parquet.")
+    table_kind(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
     return path
+
+
+def table_kind(path: str | os.PathLike) -> tuple[str, str | None]:
+    """A table file's type by its extension, and its compression: ``("csv", None)`` for
+    ``data.csv``, ``(".csv", "gzip")`` for ``data.csv.gz``.
+
+    Raises
+    ------
+    InputError
+        For other extensions.
+    """
+    path = Path(path)
+    suffix, compression = path.suffix.lower(), None
+    inner = Path(path.stem).suffix.lower()
+    if suffix in COMPRESSIONS and inner in READERS:
+        suffix, compression = inner, COMPRESSIONS[suffix]
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(f"{path}: unknown file type {path.suffix.lower()!r}; use .csv, .tsv "
+                         "or .parquet (.csv and .tsv also compressed: .csv.gz, .bz2, .xz or "
+                         ".zip).")
+    return suffix, compression
 
 
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -54,11 +76,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         Missing, empty, unreadable or malformed files, folders, and unknown extensions.
     """
     path = table_path(path)
-    suffix = path.suffix.lower()
+    suffix, compression = table_kind(path)
     try:
         if suffix in READERS:
-            sep = separator(path, READERS[suffix])
-            df = _read_csv_text(path, sep)
+            sep = separator(path, READERS[suffix], compression)
+            df = _read_csv_text(path, sep, compression)
             if sep == ";":
                 df = _decimal_commas_as_numbers(df)
         else:
@@ -67,7 +89,8 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(f"{path}: the file is empty.") from None
     except InputError:
         raise
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError,
+            zipfile.BadZipFile) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: cannot read it as a table ({first}).") from None
     except ImportError:
@@ -84,15 +107,15 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     return df
 
 
-def _read_csv_text(path: Path, sep: str) -> pd.DataFrame:
+def _read_csv_text(path: Path, sep: str, compression: str | None = None) -> pd.DataFrame:
     """UTF-8 (with or without BOM), else Windows-1252, the encoding of CSV files that Excel
     saves on Windows in Western locales (a byte such as 0xfc, 'ü', is not UTF-8)."""
     try:
-        return pd.read_csv(path, sep=sep)
+        return pd.read_csv(path, sep=sep, compression=compression)
     except UnicodeDecodeError:
         pass
     try:
-        df = pd.read_csv(path, sep=sep, encoding="cp1252")
+        df = pd.read_csv(path, sep=sep, encoding="cp1252", compression=compression)
     except UnicodeDecodeError:
         raise InputError(f"{path}: the file is neither UTF-8 nor Windows-1252 text; save it "
                          "as UTF-8.") from None
@@ -101,16 +124,33 @@ def _read_csv_text(path: Path, sep: str) -> pd.DataFrame:
     return df
 
 
-def separator(path: Path, default: str) -> str:
+def separator(path: Path, default: str, compression: str | None = None) -> str:
     """``default``, unless the header line lacks it and holds one of :data:`OTHER_SEPARATORS`
     (then the most frequent of those)."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        header = f.readline()
+    header = _first_line(path, compression)
     if default in header:
         return default
     counts = {sep: header.count(sep) for sep in OTHER_SEPARATORS}
     best = max(counts, key=counts.get)
     return best if counts[best] else default
+
+
+def _first_line(path: Path, compression: str | None) -> str:
+    """The first line of a (possibly compressed) text file."""
+    import bz2
+    import gzip
+    import lzma
+
+    if compression == "zip":
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            if not names:
+                return ""
+            with archive.open(names[0]) as member:
+                return member.readline().decode("utf-8", errors="replace")
+    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression or "", open)
+    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+        return f.readline()
 
 
 #: A number written with a decimal comma, as ';'-separated files from many locales have them.
@@ -176,13 +216,16 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``df`` as CSV, TSV or Parquet (by extension), atomically."""
-    suffix = Path(path).suffix.lower()
+    suffix, compression = table_kind(path)
     if suffix in READERS:
-        write_atomic(path, lambda tmp: df.to_csv(tmp, sep=READERS[suffix], index=False))
-    elif suffix in (".parquet", ".pq"):
-        write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+        # the temporary file's name ends in .tmp: the compression is named, not inferred,
+        # and a zip's member is named for the file it becomes (out.csv.zip holds out.csv)
+        how: Any = ({"method": "zip", "archive_name": Path(path).stem}
+                    if compression == "zip" else compression)
+        write_atomic(path, lambda tmp: df.to_csv(tmp, sep=READERS[suffix], index=False,
+                                                 compression=how))
     else:
-        raise InputError(f"{path}: unknown file type {suffix!r}; use .csv, .tsv or .parquet.")
+        write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
