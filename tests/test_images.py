@@ -332,3 +332,21 @@ def test_image_folder_save_model_then_reuse_it(digits, tmp_path):
 
     with PILImage.open(next((tmp_path / "b" / "2").glob("synthetic_*.png"))) as image:
         assert image.size == (8, 8) and image.mode == "L"
+
+
+@pytest.mark.parametrize("doc, heading", [("README.md", "## Images"),
+                                          ("docs/images.md", "# Images")])
+def test_image_examples_in_docs_run(doc, heading):
+    # they used undefined `images` and `labels`
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / doc).read_text()
+    code = text.split(heading)[1].split("```python")[1].split("```")[0]
+    names: dict = {}
+    exec(compile(code, doc, "exec"), names)
+    assert names["images"].shape == (1475, 8, 8)
+    assert Counter(names["y_res"].tolist()) == dict.fromkeys(range(10), 182)
+    assert names["X_res"].shape == (1820, 8, 8) and 0 <= names["X_res"].min()
+    assert names["X_res"].max() <= 16  # within the observed range
+    if "new_images" in names:
+        assert names["new_images"].shape == (50, 8, 8) and set(names["new_labels"]) == {3}
