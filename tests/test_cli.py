@@ -75,6 +75,19 @@ def test_augment_counts(numeric_csv, tmp_path, args, expected):
     assert pd.read_csv(out)["label"].value_counts().to_dict() == expected
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--counts", "tiny=30,tiny=40"], "--counts names class 'tiny' twice."),  # took the last
+    (["--counts", "tiny=30", "--classes", "mid"], "--classes goes with --class-balance or "
+                                                  "--ratio"),  # --classes was ignored
+    (["--counts", "tiny=abc"], "--counts expects CLASS=COUNT pairs, got 'tiny=abc'."),
+    (["--counts", "tiny=5"], "asks for 5 rows of class 'tiny', which already has 10"),
+])
+def test_augment_count_options_that_cannot_be_met(numeric_csv, tmp_path, args, message):
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *args)
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_augment_keel_categorical_with_mark_synthetic(keel_csv, tmp_path):
     out = tmp_path / "out.csv"
     result = run("augment", keel_csv, "-t", "label", "--class-balance", "--mark-synthetic",

@@ -139,12 +139,17 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
         raise InputError("use only one of --class-balance, --ratio and --counts.")
     current = y.value_counts()
     if counts is not None:
+        if classes:
+            raise InputError("--classes goes with --class-balance or --ratio; --counts names "
+                             "its classes itself.")
         plan = {}
         for item in _split(counts):
             name, sep, value = item.partition("=")
             if not sep or not value.strip().isdigit():
                 raise InputError(f"--counts expects CLASS=COUNT pairs, got {item!r}.")
             label = find_class(y, name.strip())
+            if label in plan:
+                raise InputError(f"--counts names class {name.strip()!r} twice.")
             plan[label] = int(value)
             if plan[label] < current[label]:
                 raise InputError(f"--counts asks for {plan[label]} rows of class {name!r}, "
