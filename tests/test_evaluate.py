@@ -186,6 +186,16 @@ def test_bad_fold_counts_are_named(binary, cv, repeats, match):
         evaluate(X, y, classifiers=["logreg"], cv=cv, repeats=repeats)
 
 
+def test_when_every_fit_fails_the_first_failure_is_raised(binary):
+    X, y = binary
+    X = pd.DataFrame(X).astype(float)
+    X.iloc[::7, 0] = np.nan  # in every fold, train and test; LogisticRegression refuses NaN
+    with pytest.raises(ValueError, match=r"Every fit failed, on every fold\. The first "
+                                         r"failure, classifier 'logreg' \(sampler 'none'\): "
+                                         r"ValueError: .*NaN"):
+        evaluate(X, y, samplers=["none", "ros"], classifiers=["logreg"], cv=3)
+
+
 def test_missing_labels_are_named(binary):
     X, y = binary
     y = pd.Series(y).astype(object)

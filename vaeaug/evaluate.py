@@ -224,9 +224,16 @@ def evaluate(
                                              unit="fold", disable=not progress):
             rows += fold_rows
             caught.update(dict.fromkeys(fold_warnings))
+    failures = [message for category, message in caught if category is FitFailedWarning]
+    scores = pd.DataFrame(rows)
+    if failures and scores[list(METRICS)].isna().all(axis=None):
+        # as cross_validate: when nothing could be scored, say why instead of a table of NaN
+        first = failures[0].replace(" failed on at least one fold; its scores there are NaN.",
+                                    ":")
+        raise ValueError(f"Every fit failed, on every fold. The first failure, {first}")
     for category, message in caught:  # once each, here, where the caller's filters apply
         warnings.warn(message, category, stacklevel=2)
-    return Evaluation(pd.DataFrame(rows), METRICS)
+    return Evaluation(scores, METRICS)
 
 
 def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[type, str]]]:
