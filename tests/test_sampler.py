@@ -127,6 +127,14 @@ def test_named_categorical_features_add_to_text_columns(mixed_frame):
     assert set(X_new["age"]) <= set(X["age"]) and set(X_new["city"]) <= set(X["city"])
 
 
+def test_categorical_features_auto_is_detection(mixed_frame):
+    # SMOTENC's spelling of "detect them"; it was refused by the parameter check
+    X, y = mixed_frame
+    auto = CVAEOverSampler(categorical_features="auto", **FAST).fit_resample(X, y)[0]
+    default = CVAEOverSampler(**FAST).fit_resample(X, y)[0]
+    pd.testing.assert_frame_equal(auto, default)
+
+
 def test_named_categorical_features_on_array():
     rng = np.random.default_rng(0)
     X = np.column_stack([rng.normal(size=60), rng.integers(0, 3, 60)]).astype(float)

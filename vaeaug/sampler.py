@@ -82,8 +82,9 @@ class CVAEOverSampler(BaseOverSampler):
         shuffle (False). ``"auto"`` balances them unless a class has at most
         ``SMALL_CLASS_ROWS`` (10) rows: a class that small is half of every balanced batch,
         and the CVAE over-fits its few rows (docs/benchmarks.md, eleventh round).
-    categorical_features : list of labels, indices or bool mask, default=None
-        Columns to treat as categorical. ``None`` detects pandas ``category``, ``object``,
+    categorical_features : list of labels, indices or bool mask, "auto" or None, default=None
+        Columns to treat as categorical. ``None`` (or ``"auto"``, as SMOTENC calls it)
+        detects pandas ``category``, ``object``,
         ``string`` and ``bool`` columns (and, in arrays of dtype object, columns of strings).
         Named columns are added to a DataFrame's ``category``, ``object`` and ``string``
         columns, which cannot be numeric; ``bool`` columns are then numeric unless named.
@@ -137,7 +138,7 @@ class CVAEOverSampler(BaseOverSampler):
         "generation": [StrOptions(set(METHODS))],
         "temperature": [Interval(Real, 0, None, closed="left")],
         "balance_classes": ["boolean", StrOptions({"auto"})],
-        "categorical_features": ["array-like", None],
+        "categorical_features": ["array-like", StrOptions({"auto"}), None],
         "device": [str],
         "random_state": ["random_state"],
         "verbose": ["verbose"],

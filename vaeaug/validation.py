@@ -96,7 +96,7 @@ def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list
 
     Detection covers pandas dtypes and, in arrays of dtype object, columns holding strings.
     """
-    if requested is None:
+    if requested is None or (isinstance(requested, str) and requested == "auto"):
         if detect:
             return [c for c in df.columns if is_categorical_dtype(df[c].dtype)]
         return [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)
