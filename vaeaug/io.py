@@ -47,7 +47,7 @@ def table_path(path: str | os.PathLike) -> Path:
 
 
 def table_kind(path: str | os.PathLike) -> tuple[str, str | None]:
-    """A table file's type by its extension, and its compression: ``("csv", None)`` for
+    """A table file's type by its extension, and its compression: ``(".csv", None)`` for
     ``data.csv``, ``(".csv", "gzip")`` for ``data.csv.gz``.
 
     Raises
@@ -274,7 +274,8 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     classes = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p)
                      ) if root.is_dir() else []
     files = [(c.name, f) for c in classes for f in _image_files(c)]
-    empty = [c.name for c in classes if not any(name == c.name for name, _ in files)]
+    found = {name for name, _ in files}
+    empty = [c.name for c in classes if c.name not in found]
     if files and empty:
         warnings.warn(f"{root}: no images in the folders {empty[:10]}; they are not classes.",
                       UserWarning, stacklevel=2)
