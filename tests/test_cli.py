@@ -88,6 +88,20 @@ def test_augment_count_options_that_cannot_be_met(numeric_csv, tmp_path, args, m
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_output_type_and_folder_are_checked_before_the_work(numeric_csv, tmp_path):
+    # "-o out.xlsx" was refused only when training was over; -o FOLDER said "exists"
+    result = run("augment", numeric_csv, "-t", "no_such_target", "-o", tmp_path / "o.xlsx")
+    assert result.exit_code == 2 and "o.xlsx: unknown file type '.xlsx'" in result.output
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path, "--force")
+    assert result.exit_code == 2
+    assert f"{tmp_path}: a folder; give a file name, e.g. {tmp_path / 'out.csv'}." in (
+        result.output)
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    result = run("sample", model, "-n", "3", "-o", tmp_path / "x.json")
+    assert result.exit_code == 2 and "x.json: unknown file type '.json'" in result.output
+
+
 def test_augment_keel_categorical_with_mark_synthetic(keel_csv, tmp_path):
     out = tmp_path / "out.csv"
     result = run("augment", keel_csv, "-t", "label", "--class-balance", "--mark-synthetic",

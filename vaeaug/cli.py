@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, distributed
-from .io import InputError, check_output, read_table, table_path, write_atomic, write_table
+from .io import (
+    InputError,
+    check_output,
+    check_table_output,
+    read_table,
+    table_path,
+    write_atomic,
+    write_table,
+)
 from .preprocessing import cardinality_problem
 from .sampler import CVAEOverSampler
 
@@ -228,7 +236,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
         return
     if target is None:
         raise InputError("--target is required for a table.")
-    check_output(output, force, inputs=(input,))
+    check_table_output(output, force, inputs=(input,))
     if save_model:
         check_output(save_model, force, inputs=(input, output))
     X, y, position = read_labelled(input, target)
@@ -419,7 +427,7 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
       vaeaug sample model.vaeaug -n 10 --seed 1
     """
     if output:
-        check_output(output, force, inputs=(model,))
+        check_table_output(output, force, inputs=(model,))
     sampler = CVAEOverSampler.load(model, device=device)
     label = None
     if class_ is not None:

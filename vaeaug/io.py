@@ -170,10 +170,26 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def check_table_output(path: str | os.PathLike, force: bool,
+                       inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
+    """:func:`check_output` for a table, whose type (by extension) is checked too: before
+    the work, not when it is done and its result cannot be written."""
+    _not_a_folder(Path(path))
+    table_kind(path)
+    return check_output(path, force, inputs)
+
+
+def _not_a_folder(path: Path) -> None:
+    if path.is_dir():
+        raise InputError(f"{path}: a folder; give a file name, e.g. {path / 'out.csv'}.")
+
+
 def check_output(path: str | os.PathLike, force: bool,
                  inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
-    """Refuse to overwrite an existing file without ``force``, or to write over an input."""
+    """Refuse to overwrite an existing file without ``force``, or to write over an input,
+    or a folder."""
     path = Path(path)
+    _not_a_folder(path)
     for source in inputs:
         if Path(source).exists() and path.exists() and path.resolve() == Path(source).resolve():
             raise InputError(f"{path}: the output may not be the input file.")
