@@ -73,6 +73,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # (imbalanced-learn's SMOTETomek recipe; _tomekmaj: the links' majority rows only),
         # for the default rule and for plain SMOTE; on the held-out sets with
         # VAEAUG_SET_LIST=abalone9_18,... (the 27 of benchmarks/results/heldout-27.csv)
+    python benchmarks/variants.py herd4_25,herd4_25_elbo25,herd4_25_elbo50 out.csv
+        # the nineteenth round: candidates that the CVAE's own loss finds less like the
+        # minority than like the majority (label-swapped ELBO) dropped before herding
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -208,6 +211,11 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             times = int(name[4:].split("_")[0])
             rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
             pool = variants(s, X_train, y_train, [rule], seed, n=times * n_new)[rule]
+            if "_elbo" in name:  # nineteenth round: _elboXX drops the XX % of the candidates
+                # that the CVAE itself finds least like the class (the issue's "filter by the
+                # model's own encoder"), then herds n_new rows from the rest
+                pool = own_class_filter(s, pool, k, float(name.split("_elbo")[1]) / 100,
+                                        n_new, times)
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
             # the library's herding, in float64 over all candidates (one block)
@@ -396,6 +404,28 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             raise ValueError(f"unknown variant {name!r}")
         out[name] = x.numpy()
     return out
+
+
+def own_class_filter(s: CVAEOverSampler, pool: np.ndarray, k: int, drop: float, n_new: int,
+                     times: int) -> np.ndarray:
+    """The candidates the CVAE finds most like class ``k``: scored by the difference of their
+    negative ELBO under the other class's label and under ``k``'s (reconstruction from the
+    posterior mean plus beta times the KL, the training loss per row), the lowest ``drop``
+    share left out, whole candidates per new row kept."""
+    from vaeaug.model import kl_divergence, reconstruction_loss
+
+    m, rows = s.module_.eval(), torch.as_tensor(pool, dtype=torch.float32)
+
+    def loss(label: int) -> torch.Tensor:
+        y = torch.full((len(rows),), label, dtype=torch.long)
+        mu, logvar = m.encode(rows, y)
+        return (reconstruction_loss(m.decode(mu, y), rows, s.transformer_.spans_)
+                + s.beta * kl_divergence(mu, logvar))
+
+    with torch.no_grad():
+        score = (loss(1 - k) - loss(k)).numpy()  # high: the class's own label explains it
+    keep = n_new * max(1, round(times * (1 - drop)))
+    return pool[np.sort(np.argsort(-score, kind="stable")[:keep])]
 
 
 #: Eighteenth round: NAME_tomek is NAME's rows, then both rows of every Tomek link removed
