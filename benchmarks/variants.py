@@ -75,7 +75,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # VAEAUG_SET_LIST=abalone9_18,... (the 27 of benchmarks/results/heldout-27.csv)
     python benchmarks/variants.py herd4_25,herd4_25_elbo25,herd4_25_elbo50 out.csv
         # the nineteenth round: candidates that the CVAE's own loss finds less like the
-        # minority than like the majority (label-swapped ELBO) dropped before herding
+        # minority than like the majority (label-swapped ELBO) dropped before herding;
+        # herd4_25_elbotop25 drops the most minority-like quarter instead
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -213,9 +214,12 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             pool = variants(s, X_train, y_train, [rule], seed, n=times * n_new)[rule]
             if "_elbo" in name:  # nineteenth round: _elboXX drops the XX % of the candidates
                 # that the CVAE itself finds least like the class (the issue's "filter by the
-                # model's own encoder"), then herds n_new rows from the rest
-                pool = own_class_filter(s, pool, k, float(name.split("_elbo")[1]) / 100,
-                                        n_new, times)
+                # model's own encoder"), then herds n_new rows from the rest; _elbotopXX
+                # drops the XX % it finds most like the class instead
+                top = "_elbotop" in name
+                pool = own_class_filter(s, pool, k, float(name.split("_elbotop" if top
+                                                                  else "_elbo")[1]) / 100,
+                                        n_new, times, most_alike=top)
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
             # the library's herding, in float64 over all candidates (one block)
@@ -407,11 +411,11 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
 
 
 def own_class_filter(s: CVAEOverSampler, pool: np.ndarray, k: int, drop: float, n_new: int,
-                     times: int) -> np.ndarray:
+                     times: int, most_alike: bool = False) -> np.ndarray:
     """The candidates the CVAE finds most like class ``k``: scored by the difference of their
     negative ELBO under the other class's label and under ``k``'s (reconstruction from the
     posterior mean plus beta times the KL, the training loss per row), the lowest ``drop``
-    share left out, whole candidates per new row kept."""
+    share left out (the highest, if ``most_alike``), whole candidates per new row kept."""
     from vaeaug.model import kl_divergence, reconstruction_loss
 
     m, rows = s.module_.eval(), torch.as_tensor(pool, dtype=torch.float32)
@@ -425,7 +429,8 @@ def own_class_filter(s: CVAEOverSampler, pool: np.ndarray, k: int, drop: float, 
     with torch.no_grad():
         score = (loss(1 - k) - loss(k)).numpy()  # high: the class's own label explains it
     keep = n_new * max(1, round(times * (1 - drop)))
-    return pool[np.sort(np.argsort(-score, kind="stable")[:keep])]
+    order = np.argsort(score if most_alike else -score, kind="stable")
+    return pool[np.sort(order[:keep])]
 
 
 #: Eighteenth round: NAME_tomek is NAME's rows, then both rows of every Tomek link removed
