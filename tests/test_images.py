@@ -312,8 +312,14 @@ def test_image_model_save_load_round_trip(digits, tmp_path, architecture, as_ten
     np.testing.assert_allclose(loaded.encode(X[:5], y[:5]), sampler.encode(X[:5], y[:5]))
     from vaeaug import CVAEOverSampler
 
-    with pytest.raises(ValueError, match="holds a ImageCVAEOverSampler"):
+    with pytest.raises(ValueError, match="holds an ImageCVAEOverSampler"):
         CVAEOverSampler.load(tmp_path / "m.vaeaug")
+    flat = np.asarray(X).reshape(len(X), -1)
+    table_model = CVAEOverSampler(epochs=2, random_state=0).fit(flat, y)
+    table_model.save(tmp_path / "t.vaeaug")
+    with pytest.raises(ValueError, match=r"holds a CVAEOverSampler; .* \(on the command line: "
+                                         r"vaeaug augment TABLE -t COLUMN --model FILE"):
+        ImageCVAEOverSampler.load(tmp_path / "t.vaeaug")
 
 
 def test_image_folder_save_model_then_reuse_it(digits, tmp_path):

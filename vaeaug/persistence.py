@@ -95,9 +95,12 @@ def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
     state = _read(path)
     kind = state.get("kind", "CVAEOverSampler")  # files from before image models
     if kind != cls.__name__:
-        hint = (" (on the command line: vaeaug augment IMAGE_DIR --model FILE)"
-                if kind == "ImageCVAEOverSampler" else "")
-        raise ValueError(f"{path} holds a {kind}; read it with {kind}.load(){hint}.")
+        images = kind == "ImageCVAEOverSampler"
+        hint = (" (on the command line: vaeaug augment IMAGE_DIR --model FILE)" if images else
+                " (on the command line: vaeaug augment TABLE -t COLUMN --model FILE, or "
+                "vaeaug sample FILE)")
+        raise ValueError(f"{path} holds {'an' if images else 'a'} {kind}; read it with "
+                         f"{kind}.load(){hint}.")
     params = {**state["params"], "device": device}
     for key in ("hidden_dims", "channels"):  # tuples, stored as lists
         if key in params:
