@@ -140,6 +140,10 @@ def test_output_may_not_be_input(numeric_csv):
     ("a,label\n1,x\n2,x\n", "label", "only one class"),
     ("a,label\n1,x\n2,\n", "label", "missing labels"),
     ('a,label\n1,"x\n', "label", "cannot read it as a table"),
+    # a regression target: it was taken for 79 one-row classes by `info`, and `evaluate`
+    # said "the rarest class has 1" row
+    (None, "x1", "target column 'x1' holds continuous numbers (110 distinct values), not "
+                 "classes; bin them"),
 ])
 def test_bad_input_exit_2_one_line(numeric_csv, tmp_path, content, target, message):
     path = numeric_csv

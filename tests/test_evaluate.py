@@ -196,6 +196,12 @@ def test_when_every_fit_fails_the_first_failure_is_raised(binary):
         evaluate(X, y, samplers=["none", "ros"], classifiers=["logreg"], cv=3)
 
 
+def test_a_continuous_target_is_named(binary):
+    X, _ = binary
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        evaluate(X, np.linspace(0, 1, len(X)), classifiers=["logreg"], cv=3)
+
+
 def test_missing_labels_are_named(binary):
     X, y = binary
     y = pd.Series(y).astype(object)

@@ -16,6 +16,7 @@ from typing import Any
 import click
 import numpy as np
 import pandas as pd
+from sklearn.utils.multiclass import type_of_target
 
 from . import __version__, distributed
 from .io import (
@@ -126,6 +127,10 @@ def read_labelled(path: str, target: str,
     if y.nunique() < 2 and not one_part:
         raise InputError(f"{path}: target column {target!r} has only one class "
                          f"({y.iloc[0]!r}); oversampling needs at least two.")
+    if type_of_target(y.to_numpy()) == "continuous":
+        raise InputError(f"{path}: target column {target!r} holds continuous numbers "
+                         f"({y.nunique()} distinct values), not classes; bin them into "
+                         "classes first, or name the class column.")
     X = df.drop(columns=[target])
     if X.shape[1] == 0:
         raise InputError(f"{path}: there are no feature columns besides {target!r}.")

@@ -35,6 +35,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
@@ -210,6 +211,7 @@ def evaluate(
     # set_axis returns a new frame: the caller's column names stay as they were
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
     check_label_values(y)
+    check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
     samplers = choose(samplers, default_samplers(X, random_state), "sampler")
     classifiers = choose(classifiers, default_classifiers(random_state), "classifier")
