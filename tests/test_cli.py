@@ -225,6 +225,24 @@ def test_categorical_target_keeps_its_dtype_in_parquet(numeric_csv, tmp_path):
     assert result.stderr.strip().endswith("(tiny: +70)")
 
 
+def test_parquet_dates_and_durations(numeric_csv, tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = pd.read_csv(numeric_csv)
+    frame["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(110) % 40, unit="D")
+    frame["took"] = pd.to_timedelta(np.arange(110), unit="s")
+    path, out = tmp_path / "data.parquet", tmp_path / "out.parquet"
+    frame.to_parquet(path)
+    info = run("info", path, "-t", "label")
+    assert "when: numeric (datetime)" in info.output and "took: numeric (duration)" in info.output
+    result = run("augment", path, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    augmented = pd.read_parquet(out)
+    assert (augmented.dtypes == frame.dtypes).all()
+    new = augmented.iloc[110:]
+    assert (new["when"] == new["when"].dt.normalize()).all()  # dates, as in the input
+    assert new["took"].between(frame["took"].min(), frame["took"].max()).all()
+
+
 def test_saved_index_column_is_reported(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).to_csv(numeric_csv)  # to_csv's default: the index as well
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)

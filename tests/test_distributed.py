@@ -29,6 +29,9 @@ def table(n: int, seed: int) -> pd.DataFrame:
 
 def test_merged_transformer_equals_fit_on_all_rows():
     shards = [table(50, 0), table(80, 1), table(30, 2)]
+    for i, shard in enumerate(shards):  # whole days in one shard, whole hours in the others
+        shard["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(
+            np.arange(len(shard)) * (24 if i == 0 else 1), unit="h")
     parts = [(len(s), TableTransformer(["c"]).fit(s)) for s in shards]
     merged = TableTransformer.merge(parts)
     whole = TableTransformer(["c"]).fit(pd.concat(shards, ignore_index=True))
@@ -38,6 +41,7 @@ def test_merged_transformer_equals_fit_on_all_rows():
             for key in ("mean", "std", "min", "max"):
                 assert got[key] == pytest.approx(want[key], rel=1e-9, abs=1e-12), key
             assert got["integer"] == want["integer"]
+            assert got.get("step") == want.get("step")  # the hour, for "when"
         else:
             assert got["categories"] == want["categories"] == ["x", "y", "z"]
     np.testing.assert_allclose(merged.transform(shards[1]), whole.transform(shards[1]),

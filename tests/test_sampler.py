@@ -127,6 +127,33 @@ def test_named_categorical_features_add_to_text_columns(mixed_frame):
     assert set(X_new["age"]) <= set(X["age"]) and set(X_new["city"]) <= set(X["city"])
 
 
+def test_datetime_and_duration_columns_are_numbers_of_their_step(mixed_frame, tmp_path):
+    # they were refused ("neither numeric nor categorical")
+    X, y = mixed_frame
+    rng = np.random.default_rng(0)
+    X = X.assign(
+        day=pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, len(X)), unit="D"),
+        hour=pd.date_range("2024-03-01", periods=len(X), freq="h", tz="Europe/Oslo"),
+        took=pd.to_timedelta(rng.integers(1, 600, len(X)), unit="s"))
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    X_res, _ = sampler.fit_resample(X, y)
+    new = X_res.iloc[len(X):]
+    assert len(new) > 0 and (X_res.dtypes == X.dtypes).all()  # units and time zone kept
+    assert new[["day", "hour", "took"]].notna().all().all()
+    for col in ("day", "hour", "took"):  # within the observed range
+        assert new[col].between(X[col].min(), X[col].max()).all(), col
+    # in whole steps of the input: dates stay dates, whole hours and whole seconds stay so
+    assert (new["day"] == new["day"].dt.normalize()).all()
+    assert (new["hour"] == new["hour"].dt.floor("h")).all()
+    assert (new["took"] == new["took"].dt.floor("s")).all()
+    assert new["day"].nunique() > 1 and not new["day"].isin(X["day"]).all()  # new dates too
+    sampler.save(tmp_path / "m.vaeaug")
+    again = CVAEOverSampler.load(tmp_path / "m.vaeaug").sample(5, y="rare", random_state=1)[0]
+    pd.testing.assert_frame_equal(again, sampler.sample(5, y="rare", random_state=1)[0])
+    with pytest.raises(ValueError, match=r"NaN \(missing values\) in columns \['day'\]"):
+        sampler.fit(X.assign(day=X["day"].where(X.index > 0)), y)  # NaT
+
+
 def test_categorical_features_auto_is_detection(mixed_frame):
     # SMOTENC's spelling of "detect them"; it was refused by the parameter check
     X, y = mixed_frame

@@ -482,9 +482,17 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     click.echo("\ncolumns:")
     for col in X.columns:
         kind = (f"categorical ({X[col].nunique()} levels)" if col in cats
-                else f"numeric ({'integer' if pd.api.types.is_integer_dtype(X[col]) else 'float'})")
+                else f"numeric ({number_kind(X[col].dtype)})")
         problem = cardinality_problem(col, X[col].nunique(), len(X)) if col in cats else None
         click.echo(f"  {col}: {kind}" + (f"\n    {problem[1]}" if problem else ""))
+
+
+def number_kind(dtype: Any) -> str:
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if pd.api.types.is_timedelta64_dtype(dtype):
+        return "duration"
+    return "integer" if pd.api.types.is_integer_dtype(dtype) else "float"
 
 
 def class_table(y: pd.Series, unit: str) -> str:

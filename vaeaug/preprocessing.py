@@ -55,6 +55,38 @@ def is_categorical_dtype(dtype: Any) -> bool:
     )
 
 
+def is_time_dtype(dtype: Any) -> bool:
+    """Datetimes (with or without a time zone) and durations: modelled as numbers, their
+    counts of the dtype's unit (``datetime64[us]``: microseconds since 1970)."""
+    return (pd.api.types.is_datetime64_any_dtype(dtype)
+            or pd.api.types.is_timedelta64_dtype(dtype))
+
+
+def numbers(col: pd.Series) -> np.ndarray:
+    """A numeric (or datetime) column's values as float64."""
+    if is_time_dtype(col.dtype):
+        return col.astype("int64").to_numpy(dtype=np.float64)
+    return col.to_numpy(dtype=np.float64)
+
+
+#: Steps a time column's values may all be whole multiples of, in seconds, coarsest first:
+#: a column of dates gets dates back, a column of whole seconds whole seconds.
+TIME_STEPS = (86400, 3600, 60, 1, 1e-3, 1e-6, 1e-9)
+
+
+def _time_step(col: pd.Series) -> int:
+    """The coarsest of :data:`TIME_STEPS` that every value of a time column is a multiple
+    of, in counts of the column's unit (1: no rounding beyond the unit)."""
+    counts = col.astype("int64").to_numpy()
+    per_second = int(np.timedelta64(1, "s") // np.timedelta64(1, np.datetime_data(
+        col.dtype.base if hasattr(col.dtype, "base") else col.dtype)[0]))
+    for seconds in TIME_STEPS:
+        step = round(seconds * per_second)
+        if step >= 1 and not (counts % step).any():
+            return step
+    return 1
+
+
 def _python_scalar(value: Any) -> Any:
     """numpy scalars -> plain Python values, so they serialise safely."""
     return value.item() if isinstance(value, np.generic) else value
@@ -98,7 +130,7 @@ class TableTransformer:
 
     @staticmethod
     def _fit_numeric(name: Any, col: pd.Series) -> dict[str, Any]:
-        values = col.to_numpy(dtype=np.float64)
+        values = numbers(col)
         # Moments of values divided by their largest magnitude: squares of 1e300 overflow.
         scale = float(np.abs(values).max()) or 1.0
         mean = float((values / scale).mean() * scale)
@@ -107,11 +139,13 @@ class TableTransformer:
             "name": _python_scalar(name),
             "kind": NUMERIC,
             "dtype": _dtype_to_str(col.dtype),
-            "integer": bool(pd.api.types.is_integer_dtype(col.dtype)),
+            "integer": bool(pd.api.types.is_integer_dtype(col.dtype)
+                            or is_time_dtype(col.dtype)),
             "mean": mean,
             "std": std if np.isfinite(std) and std > 0 else 1.0,
             "min": float(values.min()),
             "max": float(values.max()),
+            **({"step": _time_step(col)} if is_time_dtype(col.dtype) else {}),
         }
 
     @staticmethod
@@ -151,7 +185,7 @@ class TableTransformer:
         for info, span in zip(self.columns_, self.spans_):
             col = df[info["name"]]
             if info["kind"] == NUMERIC:
-                values = col.to_numpy(dtype=np.float64)
+                values = numbers(col)
                 out[:, span.start] = (values - info["mean"]) / info["std"]
             else:
                 codes = pd.Index(info["categories"]).get_indexer(col)
@@ -181,7 +215,12 @@ class TableTransformer:
         values = np.clip(values, info["min"], info["max"])
         if info["integer"]:
             values = np.rint(values)
-        return pd.Series(values).astype(pandas_dtype(info))
+        dtype = pandas_dtype(info)
+        if is_time_dtype(dtype):  # from counts of the dtype's unit, as they were read
+            step = info.get("step", 1)
+            counts = np.rint(values / step).astype(np.int64) * step
+            return pd.Series(counts).astype(dtype)
+        return pd.Series(values).astype(dtype)
 
     @staticmethod
     def _decode_categorical(info: dict[str, Any], scores: np.ndarray) -> pd.Series:
@@ -223,6 +262,8 @@ class TableTransformer:
                            min=min(c["min"] for _, c in infos),
                            max=max(c["max"] for _, c in infos),
                            integer=all(c["integer"] for _, c in infos))
+                if "step" in info:  # each step divides the coarser ones (TIME_STEPS)
+                    out["step"] = min(c["step"] for _, c in infos)
             else:
                 categories = list(info["categories"])
                 for _, c in infos[1:]:

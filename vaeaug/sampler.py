@@ -47,8 +47,9 @@ class CVAEOverSampler(BaseOverSampler):
     A CVAE (encoder q(z | x, y), decoder p(x | z, y), both conditioned on the one-hot label)
     is trained on all classes, so rare classes borrow structure from common ones. New rows of
     a class are decoded from latent codes drawn as ``generation`` says. Numeric and
-    categorical columns are supported; outputs keep the input's format, columns and dtypes,
-    and the original rows come first, unchanged.
+    categorical columns are supported, and datetime and timedelta columns as numbers (new
+    values in whole steps of the input's: dates stay dates); outputs keep the input's
+    format, columns and dtypes, and the original rows come first, unchanged.
 
     Parameters
     ----------

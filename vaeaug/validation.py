@@ -17,7 +17,7 @@ from scipy import sparse
 from sklearn.preprocessing import label_binarize
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from .preprocessing import is_categorical_dtype
+from .preprocessing import is_categorical_dtype, is_time_dtype, numbers
 
 
 @dataclass
@@ -134,7 +134,8 @@ def _numeric_columns_as_float(
     """Arrays of dtype object carry numbers as Python objects: make them floats."""
     if fmt.x_kind == "dataframe" or not pd.api.types.is_object_dtype(fmt.x_dtype):
         bad = [c for c in df.columns if c not in categorical
-               and not pd.api.types.is_numeric_dtype(df[c].dtype)]
+               and not pd.api.types.is_numeric_dtype(df[c].dtype)
+               and not is_time_dtype(df[c].dtype)]
         if bad:
             raise ValueError(f"Columns {bad[:10]} are neither numeric nor categorical; "
                              "convert them or name them in categorical_features.")
@@ -159,7 +160,7 @@ def _check_finite(df: pd.DataFrame, categorical: list) -> None:
             "df.fillna) or drop those rows."
         )
     numeric = [c for c in df.columns if c not in categorical]
-    infinite = [c for c in numeric if not np.isfinite(df[c].to_numpy(dtype=np.float64)).all()]
+    infinite = [c for c in numeric if not np.isfinite(numbers(df[c])).all()]
     if infinite:
         raise ValueError(f"Input contains infinity in columns {infinite[:10]}; replace "
                          "infinite values (e.g. clip them or set them to NaN and impute).")
