@@ -196,6 +196,17 @@ def test_when_every_fit_fails_the_first_failure_is_raised(binary):
         evaluate(X, y, samplers=["none", "ros"], classifiers=["logreg"], cv=3)
 
 
+def test_date_columns_are_scored_as_numbers(binary):
+    # the fold's scaler refused them: "DTypePromotionError: The DType DateTime64DType could
+    # not be promoted by Float64DType"
+    X, y = binary
+    X = pd.DataFrame(X).set_axis([f"f{i}" for i in range(X.shape[1])], axis=1)
+    X["when"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(X)), unit="h")
+    result = evaluate(X, y, samplers=["none", "vaeaug"], classifiers=["logreg"], cv=3)
+    assert result.scores.gmean.notna().all()
+    assert X["when"].dtype.kind == "M"  # the caller's frame untouched
+
+
 def test_a_continuous_target_is_named(binary):
     X, _ = binary
     with pytest.raises(ValueError, match="Unknown label type: continuous"):

@@ -39,7 +39,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .preprocessing import is_categorical_dtype
+from .preprocessing import is_categorical_dtype, is_time_dtype, numbers
 from .sampler import CVAEOverSampler
 from .validation import check_label_values
 
@@ -210,6 +210,9 @@ def evaluate(
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     # set_axis returns a new frame: the caller's column names stay as they were
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
+    # dates and durations as the numbers they are modelled as: the scaler and the
+    # classifiers take numbers only
+    X = X.assign(**{c: numbers(X[c]) for c in X.columns if is_time_dtype(X[c].dtype)})
     check_label_values(y)
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
