@@ -276,6 +276,20 @@ def test_feature_plot_shows_categories_too(mixed_frame):
         np.testing.assert_allclose(heights, sorted(shares))
 
 
+def test_feature_plot_takes_dates(mixed_frame):
+    # the random forest that ranks the columns refused datetime columns ("DType ... could
+    # not be promoted"), which ended `vaeaug evaluate --report` on such data
+    pytest.importorskip("matplotlib")
+    from vaeaug.report import plot_feature_distributions
+
+    X, y = mixed_frame
+    X = X.assign(day=pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(len(X)), unit="D"))
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    fig = plot_feature_distributions(sampler, X, y, n_features=len(X.columns))
+    day = next(ax for ax in fig.axes if ax.get_title() == "day")
+    assert "as a count of its unit" in day.get_xlabel() and len(day.patches) == 2 * 20
+
+
 def test_folds_run_on_a_dask_cluster(binary):
     distributed = pytest.importorskip("distributed")
     X, y = binary

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .evaluate import Evaluation
+from .preprocessing import is_time_dtype, numbers
 from .sampler import CVAEOverSampler
 
 
@@ -126,6 +127,8 @@ def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.
     ranked = X.copy()
     if cats:  # category codes are enough for a ranking
         ranked[cats] = OrdinalEncoder().fit_transform(X[cats].astype(str))
+    times = [c for c in X.columns if c not in categorical and is_time_dtype(X[c].dtype)]
+    ranked = ranked.assign(**{c: numbers(X[c]) for c in times})
     forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(ranked, y)
     top = [X.columns[i] for i in np.argsort(forest.feature_importances_)[::-1][:n_features]]
     X_new, _ = sampler.sample(max(200, int((y == rare).sum())), y=rare, random_state=0)
@@ -143,10 +146,13 @@ def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.
             ax.set_xticks(where, [str(v)[:10] for v in shares.index], rotation=45,
                           fontsize=7)
             ax.set_ylabel("share")
-        else:
-            bins = np.histogram_bin_edges(pd.concat([real, X_new[col]]).astype(float), bins=20)
-            ax.hist(real, bins=bins, alpha=0.6, density=True, label="real")
-            ax.hist(X_new[col], bins=bins, alpha=0.6, density=True, label="synthetic")
+        else:  # dates and durations as the numbers they are modelled as
+            real_values, new_values = numbers(real), numbers(X_new[col])
+            bins = np.histogram_bin_edges(np.r_[real_values, new_values], bins=20)
+            ax.hist(real_values, bins=bins, alpha=0.6, density=True, label="real")
+            ax.hist(new_values, bins=bins, alpha=0.6, density=True, label="synthetic")
+            if col in times:
+                ax.set_xlabel(f"{X[col].dtype} as a count of its unit", fontsize=7)
         ax.set_title(str(col))
     axes[0][0].legend()
     fig.suptitle(f"class {rare}: real vs synthetic")
