@@ -378,6 +378,20 @@ def test_evaluate_shows_a_failed_sampler_as_na(tmp_path):
                 if line.startswith("ros")).count("±") == 5
 
 
+def test_an_error_without_a_message_is_still_one_line():
+    # the wrapper took the first line of the message: an empty one raised IndexError
+    import click
+
+    from vaeaug.cli import user_errors
+
+    @user_errors
+    def fails():
+        raise ValueError()
+
+    with pytest.raises(click.ClickException, match="^ValueError$"):
+        fails()
+
+
 def test_help_on_every_command():
     for command in ["augment", "fit", "sample", "evaluate", "info", "datasets"]:
         result = run(command, "--help")

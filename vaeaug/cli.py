@@ -23,6 +23,7 @@ from .io import (
     InputError,
     check_output,
     check_table_output,
+    first_line,
     read_table,
     table_path,
     write_atomic,
@@ -51,7 +52,7 @@ def user_errors(func: Callable) -> Callable:
                 return func(*args, **kwargs)
         except (InputError, ValueError, TypeError, FileNotFoundError, PermissionError,
                 IsADirectoryError, NotADirectoryError) as exc:
-            raise CLIError(str(exc).strip().splitlines()[0]) from None
+            raise CLIError(first_line(exc)) from None
 
     return wrapper
 

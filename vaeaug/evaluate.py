@@ -39,11 +39,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from .io import first_line
 from .preprocessing import is_categorical_dtype, is_time_dtype, numbers
 from .sampler import CVAEOverSampler
 from .validation import check_label_values
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "gmean", "roc_auc")
+#: What the warning of a failed fit says after the sampler's or classifier's name.
+FAILED_ON_A_FOLD = " failed on at least one fold; its scores there are NaN."
 
 
 def default_classifiers(random_state: int = 0) -> dict[str, BaseEstimator]:
@@ -233,8 +236,7 @@ def evaluate(
     scores = pd.DataFrame(rows)
     if failures and scores[list(METRICS)].isna().all(axis=None):
         # as cross_validate: when nothing could be scored, say why instead of a table of NaN
-        first = failures[0].replace(" failed on at least one fold; its scores there are NaN.",
-                                    ":")
+        first = failures[0].replace(FAILED_ON_A_FOLD, ":")
         raise ValueError(f"Every fit failed, on every fold. The first failure, {first}")
     for category, message in caught:  # once each, here, where the caller's filters apply
         warnings.warn(message, category, stacklevel=2)
@@ -310,9 +312,9 @@ def _failed_as_nan(what: str, fit: Callable[..., Any], *args: Any) -> Any:
     try:
         return fit(*args)
     except Exception as exc:  # noqa: BLE001 -- any fit's failure, reported in the warning
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        warnings.warn(f"{what} failed on at least one fold; its scores there are NaN. "
-                      f"{type(exc).__name__}: {message}", FitFailedWarning, stacklevel=2)
+        detail = f"{type(exc).__name__}: {first_line(exc)}" if str(exc).strip() else \
+            type(exc).__name__
+        warnings.warn(f"{what}{FAILED_ON_A_FOLD} {detail}", FitFailedWarning, stacklevel=2)
         return None
 
 

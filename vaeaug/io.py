@@ -27,6 +27,12 @@ class InputError(ValueError):
     """A problem with a user's file or arguments, reported in one line."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def table_path(path: str | os.PathLike) -> Path:
     """``path`` as a Path, if it names an existing CSV, TSV or Parquet file.
 
@@ -91,8 +97,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise
     except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError, EOFError,
             zipfile.BadZipFile) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path}: cannot read it as a table ({first}).") from None
+        raise InputError(f"{path}: cannot read it as a table ({first_line(exc)}).") from None
     except ImportError:
         raise InputError(f"{path}: reading Parquet needs pyarrow "
                          "(pip install 'vaeaug[parquet]').") from None
@@ -127,7 +132,7 @@ def _read_csv_text(path: Path, sep: str, compression: str | None = None) -> pd.D
 def separator(path: Path, default: str, compression: str | None = None) -> str:
     """``default``, unless the header line lacks it and holds one of :data:`OTHER_SEPARATORS`
     (then the most frequent of those)."""
-    header = _first_line(path, compression)
+    header = _header_line(path, compression)
     if default in header:
         return default
     counts = {sep: header.count(sep) for sep in OTHER_SEPARATORS}
@@ -135,7 +140,7 @@ def separator(path: Path, default: str, compression: str | None = None) -> str:
     return best if counts[best] else default
 
 
-def _first_line(path: Path, compression: str | None) -> str:
+def _header_line(path: Path, compression: str | None) -> str:
     """The first line of a (possibly compressed) text file."""
     import bz2
     import gzip
