@@ -179,8 +179,8 @@ def check_table_output(path: str | os.PathLike, force: bool,
                        inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
     """:func:`check_output` for a table, whose type (by extension) is checked too: before
     the work, not when it is done and its result cannot be written."""
-    _not_a_folder(Path(path))
-    table_kind(path)
+    if not Path(path).is_dir():  # a folder is named as such by check_output
+        table_kind(path)
     return check_output(path, force, inputs)
 
 
@@ -292,7 +292,7 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     """
     Image = _pil()
     root = Path(path)
-    classes = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p)
+    classes = sorted(p for p in root.iterdir() if p.is_dir() and not _hidden(p.name)
                      ) if root.is_dir() else []
     files = [(c.name, f) for c in classes for f in _image_files(c)]
     found = {name for name, _ in files}
@@ -323,9 +323,9 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     return np.stack([np.asarray(image) for image in images]), labels, [f for _, f in files]
 
 
-def _hidden(path: Path) -> bool:
+def _hidden(name: str) -> bool:
     """Hidden files and folders (``.DS_Store``, macOS's ``._name.png`` companions, ``.git``)."""
-    return path.name.startswith(".")
+    return name.startswith(".")
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -333,9 +333,9 @@ def _image_files(folder: Path) -> list[Path]:
     them), by extension, hidden ones left out, in sorted order."""
     found = []
     for parent, dirs, names in os.walk(folder, followlinks=True):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not _hidden(d))
         found += [Path(parent) / n for n in sorted(names)
-                  if not n.startswith(".") and Path(n).suffix.lower() in IMAGE_SUFFIXES]
+                  if not _hidden(n) and Path(n).suffix.lower() in IMAGE_SUFFIXES]
     return found
 
 
