@@ -125,9 +125,8 @@ def read_labelled(path: str, target: str,
     if y.isna().any():
         raise InputError(f"{path}: target column {target!r} has {int(y.isna().sum())} "
                          "missing labels; drop those rows first.")
-    if y.nunique() < 2 and not one_part:
-        raise InputError(f"{path}: target column {target!r} has only one class "
-                         f"({y.iloc[0]!r}); oversampling needs at least two.")
+    if not one_part:
+        require_two_classes(y, str(path), target)
     if type_of_target(y.to_numpy()) == "continuous":
         raise InputError(f"{path}: target column {target!r} holds continuous numbers "
                          f"({y.nunique()} distinct values), not classes; bin them into "
@@ -254,13 +253,14 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
         sampler = build_sampler(model, sampling_strategy=plan)
         X_res, y_res = sampler.fit_resample(X, y)
     # the labels' dtype as read (a categorical Parquet column stays categorical)
-    out = with_target(X_res, pd.Series(np.asarray(y_res)).astype(y.dtype), target, position)
+    labels = pd.Series(np.asarray(y_res)).astype(y.dtype)
+    out = with_target(X_res, labels, target, position)
     if mark_synthetic:
         out["synthetic"] = np.arange(len(out)) >= len(X)
     write_table(out, output)
     if save_model:
         save(sampler, save_model)
-    added = pd.Series(np.asarray(y_res)[len(y):]).value_counts()
+    added = labels.iloc[len(y):].value_counts()  # a categorical's lists classes with 0 too
     summary = ", ".join(f"{label}: +{n}" for label, n in added.items() if n) or "nothing to add"
     click.echo(f"wrote {output}: {len(X)} original + {len(out) - len(X)} synthetic rows "
                f"({summary})", err=True)
@@ -405,11 +405,16 @@ def read_many(paths: tuple[str, ...], target: str,
     X, y = (parts[0] if len(parts) == 1 else
             (pd.concat([X for X, _ in parts], ignore_index=True),
              pd.concat([y for _, y in parts], ignore_index=True)))
-    if y.nunique() < 2 and not shard:
-        files = paths[0] if len(paths) == 1 else f"{', '.join(paths[:5])} together"
-        raise InputError(f"{files}: target column {target!r} has only one class "
-                         f"({y.iloc[0]!r}); oversampling needs at least two.")
+    if not shard:
+        require_two_classes(y, paths[0] if len(paths) == 1 else
+                            f"{', '.join(paths[:5])} together", target)
     return X, y
+
+
+def require_two_classes(y: pd.Series, where: str, target: str) -> None:
+    if y.nunique() < 2:
+        raise InputError(f"{where}: target column {target!r} has only one class "
+                         f"({y.iloc[0]!r}); oversampling needs at least two.")
 
 
 @main.command()

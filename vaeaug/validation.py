@@ -196,10 +196,10 @@ def check_label_values(y: Any) -> None:
     values = np.asarray(y)
     if values.dtype != object:  # numbers, or text alone
         return
-    values = values.ravel()
-    texts = {isinstance(v, str) for v in values if not pd.isna(v)}
+    values = values.ravel()  # no missing label is left to skip (checked above)
+    texts = {isinstance(v, str) for v in values}
     if len(texts) > 1:
-        kinds = sorted({type(v).__name__ for v in values if not pd.isna(v)})
+        kinds = sorted({type(v).__name__ for v in values})
         raise ValueError(f"y mixes labels of types {kinds}; give them one type, e.g. "
                          "y.astype(str).")
 
