@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .io import first_line
-from .preprocessing import is_categorical_dtype, is_time_dtype, numbers
+from .preprocessing import is_categorical_dtype, times_as_numbers
 from .sampler import CVAEOverSampler
 from .validation import check_label_values
 
@@ -215,7 +215,7 @@ def evaluate(
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
     # dates and durations as the numbers they are modelled as: the scaler and the
     # classifiers take numbers only
-    X = X.assign(**{c: numbers(X[c]) for c in X.columns if is_time_dtype(X[c].dtype)})
+    X = times_as_numbers(X)
     check_label_values(y)
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)

@@ -69,6 +69,13 @@ def numbers(col: pd.Series) -> np.ndarray:
     return col.to_numpy(dtype=np.float64)
 
 
+def times_as_numbers(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> pd.DataFrame:
+    """``df`` with its datetime and timedelta columns (of ``columns``, default all) as the
+    numbers vaeaug models them as: for code that takes numbers only (scalers, classifiers)."""
+    names = df.columns if columns is None else columns
+    return df.assign(**{c: numbers(df[c]) for c in names if is_time_dtype(df[c].dtype)})
+
+
 #: Steps a time column's values may all be whole multiples of, in seconds, coarsest first:
 #: a column of dates gets dates back, a column of whole seconds whole seconds.
 TIME_STEPS = (86400, 3600, 60, 1, 1e-3, 1e-6, 1e-9)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .evaluate import Evaluation
-from .preprocessing import is_time_dtype, numbers
+from .preprocessing import is_time_dtype, numbers, times_as_numbers
 from .sampler import CVAEOverSampler
 
 
@@ -124,11 +124,9 @@ def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.
     rare = y.value_counts().idxmin()
     categorical = set(sampler.transformer_.categorical)
     cats = [c for c in X.columns if c in categorical]
-    ranked = X.copy()
+    ranked = times_as_numbers(X, [c for c in X.columns if c not in categorical])
     if cats:  # category codes are enough for a ranking
         ranked[cats] = OrdinalEncoder().fit_transform(X[cats].astype(str))
-    times = [c for c in X.columns if c not in categorical and is_time_dtype(X[c].dtype)]
-    ranked = ranked.assign(**{c: numbers(X[c]) for c in times})
     forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(ranked, y)
     top = [X.columns[i] for i in np.argsort(forest.feature_importances_)[::-1][:n_features]]
     X_new, _ = sampler.sample(max(200, int((y == rare).sum())), y=rare, random_state=0)
@@ -151,7 +149,7 @@ def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.
             bins = np.histogram_bin_edges(np.r_[real_values, new_values], bins=20)
             ax.hist(real_values, bins=bins, alpha=0.6, density=True, label="real")
             ax.hist(new_values, bins=bins, alpha=0.6, density=True, label="synthetic")
-            if col in times:
+            if is_time_dtype(X[col].dtype):
                 ax.set_xlabel(f"{X[col].dtype} as a count of its unit", fontsize=7)
         ax.set_title(str(col))
     axes[0][0].legend()
