@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from .io import first_line
 from .preprocessing import is_categorical_dtype, times_as_numbers
 from .sampler import CVAEOverSampler
-from .validation import check_label_values
+from .validation import check_label_values, is_count
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "gmean", "roc_auc")
 #: What the warning of a failed fit says after the sampler's or classifier's name.
@@ -255,7 +255,7 @@ def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[typ
 
 
 def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:
-    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
+    if not is_count(repeats) or repeats < 1:
         raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}.")
     if isinstance(cv, bool) or not isinstance(cv, int | np.integer):
         return cv  # any scikit-learn splitter

@@ -30,7 +30,7 @@ from .training import (
     steps_per_epoch,
     train_cvae,
 )
-from .validation import as_input_format, as_labels, as_table, restore_X, restore_y
+from .validation import as_input_format, as_labels, as_table, is_count, restore_X, restore_y
 
 #: With ``epochs="auto"`` training runs about this many optimiser steps (at least 1 epoch).
 AUTO_STEPS = 1500
@@ -375,7 +375,7 @@ class CVAEOverSampler(BaseOverSampler):
         elif np.ndim(y) != 0:
             raise ValueError(f"y must be one class label or a dict {{class: count}}, got a "
                              f"{type(y).__name__}.")
-        elif not _is_count(n_samples):
+        elif not is_count(n_samples):
             raise ValueError(f"sample() needs n_samples, a whole number >= 0 (or a dict "
                              f"{{class: count}} as y), got {n_samples!r}.")
         elif y is None:
@@ -388,7 +388,7 @@ class CVAEOverSampler(BaseOverSampler):
             if _plain(label) not in known:
                 raise ValueError(f"Unknown class {label!r}; the model knows "
                                  f"{sorted(known, key=str)}.")
-            if not _is_count(count):
+            if not is_count(count):
                 raise ValueError(f"The sample count for class {label!r} must be a whole "
                                  f"number >= 0, got {count!r}.")
         return {label: int(count) for label, count in plan.items()}
@@ -502,11 +502,6 @@ class CVAEOverSampler(BaseOverSampler):
         tags.input_tags.string = True
         return tags
 
-
-def _is_count(value: Any) -> bool:
-    """A whole number of rows: an int (numpy's too), not a bool or a float, and not negative."""
-    return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool) \
-        and value >= 0
 
 
 def _plain(label: Any) -> Any:

@@ -8,6 +8,7 @@ what came in, so :func:`restore_X` and :func:`restore_y` hand results back in th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -243,3 +244,9 @@ def restore_y(original: Any, new: np.ndarray, classes: np.ndarray, fmt: InputFor
     if fmt.y_kind == "list":
         return labels.tolist()
     return labels
+
+
+def is_count(value: Any) -> bool:
+    """A whole number of rows: an int (numpy's too), not a bool or a float, and not negative."""
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool) \
+        and value >= 0
