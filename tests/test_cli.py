@@ -75,6 +75,16 @@ def test_augment_counts(numeric_csv, tmp_path, args, expected):
     assert pd.read_csv(out)["label"].value_counts().to_dict() == expected
 
 
+def test_augment_counts_for_a_class_with_an_equals_sign(numeric_csv, tmp_path):
+    frame = pd.read_csv(numeric_csv).replace({"label": {"tiny": "size=S"}})
+    frame.to_csv(numeric_csv, index=False)
+    out = tmp_path / "out.csv"
+    result = run("augment", numeric_csv, "-t", "label", "--counts", "size=S=30", "-o", out,
+                 *FAST)  # was "--counts expects CLASS=COUNT pairs"
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["label"].value_counts()["size=S"] == 30
+
+
 @pytest.mark.parametrize("args, message", [
     (["--counts", "tiny=30,tiny=40"], "--counts names class 'tiny' twice."),  # took the last
     (["--counts", "tiny=30", "--classes", "mid"], "--classes goes with --class-balance or "
@@ -615,3 +625,51 @@ def test_fit_reads_several_files_as_one_table(numeric_csv, tmp_path):
     result = CliRunner().invoke(main, ["fit", str(numeric_csv), str(bad), "-t", "label",
                                        "-o", str(tmp_path / "m2.vaeaug")])
     assert result.exit_code == 2 and "differ" in result.output
+
+
+def test_numbers_with_a_question_mark_warn_in_one_line(numeric_csv, tmp_path):
+    df = pd.read_csv(numeric_csv).astype({"count": object})
+    df.loc[5, "count"] = "?"  # KEEL's and many exports' mark for a missing value
+    df.to_csv(numeric_csv, index=False)
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 0, result.output
+    warning, wrote = result.stderr.splitlines()
+    assert warning.startswith("Warning: Column 'count' holds numbers except in 1 row ('?'), "
+                              "so it is read as text and modelled as a category")
+    assert wrote.startswith("wrote ")
+    shown = run("info", numeric_csv, "-t", "label")  # under the column, as other problems
+    assert "\n    Column 'count' holds numbers except in 1 row ('?')" in shown.stdout
+    assert "Warning" not in shown.stderr
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", "-f",
+                 "--categorical", "count", *FAST)
+    assert result.exit_code == 0 and "Warning" not in result.stderr
+
+
+def test_lines_ending_with_a_separator(numeric_csv, tmp_path):
+    # every line "a,b,c," (some exports write them): pandas reads an empty "Unnamed: 4"
+    lines = numeric_csv.read_text().splitlines()
+    numeric_csv.write_text("".join(line + ",\n" for line in lines))
+    out = tmp_path / "o.csv"
+    result = run("augment", numeric_csv, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"Warning: {numeric_csv}: left out 1 column with no name and no values (does every "
+        "line end with a separator?).")
+    assert list(pd.read_csv(out).columns) == lines[0].split(",")
+
+
+def test_out_of_memory_is_one_line(numeric_csv, tmp_path, monkeypatch):
+    from vaeaug import sampler as sampler_module
+
+    from .test_reliability import TORCH_CPU_OOM
+
+    def generate(*args, **kwargs):
+        raise RuntimeError(TORCH_CPU_OOM)
+
+    monkeypatch.setattr(sampler_module, "generate", generate)
+    result = run("augment", numeric_csv, "-t", "label", "--counts", "tiny=100000000", "-o",
+                 tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Not enough memory to generate 99,999,990 rows "
+                                    "(23.8 GiB more asked for); ask for fewer")
+    assert "Traceback" not in result.output and not (tmp_path / "o.csv").exists()

@@ -104,6 +104,22 @@ def test_fold_warnings_reach_the_caller_once(n_jobs):
                         "Synthetic rows can only repeat its values; consider dropping it."]
 
 
+def test_numbers_read_as_text_are_reported_once_for_the_whole_table():
+    # The '?' is in one fold's training rows only; the other folds' columns are all numbers
+    # (as text), which would read as another warning if each fold's fit said its own.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=60).round(1).astype(object), "b": rng.normal(size=60)})
+    X.loc[0, "a"] = "?"
+    y = np.r_[np.zeros(45, int), np.ones(15, int)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        evaluate(X, y, samplers={"vaeaug": CVAEOverSampler(**FAST)},
+                 classifiers={"logreg": LogisticRegression()}, cv=3)
+    messages = [str(w.message) for w in caught if "'a' holds numbers" in str(w.message)]
+    assert len(messages) == 1 and messages[0].startswith("Column 'a' holds numbers except "
+                                                         "in 1 row ('?')")
+
+
 class WarningSampler(BaseEstimator):
     """Oversamples nothing; warns about the data, and about its own code's future."""
 

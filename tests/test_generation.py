@@ -254,3 +254,29 @@ def test_large_requests_are_drawn_without_herding(monkeypatch):
     monkeypatch.setattr(generation, "HERDING_MAX_ROWS", 300)
     monkeypatch.setattr(generation, "HERDING_POOL", 4)
     assert not torch.equal(large, draw())
+
+
+@pytest.mark.parametrize("method", ["mixed", "prior"])
+def test_large_requests_are_generated_in_parts(monkeypatch, method):
+    # 100,000,000 rows at once asked torch for 25 GB of activations (one layer's, for all
+    # rows); in parts the activations stay small, whatever n is.
+    X = torch.randn(50, 3, generator=torch.Generator().manual_seed(27))
+    model = CVAE(3, 2, 3, (8,))
+    init_parameters(model, torch.Generator().manual_seed(28))
+    sizes = []
+    rows = generation._rows
+
+    def counted(*args):
+        sizes.append((args[3], args[-1]))  # rows, candidates per row (herding: > 1)
+        return rows(*args)
+
+    monkeypatch.setattr(generation, "_rows", counted)
+    monkeypatch.setattr(generation, "HERDING_BLOCK", 100)  # the smallest part allowed
+    monkeypatch.setattr(generation, "GENERATION_PART_ROWS", 100)
+    monkeypatch.setattr(generation, "HERDING_MAX_ROWS", 200)  # 250 rows: no herding
+    new = generate(model, X, 1, 250, method, torch.Generator().manual_seed(29),
+                   activate=lambda t: t)
+    # herding is decided by the whole request: the last part, 50 rows, is not herded alone
+    assert sizes == [(100, 1), (100, 1), (50, 1)] and new.shape == (250, 3)
+    assert torch.isfinite(new).all() and len(torch.unique(new, dim=0)) == 250
+    assert generate(model, X, 1, 0, method, torch.Generator(), lambda t: t).shape == (0, 3)

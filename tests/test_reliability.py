@@ -262,3 +262,57 @@ def test_pickle_round_trip_keeps_sampling():
     pd.testing.assert_frame_equal(copy.sample(5, y=1, random_state=0)[0],
                                   sampler.sample(5, y=1, random_state=0)[0])
 
+
+
+def test_numbers_read_as_text_are_reported():
+    # A '?' for missing (as KEEL files write it), thousands separators or % signs make
+    # pandas read a numeric column as text, which vaeaug would model as a category.
+    from vaeaug.validation import NumbersAsTextWarning
+
+    X = small_frame().round(1)  # values repeat: not an identifier, which warns too
+    with_mark = X.assign(a=X["a"].astype(object).where(X.index != 3, "?"))
+    with pytest.warns(NumbersAsTextWarning, match=r"^Column 'a' holds numbers except in 1 row "
+                                                  r"\('\?'\).*If '\?' marks a missing value"):
+        X_res, _ = fit_resample(with_mark, LABELS)
+    assert set(X_res["a"]) <= set(with_mark["a"])  # what a category means: repeats only
+    thousands = X.assign(a=[f"{v:,.0f}" for v in X["a"] * 10_000])
+    with pytest.warns(NumbersAsTextWarning, match=r"'a' holds numbers written as text \('"):
+        fit_resample(thousands, LABELS)
+    with pytest.warns(NumbersAsTextWarning, match="'a' holds numbers stored as text"):
+        fit_resample(X.assign(a=X["a"].astype(str)), LABELS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit_resample(with_mark, LABELS, categorical_features=["a"])  # named: the user's call
+        fit_resample(X.assign(a=X["a"].astype(str).astype("category")), LABELS)
+        fit_resample(X.assign(a=np.where(LABELS == 1, "red", "blue")), LABELS)
+        # half numbers, half words: a category with some numeric codes, not spoilt numbers
+        fit_resample(X.assign(a=[1, "a", 2.5, "b"] * 10), LABELS)
+
+
+TORCH_CPU_OOM = ("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't "
+                 "allocate memory: you tried to allocate 25599996160 bytes. Error code 12 "
+                 "(Cannot allocate memory)")
+
+
+def test_running_out_of_memory_while_generating_says_so(monkeypatch):
+    from vaeaug import sampler as sampler_module
+
+    fitted = CVAEOverSampler(**FAST).fit(small_frame(), LABELS)
+
+    def fails(error):
+        def generate(*args, **kwargs):
+            raise error
+        return generate
+
+    monkeypatch.setattr(sampler_module, "generate", fails(RuntimeError(TORCH_CPU_OOM)))
+    with pytest.raises(MemoryError, match=r"^Not enough memory to generate 1,000,000 rows "
+                                          r"\(23\.8 GiB more asked for\); ask for fewer"):
+        fitted.sample(1_000_000, y=1)
+    monkeypatch.setattr(sampler_module, "generate", fails(MemoryError("Unable to allocate")))
+    with pytest.raises(MemoryError, match=r"^Not enough memory to generate 20 rows "
+                                          r"\(Unable to allocate\)"):
+        fitted.sample(20)
+    # other errors of torch's are not taken for a lack of memory
+    monkeypatch.setattr(sampler_module, "generate", fails(RuntimeError("shape mismatch")))
+    with pytest.raises(RuntimeError, match="^shape mismatch$"):
+        fitted.sample(20)

@@ -51,7 +51,7 @@ def user_errors(func: Callable) -> Callable:
                 warnings.showwarning = WarningPrinter()
                 return func(*args, **kwargs)
         except (InputError, ValueError, TypeError, FileNotFoundError, PermissionError,
-                IsADirectoryError, NotADirectoryError) as exc:
+                IsADirectoryError, NotADirectoryError, MemoryError) as exc:
             raise CLIError(first_line(exc)) from None
 
     return wrapper
@@ -157,7 +157,7 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
                              "its classes itself.")
         plan = {}
         for item in _split(counts):
-            name, sep, value = item.partition("=")
+            name, sep, value = item.rpartition("=")  # a class may hold "=" itself
             if not sep or not value.strip().isdigit():
                 raise InputError(f"--counts expects CLASS=COUNT pairs, got {item!r}.")
             label = find_class(y, name.strip())
@@ -467,7 +467,7 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
       vaeaug info data.csv --target label
       vaeaug info images/
     """
-    from .validation import as_table
+    from .validation import NumbersAsTextWarning, as_table, numbers_as_text
 
     if Path(input).is_dir():
         from .io import read_image_folder
@@ -482,15 +482,22 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     if target is None:
         raise InputError("--target is required for a table.")
     X, y, _ = read_labelled(input, target)
-    _, cats, _ = as_table(X, _split(categorical) or None)
+    named = _split(categorical)
+    with warnings.catch_warnings():  # said below, under the column, as the other problems
+        warnings.simplefilter("ignore", NumbersAsTextWarning)
+        _, cats, _ = as_table(X, named or None)
     click.echo(f"{input}: {len(y)} rows, {X.shape[1]} feature columns, {y.nunique()} classes")
     click.echo(class_table(y, "rows"))
     click.echo("\ncolumns:")
     for col in X.columns:
         kind = (f"categorical ({X[col].nunique()} levels)" if col in cats
                 else f"numeric ({number_kind(X[col].dtype)})")
-        problem = cardinality_problem(col, X[col].nunique(), len(X)) if col in cats else None
-        click.echo(f"  {col}: {kind}" + (f"\n    {problem[1]}" if problem else ""))
+        problems = []
+        if col in cats:
+            cardinality = cardinality_problem(col, X[col].nunique(), len(X))
+            problems = [cardinality[1] if cardinality else None,
+                        None if col in named else numbers_as_text(col, X[col])]
+        click.echo(f"  {col}: {kind}" + "".join(f"\n    {p}" for p in problems if p))
 
 
 def number_kind(dtype: Any) -> str:

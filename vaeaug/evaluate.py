@@ -42,7 +42,7 @@ from tqdm.auto import tqdm
 from .io import first_line
 from .preprocessing import is_categorical_dtype, times_as_numbers
 from .sampler import CVAEOverSampler
-from .validation import check_label_values, is_count
+from .validation import NumbersAsTextWarning, check_label_values, is_count, warn_numbers_as_text
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "gmean", "roc_auc")
 #: What the warning of a failed fit says after the sampler's or classifier's name.
@@ -216,6 +216,8 @@ def evaluate(
     # dates and durations as the numbers they are modelled as: the scaler and the
     # classifiers take numbers only
     X = times_as_numbers(X)
+    # said once for the whole table here, not per fold (a fold may miss the odd value)
+    warn_numbers_as_text(X, [c for c in X.columns if is_categorical_dtype(X[c].dtype)])
     check_label_values(y)
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
@@ -251,7 +253,8 @@ def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[typ
         rows = run_fold(*args)
     # Deprecations concern the libraries' code, not the user's data: Python hides them
     return rows, [(w.category, str(w.message)) for w in caught
-                  if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+                  if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning,
+                                                 NumbersAsTextWarning))]
 
 
 def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:

@@ -54,6 +54,11 @@ HERDING_POOL = 4
 HERDING_MAX_ROWS = 16384
 #: New rows herded together (their kernel: (HERDING_POOL x HERDING_BLOCK)^2 numbers).
 HERDING_BLOCK = 1024
+#: Larger requests are generated in parts of at most this many rows (fewer for rows of over
+#: 256 numbers, such as images: ``GENERATION_PART_ELEMENTS`` numbers per part), so the
+#: network's activations stay within a few hundred MiB whatever ``n`` is.
+GENERATION_PART_ROWS = 1 << 20
+GENERATION_PART_ELEMENTS = 1 << 28
 
 
 @torch.no_grad()
@@ -78,10 +83,22 @@ def generate(
     model.eval()
     if method not in METHODS:
         raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
+    pool = HERDING_POOL if 0 < n <= HERDING_MAX_ROWS else 1
+    part = min(GENERATION_PART_ROWS,
+               max(HERDING_BLOCK, GENERATION_PART_ELEMENTS // max(1, X_class[0].numel())))
+    return torch.cat([_rows(model, X_class, label, min(part, n - start), method, generator,
+                            activate, temperature, numeric, pool)
+                      for start in range(0, n, part)] or
+                     [X_class.new_empty((0, *X_class.shape[1:]))])
+
+
+def _rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int, method: str,
+          generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
+          temperature: float, numeric: torch.Tensor | None, pool: int) -> torch.Tensor:
+    """:func:`generate`'s rows, at most one part of them."""
     if method != "mixed" or X_class.shape[0] < 2:  # a lone row has no neighbourhood
         return _one_step_rows(model, X_class, label, n, method, generator, activate,
                               temperature)
-    pool = HERDING_POOL if 0 < n <= HERDING_MAX_ROWS else 1
     rows, width = _mixed_rows(model, X_class, label, pool * n, generator, activate,
                               temperature, numeric)
     if pool > 1:

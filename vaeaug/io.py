@@ -103,6 +103,12 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
                          "(pip install 'vaeaug[parquet]').") from None
     if df.shape[0] == 0:
         raise InputError(f"{path}: the file has a header but no rows.")
+    empty = [c for c in df.columns if str(c).startswith("Unnamed: ") and df[c].isna().all()]
+    if empty and len(empty) < df.shape[1]:
+        warnings.warn(f"{path}: left out {len(empty)} column{'s' * (len(empty) > 1)} with "
+                      "no name and no values (does every line end with a separator?).",
+                      UserWarning, stacklevel=2)
+        df = df.drop(columns=empty)
     first = df.iloc[:, 0]
     if (str(df.columns[0]).startswith("Unnamed: 0") and pd.api.types.is_integer_dtype(first)
             and (first.to_numpy() == np.arange(len(df))).all()):

@@ -27,6 +27,7 @@ from .training import (
     TrainingDivergedError,
     autocast_enabled,
     autograd_step,
+    enough_memory,
     steps_per_epoch,
     train_cvae,
 )
@@ -405,6 +406,15 @@ class CVAEOverSampler(BaseOverSampler):
         seed = (int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
                 if random_state is not None else int(self._sample_rng.integers(2**31 - 1)))
         generator = torch.Generator(device=self.device_).manual_seed(seed)
+        total = sum(int(count) for count in plan.values())
+        with enough_memory(f"to generate {total:,} rows",
+                           "ask for fewer, or for parts of them in several calls "
+                           "(sample(n) continues one random stream)."):
+            return self._generate_blocks(plan, generator)
+
+    def _generate_blocks(self, plan: dict, generator: torch.Generator
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_generate_encoded`'s rows, class by class."""
         activate, numeric = self._activation(), self._numeric_columns()
         blocks, labels = [], []
         for label, count in plan.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -51,6 +52,33 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def enough_memory(doing: str, advice: str) -> Iterator[None]:
+    """Out-of-memory errors of the block as one :class:`MemoryError` that says what was being
+    done and what to do: torch's CPU allocator raises a ``RuntimeError`` (``[enforce fail at
+    alloc_cpu.cpp…]``), CUDA a ``torch.OutOfMemoryError``, numpy a ``MemoryError``."""
+    try:
+        yield
+    except (MemoryError, RuntimeError) as exc:
+        text = str(exc)
+        if not isinstance(exc, MemoryError) and not OUT_OF_MEMORY.search(text):
+            raise
+        asked = re.search(r"allocate (\d+) bytes", text)
+        size = (f"{int(asked.group(1)) / 2**30:.1f} GiB more asked for" if asked
+                else first_sentence(text))
+        raise MemoryError(f"Not enough memory {doing} ({size}); {advice}") from None
+
+
+#: How torch's allocators say they ran out of memory.
+OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
+
+
+def first_sentence(text: str) -> str:
+    """The first line of ``text``, up to its first full stop."""
+    text = text.strip()
+    return text.split(". ")[0].splitlines()[0] if text else "no details"
+
+
 def resolve_device(device: str) -> torch.device:
     """``"auto"`` -> CUDA when present, else CPU; anything else is passed to torch, and must
     be usable on this machine (ValueError otherwise)."""
@@ -63,7 +91,7 @@ def resolve_device(device: str) -> torch.device:
     try:  # torch says so only at the first tensor, from deep inside (an AssertionError for CUDA)
         torch.empty(0, device=resolved)
     except (RuntimeError, AssertionError) as exc:
-        reason = str(exc).strip().split(". ")[0].splitlines()[0] if str(exc).strip() \
+        reason = first_sentence(str(exc)) if str(exc).strip() \
             else type(exc).__name__  # the first sentence: torch's can run for a page
         raise ValueError(f"Device {device!r} is not usable here ({reason}); use "
                          "device='auto' (CUDA when present, else the CPU) or 'cpu'.") from None

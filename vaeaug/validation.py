@@ -7,6 +7,8 @@ what came in, so :func:`restore_X` and :func:`restore_y` hand results back in th
 
 from __future__ import annotations
 
+import re
+import warnings
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -99,14 +101,78 @@ def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list
     """
     if requested is None or (isinstance(requested, str) and requested == "auto"):
         if detect:
-            return [c for c in df.columns if is_categorical_dtype(df[c].dtype)]
-        return [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)
-                and df[c].map(lambda v: isinstance(v, str)).any()]
+            found = [c for c in df.columns if is_categorical_dtype(df[c].dtype)]
+        else:
+            found = [c for c in df.columns if pd.api.types.is_string_dtype(df[c].dtype)
+                     and df[c].map(lambda v: isinstance(v, str)).any()]
+        warn_numbers_as_text(df, found, stacklevel=5)
+        return found
     chosen = _requested_columns(df, list(np.atleast_1d(np.asarray(requested, dtype=object))))
     if detect:  # a text or category column cannot be numeric, whether it was named or not
         chosen += [c for c in df.columns if c not in chosen
                    and is_categorical_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c])]
     return chosen
+
+
+#: Share of a text column's values that must read as numbers for it to be reported as a
+#: column of numbers spoiled by a few other values (a '?' for missing, say).
+MOSTLY_NUMBERS = 0.8
+#: What people write around numbers in spreadsheets: thousands separators, units, spaces.
+NUMBER_DECORATION = re.compile(r"[,\s%$€£]|^'")
+
+
+class NumbersAsTextWarning(UserWarning):
+    """A column detected as categorical looks like numbers read as text."""
+
+
+def warn_numbers_as_text(df: pd.DataFrame, columns: list, stacklevel: int = 2) -> None:
+    """A :class:`NumbersAsTextWarning` for each of ``columns`` that :func:`numbers_as_text`
+    reports."""
+    for c in columns:
+        problem = numbers_as_text(c, df[c])
+        if problem:
+            warnings.warn(problem, NumbersAsTextWarning, stacklevel=stacklevel)
+
+
+def numbers_as_text(name: Any, col: pd.Series) -> str | None:
+    """Why a column detected as categorical looks like numbers read as text, or None.
+
+    A numeric column with a ``?`` or ``n/a`` for missing values, or numbers written as
+    ``9,420`` or ``12.5%``, is read as text; modelled as a category, its synthetic values can
+    only repeat the column's values. Columns of pandas' ``category`` or bool dtype are taken
+    as they are.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col.dtype):
+        return None
+    values = col.dropna()
+    values = values[values.map(lambda v: isinstance(v, (str, int, float, np.number))
+                               and not isinstance(v, bool))].astype(str).str.strip()
+    if len(values) < 2 or len(values) < len(col.dropna()) * MOSTLY_NUMBERS:
+        return None
+    parsed = pd.to_numeric(values, errors="coerce")
+    if parsed.notna().mean() >= MOSTLY_NUMBERS:
+        others = pd.unique(values[parsed.isna()])
+        if not len(others):
+            return (f"Column {name!r} holds numbers stored as text: it is modelled as a "
+                    "category, so synthetic rows can only repeat its values. Convert it "
+                    "(pd.to_numeric) to model it as numbers.")
+        shown = ", ".join(repr(v) for v in others[:3]) + (", ..." if len(others) > 3 else "")
+        rows = int(parsed.isna().sum())
+        return (f"Column {name!r} holds numbers except in {rows} row{'s' * (rows > 1)} "
+                f"({shown}), so it is read as text and modelled as a category: synthetic "
+                f"rows can only repeat its values. If {others[0]!r} marks a missing value, "
+                "replace it with NaN and impute or drop those rows; if the column is "
+                "categorical, name it as such (categorical_features, or --categorical) to "
+                "silence this.")
+    cleaned = pd.to_numeric(values.str.replace(NUMBER_DECORATION, "", regex=True),
+                            errors="coerce")
+    if cleaned.notna().mean() >= MOSTLY_NUMBERS:
+        shown = ", ".join(repr(v) for v in pd.unique(values)[:3])
+        return (f"Column {name!r} holds numbers written as text ({shown}, ...): it is "
+                "modelled as a category, so synthetic rows can only repeat its values. Write "
+                "them as plain numbers (no thousands separators, units or % signs) to model "
+                "them as numbers.")
+    return None
 
 
 def _requested_columns(df: pd.DataFrame, requested: list) -> list:
