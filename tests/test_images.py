@@ -73,7 +73,9 @@ def test_odd_image_sizes_are_padded_and_cropped():
 
 
 @pytest.mark.parametrize("X, match", [
-    (np.zeros((5, 4)), r"Images must be shaped .* \(5, 4\)\. Flat rows belong to CVAE"),
+    (np.zeros((5, 4)), r"Images must be shaped .* \(5, 4\)\. If each row is a 2x2 image, "
+                       r"reshape them: X\.reshape\(-1, 2, 2\)\. Flat rows of features belong"),
+    (np.zeros((5, 5)), r"\(5, 5\)\. Flat rows of features belong to CVAEOverSampler\.$"),
     (np.zeros((5, 2, 4, 4, 3)), r"got shape \(5, 2, 4, 4, 3\)\.$"),  # no "flat rows" there
     (np.zeros((5, 6, 6, 6)), "Cannot tell the channel axis"),
     (np.full((5, 4, 4), np.nan), "NaN or infinite"),

@@ -3,6 +3,7 @@ multiples of 4, and back to the caller's layout, dtype and value range."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,12 @@ def detect_layout(shape: tuple[int, ...], layout: str = "auto") -> str:
     if len(shape) == 3:
         return "NHW"
     if len(shape) != 4:
-        flat = " Flat rows belong to CVAEOverSampler." if len(shape) == 2 else ""
+        flat = ""
+        if len(shape) == 2:  # MNIST as fetch_openml gives it: 784 pixels per row
+            side = math.isqrt(shape[1])
+            flat = (f" If each row is a {side}x{side} image, reshape them: "
+                    f"X.reshape(-1, {side}, {side})." if side > 1 and side * side == shape[1]
+                    else "") + " Flat rows of features belong to CVAEOverSampler."
         raise ValueError(f"Images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); got "
                          f"shape {shape}.{flat}")
     if shape[-1] in (1, 3, 4):
