@@ -12,6 +12,7 @@ show tail -n 3 car_balanced.csv
 show vaeaug augment car.csv --target label --ratio 0.5 -o car_half.csv -q
 show vaeaug augment car.csv --target label --counts good=200 -o car_half.csv -q
 show vaeaug fit car.csv --target label -o car.vaeaug -q
+show vaeaug info car.vaeaug
 show vaeaug sample car.vaeaug -n 4 --class good --seed 1
 show vaeaug sample car.vaeaug -n 4 --class excellent
 show vaeaug augment car.csv --target Label -o x.csv

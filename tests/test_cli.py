@@ -322,6 +322,30 @@ def test_save_model_while_augmenting_matches_library(numeric_csv, tmp_path):
     assert loaded.epochs == 3 and list(loaded.classes_) == ["big", "mid", "tiny"]
 
 
+def test_info_describes_a_model_file(numeric_csv, tmp_path):
+    # `vaeaug info model.vaeaug` said "--target is required for a table."
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    shown = run("info", model)
+    assert shown.exit_code == 0, shown.output
+    assert shown.stdout == (
+        f"{model}: a CVAEOverSampler for 3 feature columns, 3 classes\n\n"
+        "real rows kept per class (new rows start from them):\n"
+        "       rows\nclass      \nbig      80\nmid      20\ntiny     10\n\n"
+        "columns:\n  x1: numeric (float)\n  count: numeric (integer)\n  x2: numeric (float)\n\n"
+        "settings: hidden_dims=(64, 64), latent_dim=16, beta=0.3, epochs=3, batch_size=64, "
+        "learning_rate=0.001, generation='mixed', temperature=1.0, balance_classes='auto', "
+        "random_state=0\n"
+        f"trained 3 epochs; last epoch's loss {CVAEOverSampler.load(model).history_[-1]:.4g}\n")
+    model.write_bytes(model.read_bytes()[:500])
+    result = run("info", model)
+    assert result.exit_code == 2 and "is not a readable vaeaug model file" in result.output
+    other = tmp_path / "data.dat"
+    other.write_text("a,b\n1,2\n")
+    result = run("info", other)  # neither a model nor a table: the table's message
+    assert result.exit_code == 2 and "data.dat: unknown file type '.dat'" in result.output
+
+
 def test_tampered_model_is_refused(numeric_csv, tmp_path):
     import pickle
 

@@ -340,6 +340,12 @@ def test_image_folder_save_model_then_reuse_it(digits, tmp_path):
 
     with PILImage.open(next((tmp_path / "b" / "2").glob("synthetic_*.png"))) as image:
         assert image.size == (8, 8) and image.mode == "L"
+    shown = CliRunner().invoke(main, ["info", str(tmp_path / "m.vaeaug")])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith(f"{tmp_path / 'm.vaeaug'}: an ImageCVAEOverSampler for 8x8 "
+                                   "images, 1 channel, 3 classes\n")
+    assert "real images kept per class (new images start from them):" in shown.output
+    assert "\n2          12\n" in shown.output and "columns:" not in shown.output
 
 
 @pytest.mark.parametrize("doc, heading", [("README.md", "## Images"),

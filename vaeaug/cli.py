@@ -20,6 +20,8 @@ from sklearn.utils.multiclass import type_of_target
 
 from . import __version__, distributed
 from .io import (
+    COMPRESSIONS,
+    TABLE_SUFFIXES,
     InputError,
     check_output,
     check_table_output,
@@ -29,7 +31,7 @@ from .io import (
     write_atomic,
     write_table,
 )
-from .preprocessing import cardinality_problem
+from .preprocessing import NUMERIC, cardinality_problem, pandas_dtype
 from .sampler import CVAEOverSampler
 
 DEFAULTS = CVAEOverSampler().get_params()
@@ -462,13 +464,28 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     """Class counts, imbalance ratio and column types of INPUT as vaeaug sees them.
 
     \b
-    INPUT is a table (needs --target) or a folder of images with one sub-folder per class.
+    INPUT is a table (needs --target), a folder of images with one sub-folder per class,
+    or a model file written by `vaeaug fit` or --save-model (its classes, columns and
+    settings).
     Examples:
       vaeaug info data.csv --target label
       vaeaug info images/
+      vaeaug info model.vaeaug
     """
     from .validation import NumbersAsTextWarning, as_table, numbers_as_text
 
+    if Path(input).is_file() and Path(input).suffix.lower() not in TABLE_SUFFIXES + tuple(
+            COMPRESSIONS):
+        from . import persistence
+
+        try:
+            kind = persistence.kind(input)
+        except ValueError:  # neither a model nor a table: the table reader says why
+            if Path(input).suffix.lower() != MODEL_SUFFIX:
+                table_path(input)
+            raise
+        describe_model(input, kind)
+        return
     if Path(input).is_dir():
         from .io import read_image_folder
 
@@ -498,6 +515,49 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
             problems = [cardinality[1] if cardinality else None,
                         None if col in named else numbers_as_text(col, X[col])]
         click.echo(f"  {col}: {kind}" + "".join(f"\n    {p}" for p in problems if p))
+
+
+def describe_model(path: str, kind: str) -> None:
+    """What ``vaeaug info MODEL`` prints: the sampler (of class ``kind``), its classes,
+    columns and settings."""
+    from .image_sampler import ImageCVAEOverSampler
+
+    images = kind == ImageCVAEOverSampler.__name__
+    sampler = (ImageCVAEOverSampler if images else CVAEOverSampler).load(path, device="cpu")
+    unit = "images" if images else "rows"
+    kept = pd.Series({label: int(rows.shape[0]) for label, rows in
+                      zip(sampler.classes_, sampler._class_rows)}, name=unit)
+    if images:
+        channels, height, width = sampler._image_shape
+        shape = f"{width}x{height} images, {channels} channel{'s' * (channels > 1)}"
+    else:
+        shape = f"{sampler.n_features_in_} feature columns"
+    click.echo(f"{path}: {'an' if images else 'a'} {kind} for {shape}, "
+               f"{len(sampler.classes_)} classes")
+    click.echo(f"\nreal {unit} kept per class (new {unit} start from them):")
+    click.echo(kept.rename_axis("class").to_frame().to_string())
+    if not images:
+        click.echo("\ncolumns:")
+        for info in sampler.transformer_.columns_:
+            kind_ = (f"categorical ({len(info['categories'])} levels)"
+                     if info["kind"] != NUMERIC else
+                     f"numeric ({number_kind(pandas_dtype(info))})")
+            click.echo(f"  {info['name']}: {kind_}")
+    params = sampler.get_params()
+    shown = ", ".join(f"{k}={params[k]!r}" for k in MODEL_SETTINGS if k in params)
+    history = sampler.history_
+    click.echo(f"\nsettings: {shown}")
+    if history:
+        click.echo(f"trained {len(history)} epoch{'s' * (len(history) > 1)}; last epoch's "
+                   f"loss {history[-1]:.4g}")
+
+
+#: The extension ``vaeaug fit`` and the docs give model files (any other works too).
+MODEL_SUFFIX = ".vaeaug"
+#: The settings ``vaeaug info MODEL`` shows, in this order.
+MODEL_SETTINGS = ("hidden_dims", "channels", "latent_dim", "beta", "epochs", "batch_size",
+                  "learning_rate", "generation", "temperature", "balance_classes",
+                  "random_state")
 
 
 def number_kind(dtype: Any) -> str:

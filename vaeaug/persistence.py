@@ -129,6 +129,17 @@ def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
     return est
 
 
+def kind(path: str | os.PathLike) -> str:
+    """The class name of the sampler a model file holds.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`load` does, for a missing, damaged or foreign file.
+    """
+    return str(_read(path).get("kind", "CVAEOverSampler"))
+
+
 def _read(path: str | os.PathLike) -> dict[str, Any]:
     if not os.path.exists(path):
         raise FileNotFoundError(f"No model file at {path}.")
