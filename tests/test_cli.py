@@ -552,6 +552,24 @@ def test_evaluate_on_local_dask_cluster(numeric_csv):
     assert "classifier: logreg" in result.output
 
 
+def test_evaluate_scheduler_and_jobs_mistakes_are_one_line(numeric_csv, monkeypatch):
+    # an unreachable scheduler ended in distributed's OSError traceback; --jobs 0 in joblib's
+    # "n_jobs == 0 in Parallel has no meaning"
+    pytest.importorskip("distributed")
+    from vaeaug import cli
+
+    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT", 1)
+    base = ["evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg", "-q"]
+    result = run(*base, "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1")
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: --scheduler tcp://127.0.0.1:1: cannot connect to "
+                                    "a dask scheduler there (Timed out")
+    result = run(*base, "--backend", "dask", "--scheduler", "nonsense")
+    assert result.exit_code == 2 and "missing port number" in result.output
+    result = run(*base, "--jobs", "0")
+    assert result.exit_code == 2 and "--jobs 0 would run nothing" in result.output
+
+
 ROOT = Path(__file__).parents[1]
 
 

@@ -615,6 +615,9 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     from .evaluate import choose, default_classifiers, default_samplers
     from .evaluate import evaluate as run_evaluation
 
+    if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
+        raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
+                         "one per core.")
     X, y = load_input(input, target, dataset)
     chosen_s = choose(samplers, default_samplers(X, seed), "sampler")
     chosen_c = choose(classifiers, default_classifiers(seed), "classifier")
@@ -631,6 +634,10 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         click.echo(f"wrote {path}", err=True)
 
 
+#: Seconds to wait for a dask scheduler (dask's own default is 30 s too).
+SCHEDULER_TIMEOUT = 30
+
+
 @contextlib.contextmanager
 def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
     """Connect to a dask.distributed scheduler (or start a local one) for --backend dask."""
@@ -645,7 +652,12 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
         raise InputError("--backend dask needs dask.distributed: "
                          "pip install 'vaeaug[cluster]'.") from None
     if scheduler:
-        with Client(scheduler):
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address
+            raise InputError(f"--scheduler {scheduler}: cannot connect to a dask scheduler "
+                             f"there ({first_line(exc)}).") from None
+        with client:
             yield
     else:
         with LocalCluster(processes=False, dashboard_address=None) as cluster, Client(cluster):
