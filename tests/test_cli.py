@@ -715,3 +715,28 @@ def test_out_of_memory_is_one_line(numeric_csv, tmp_path, monkeypatch):
     assert result.stderr.startswith("Error: Not enough memory to generate 99,999,990 rows "
                                     "(23.8 GiB more asked for); ask for fewer")
     assert "Traceback" not in result.output and not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_outputs_get_the_permissions_of_new_files(numeric_csv, tmp_path):
+    # written 0600 (the temporary file's mode, kept by the rename): others could not read
+    # them, whatever the umask said; a report folder's files and image folders alike
+    import stat
+
+    out, model, report = tmp_path / "o.csv", tmp_path / "m.vaeaug", tmp_path / "report"
+    before = os.umask(0o022)
+    try:
+        result = run("augment", numeric_csv, "-t", "label", "-o", out, "--save-model", model,
+                     *FAST)
+        assert result.exit_code == 0, result.output
+        result = run("evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg",
+                     "--samplers", "none,ros", "--folds", "2", "-q", "--report", report)
+        assert result.exit_code == 0, result.output
+    finally:
+        os.umask(before)
+    for path in (out, model, *report.iterdir()):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path
+    again = run("evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg", "--samplers",
+                "none", "--folds", "2", "-q", "--report", report)
+    assert again.exit_code == 2
+    assert f"{report / 'report.md'} exists; pass --force to overwrite the report." in again.output

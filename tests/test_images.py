@@ -1,5 +1,7 @@
 """ImageCVAEOverSampler and image folders."""
 
+import os
+import stat
 from collections import Counter
 
 import numpy as np
@@ -104,9 +106,15 @@ def test_image_folder_round_trip_with_cli(digits, tmp_path):
     out, grid = tmp_path / "out", tmp_path / "grid.png"
     args = ["augment", str(src), "--class-balance", "-o", str(out), "--grid", str(grid),
             "--epochs", "2", "-q"]
-    result = CliRunner().invoke(main, args)
+    umask = os.umask(0o022)
+    try:
+        result = CliRunner().invoke(main, args)
+    finally:
+        os.umask(umask)
     assert result.exit_code == 0, result.output
     assert {p: p.read_bytes() for p in src.rglob("*.png")} == before
+    # the folder was mkdtemp's 0700 (others could not open it), the grid 0600
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755 and stat.S_IMODE(grid.stat().st_mode) == 0o644
     counts = {d.name: len(list(d.glob("*.png"))) for d in out.iterdir()}
     assert counts == {"0": 182, "1": 182, "2": 182}
     assert len(list((out / "2").glob("synthetic_*.png"))) == 170

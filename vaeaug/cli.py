@@ -595,11 +595,12 @@ def class_table(y: pd.Series, unit: str) -> str:
               "(default: a local cluster).")
 @click.option("--report", type=click.Path(file_okay=False),
               help="Also write a Markdown report with PNG plots into this folder.")
+@click.option("--force", "-f", is_flag=True, help="Overwrite a report already in --report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @user_errors
 def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
-             backend: str | None, scheduler: str | None, report: str | None,
+             backend: str | None, scheduler: str | None, report: str | None, force: bool,
              quiet: bool) -> None:
     """Cross-validated scores with and without augmentation, side by side.
 
@@ -615,6 +616,13 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     from .evaluate import choose, default_classifiers, default_samplers
     from .evaluate import evaluate as run_evaluation
 
+    if report and not force:  # before the work, as for the other commands' outputs
+        from .report import REPORT_FILES
+
+        existing = [name for name in REPORT_FILES if (Path(report) / name).exists()]
+        if existing:
+            raise InputError(f"{Path(report) / existing[0]} exists; pass --force to "
+                             "overwrite the report.")
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")

@@ -225,11 +225,20 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, default_mode(0o666))  # mkstemp's 0600 would follow the file
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def default_mode(base: int) -> int:
+    """``base`` (0o666 for files, 0o777 for folders) less the process's umask: the mode
+    ``open()`` and ``mkdir()`` give new files, which temporary ones do not have."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return base & ~mask
 
 
 def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
@@ -362,6 +371,7 @@ def write_image_folder(out_dir: str | os.PathLike, root: str | os.PathLike,
         raise InputError(f"{out} exists; pass --force to replace it.")
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
+        os.chmod(tmp, default_mode(0o777))  # mkdtemp's 0700 would follow the folder
         for f in originals:
             copy = tmp / Path(f).relative_to(root)  # sub-folders of a class kept
             copy.parent.mkdir(parents=True, exist_ok=True)

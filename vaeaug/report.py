@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .evaluate import Evaluation
+from .io import write_atomic
 from .preprocessing import is_time_dtype, numbers, times_as_numbers
 from .sampler import CVAEOverSampler
 
@@ -29,9 +30,15 @@ def _pyplot():
     return plt
 
 
+#: The files :func:`write_report` writes into its folder.
+REPORT_FILES = ("report.md", "metric_deltas.png", "class_recall.png", "features.png",
+                "latent.png")
+
+
 def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str | Path,
                  title: str, random_state: int = 0) -> Path:
-    """Write ``report.md`` and its plots into ``out_dir``; return the report's path."""
+    """Write ``report.md`` and its plots (:data:`REPORT_FILES`) into ``out_dir``, each file
+    atomically; return the report's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plots = {
@@ -42,10 +49,12 @@ def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str
     plots["features.png"] = plot_feature_distributions(sampler, X, y)
     plots["latent.png"] = plot_latent(sampler, X, y)
     for name, fig in plots.items():
-        fig.savefig(out / name, dpi=100, bbox_inches="tight")
+        write_atomic(out / name, lambda tmp, fig=fig: fig.savefig(
+            tmp, format="png", dpi=100, bbox_inches="tight"))
         _pyplot().close(fig)
     path = out / "report.md"
-    path.write_text(markdown(result, title, list(plots)), encoding="utf-8")
+    text = markdown(result, title, list(plots))
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
 
 
