@@ -517,6 +517,8 @@ def test_evaluate_dataset_with_report(tmp_path):
 @pytest.mark.parametrize("args, message", [
     ([], "either INPUT"),
     (["--dataset", "nope"], "Unknown data set 'nope'"),
+    (["--dataset", "Wine"], "Unknown data set 'Wine'; `vaeaug datasets` lists them. Did you "
+                            "mean 'wine'?"),
     (["--dataset", "iris", "--classifiers", "svm9"], "unknown classifier 'svm9'"),
     (["--dataset", "iris", "--samplers", "gan"], "unknown sampler 'gan'"),
 ])

