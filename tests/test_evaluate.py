@@ -306,6 +306,18 @@ def test_feature_plot_takes_dates(mixed_frame):
     assert "as a count of its unit" in day.get_xlabel() and len(day.patches) == 2 * 20
 
 
+def test_progress_moves_once_per_sampler_fit(binary, capsys):
+    # it moved once per fold: with a random forest on 40,000 rows that is minutes apart
+    X, y = binary
+    samplers = {"none": None, "ros": RandomOverSampler(random_state=0)}
+    result = evaluate(X, y, samplers=samplers, classifiers={"logreg": LogisticRegression()},
+                      cv=3, progress=True)
+    assert "6/6" in capsys.readouterr().err
+    # rows in the order they had: fold by fold, each fold's samplers in the given order
+    assert list(result.scores[["fold", "sampler"]].itertuples(index=False, name=None)) == [
+        (fold, name) for fold in range(3) for name in samplers]
+
+
 def test_folds_run_on_a_dask_cluster(binary):
     distributed = pytest.importorskip("distributed")
     X, y = binary
