@@ -85,6 +85,23 @@ def test_augment_counts_for_a_class_with_an_equals_sign(numeric_csv, tmp_path):
     assert pd.read_csv(out)["label"].value_counts()["size=S"] == 30
 
 
+def test_classes_named_as_whole_numbers_find_float_labels(numeric_csv, tmp_path):
+    # a label column of 0.0 / 1.0 (R and pandas write them so): "--counts 1=30" said
+    # "unknown class '1'; classes are ['0.0', '1.0']"
+    frame = pd.read_csv(numeric_csv)
+    frame["label"] = frame["label"].map({"big": 0.0, "mid": 1.0, "tiny": 2.0})
+    frame.to_csv(numeric_csv, index=False)
+    out, model = tmp_path / "out.csv", tmp_path / "m.vaeaug"
+    result = run("augment", numeric_csv, "-t", "label", "--counts", "2=30", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["label"].value_counts()[2.0] == 30
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    result = run("sample", model, "-n", "3", "--class", "1")
+    assert result.exit_code == 0 and result.stdout.splitlines()[1].endswith(",1.0")
+    result = run("sample", model, "-n", "3", "--class", "3")
+    assert result.exit_code == 2 and "unknown class '3'" in result.output
+
+
 @pytest.mark.parametrize("args, message", [
     (["--counts", "tiny=30,tiny=40"], "--counts names class 'tiny' twice."),  # took the last
     (["--counts", "tiny=30", "--classes", "mid"], "--classes goes with --class-balance or "

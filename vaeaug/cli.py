@@ -140,10 +140,20 @@ def read_labelled(path: str, target: str,
 
 
 def find_class(y: pd.Series, name: str) -> Any:
-    """The label in ``y`` whose text is ``name`` (labels read from files may be numbers)."""
-    for label in pd.unique(y):
+    """The label in ``y`` whose text is ``name`` (labels read from files may be numbers):
+    ``1`` also names a label 1.0, as a column of 0.0/1.0 labels has them."""
+    labels = pd.unique(y)
+    for label in labels:
         if str(label) == name:
             return label
+    try:
+        number = float(name)
+    except ValueError:
+        number = None
+    numeric = [label for label in labels if isinstance(label, (int, float, np.number))
+               and not isinstance(label, (bool, np.bool_)) and label == number]
+    if number is not None and len(numeric) == 1:
+        return numeric[0]
     raise InputError(f"unknown class {name!r}; classes are {sorted(map(str, pd.unique(y)))}.")
 
 
