@@ -50,6 +50,13 @@ def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+def first_warning(path, out) -> str:
+    """The first line on stderr of a successful ``vaeaug augment path -t label -o out``."""
+    result = run("augment", path, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    return result.stderr.splitlines()[0]
+
+
 def test_augment_class_balance_keeps_originals(numeric_csv, tmp_path):
     out = tmp_path / "out.csv"
     before = numeric_csv.read_bytes()
@@ -221,9 +228,7 @@ def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
     path = tmp_path / "excel.csv"
     original.to_csv(path, index=False, encoding="cp1252")
     out = tmp_path / "out.csv"
-    result = run("augment", path, "-t", "label", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines()[0] == (
+    assert first_warning(path, out) == (
         f"Warning: {path}: not UTF-8 text; read it as Windows-1252 (cp1252). Output files "
         "are written as UTF-8.")
     pd.testing.assert_frame_equal(pd.read_csv(out, encoding="utf-8").iloc[: len(original)],
@@ -711,9 +716,7 @@ def test_lines_ending_with_a_separator(numeric_csv, tmp_path):
     lines = numeric_csv.read_text().splitlines()
     numeric_csv.write_text("".join(line + ",\n" for line in lines))
     out = tmp_path / "o.csv"
-    result = run("augment", numeric_csv, "-t", "label", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines()[0] == (
+    assert first_warning(numeric_csv, out) == (
         f"Warning: {numeric_csv}: left out 1 column with no name and no values (does every "
         "line end with a separator?).")
     assert list(pd.read_csv(out).columns) == lines[0].split(",")
