@@ -271,7 +271,7 @@ def test_large_requests_are_generated_in_parts(monkeypatch, method):
         return rows(*args)
 
     monkeypatch.setattr(generation, "_rows", counted)
-    monkeypatch.setattr(generation, "HERDING_BLOCK", 100)  # the smallest part allowed
+    monkeypatch.setattr(generation, "GENERATION_PART_MIN_ROWS", 100)
     monkeypatch.setattr(generation, "GENERATION_PART_ROWS", 100)
     monkeypatch.setattr(generation, "HERDING_MAX_ROWS", 200)  # 250 rows: no herding
     new = generate(model, X, 1, 250, method, torch.Generator().manual_seed(29),

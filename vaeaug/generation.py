@@ -55,10 +55,12 @@ HERDING_MAX_ROWS = 16384
 #: New rows herded together (their kernel: (HERDING_POOL x HERDING_BLOCK)^2 numbers).
 HERDING_BLOCK = 1024
 #: Larger requests are generated in parts of at most this many rows (fewer for rows of over
-#: 256 numbers, such as images: ``GENERATION_PART_ELEMENTS`` numbers per part), so the
-#: network's activations stay within a few hundred MiB whatever ``n`` is.
+#: 256 numbers, such as images: ``GENERATION_PART_ELEMENTS`` numbers per part, but at least
+#: ``GENERATION_PART_MIN_ROWS`` rows), so the network's activations stay within a few hundred
+#: MiB whatever ``n`` is.
 GENERATION_PART_ROWS = 1 << 20
 GENERATION_PART_ELEMENTS = 1 << 28
+GENERATION_PART_MIN_ROWS = 1024
 
 
 @torch.no_grad()
@@ -84,8 +86,8 @@ def generate(
     if method not in METHODS:
         raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
     pool = HERDING_POOL if 0 < n <= HERDING_MAX_ROWS else 1
-    part = min(GENERATION_PART_ROWS,
-               max(HERDING_BLOCK, GENERATION_PART_ELEMENTS // max(1, X_class[0].numel())))
+    part = min(GENERATION_PART_ROWS, max(GENERATION_PART_MIN_ROWS,
+                                         GENERATION_PART_ELEMENTS // max(1, X_class[0].numel())))
     return torch.cat([_rows(model, X_class, label, min(part, n - start), method, generator,
                             activate, temperature, numeric, pool)
                       for start in range(0, n, part)] or

@@ -52,6 +52,10 @@ def torch_threads(n: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+#: How torch's allocators say they ran out of memory.
+OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
+
+
 @contextlib.contextmanager
 def enough_memory(doing: str, advice: str) -> Iterator[None]:
     """Out-of-memory errors of the block as one :class:`MemoryError` that says what was being
@@ -67,10 +71,6 @@ def enough_memory(doing: str, advice: str) -> Iterator[None]:
         size = (f"{int(asked.group(1)) / 2**30:.1f} GiB more asked for" if asked
                 else first_sentence(text))
         raise MemoryError(f"Not enough memory {doing} ({size}); {advice}") from None
-
-
-#: How torch's allocators say they ran out of memory.
-OUT_OF_MEMORY = re.compile(r"can't allocate memory|out of memory", re.IGNORECASE)
 
 
 def first_sentence(text: str) -> str:

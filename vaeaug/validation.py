@@ -140,34 +140,41 @@ def numbers_as_text(name: Any, col: pd.Series) -> str | None:
     A numeric column with a ``?`` or ``n/a`` for missing values, or numbers written as
     ``9,420`` or ``12.5%``, is read as text; modelled as a category, its synthetic values can
     only repeat the column's values. Columns of pandas' ``category`` or bool dtype are taken
-    as they are.
+    as they are. Each distinct value is looked at once (this runs in every fit).
     """
     if isinstance(col.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(col.dtype):
         return None
-    values = col.dropna()
-    values = values[values.map(lambda v: isinstance(v, (str, int, float, np.number))
-                               and not isinstance(v, bool))].astype(str).str.strip()
-    if len(values) < 2 or len(values) < len(col.dropna()) * MOSTLY_NUMBERS:
+    counts = col.value_counts(sort=False)  # distinct values and their rows; NaN left out
+    scalar = counts.index.map(lambda v: isinstance(v, (str, int, float, np.number))
+                              and not isinstance(v, bool)).to_numpy(dtype=bool)
+    rows = counts.sum()
+    counts = counts[scalar]
+    if counts.sum() < max(2, rows * MOSTLY_NUMBERS):
         return None
-    parsed = pd.to_numeric(values, errors="coerce")
-    if parsed.notna().mean() >= MOSTLY_NUMBERS:
-        others = pd.unique(values[parsed.isna()])
+    text = pd.Series(counts.index.astype(str), index=counts.index).str.strip()
+
+    def share(parsed: pd.Series) -> float:  # of the rows, not of the distinct values
+        return counts[parsed.notna().to_numpy()].sum() / counts.sum()
+
+    parsed = pd.to_numeric(text, errors="coerce")
+    if share(parsed) >= MOSTLY_NUMBERS:
+        others = counts[parsed.isna().to_numpy()]
         if not len(others):
             return (f"Column {name!r} holds numbers stored as text: it is modelled as a "
                     "category, so synthetic rows can only repeat its values. Convert it "
                     "(pd.to_numeric) to model it as numbers.")
-        shown = ", ".join(repr(v) for v in others[:3]) + (", ..." if len(others) > 3 else "")
-        rows = int(parsed.isna().sum())
-        return (f"Column {name!r} holds numbers except in {rows} row{'s' * (rows > 1)} "
+        first = col[col.isin(others.index)].drop_duplicates()  # in the order of the rows
+        shown = ", ".join(repr(v) for v in first[:3]) + (", ..." if len(first) > 3 else "")
+        n = int(others.sum())
+        return (f"Column {name!r} holds numbers except in {n} row{'s' * (n > 1)} "
                 f"({shown}), so it is read as text and modelled as a category: synthetic "
-                f"rows can only repeat its values. If {others[0]!r} marks a missing value, "
-                "replace it with NaN and impute or drop those rows; if the column is "
+                f"rows can only repeat its values. If {first.iloc[0]!r} marks a missing "
+                "value, replace it with NaN and impute or drop those rows; if the column is "
                 "categorical, name it as such (categorical_features, or --categorical) to "
                 "silence this.")
-    cleaned = pd.to_numeric(values.str.replace(NUMBER_DECORATION, "", regex=True),
-                            errors="coerce")
-    if cleaned.notna().mean() >= MOSTLY_NUMBERS:
-        shown = ", ".join(repr(v) for v in pd.unique(values)[:3])
+    if share(pd.to_numeric(text.str.replace(NUMBER_DECORATION, "", regex=True),
+                           errors="coerce")) >= MOSTLY_NUMBERS:
+        shown = ", ".join(repr(v) for v in col.dropna().drop_duplicates()[:3])
         return (f"Column {name!r} holds numbers written as text ({shown}, ...): it is "
                 "modelled as a category, so synthetic rows can only repeat its values. Write "
                 "them as plain numbers (no thousands separators, units or % signs) to model "
