@@ -711,6 +711,16 @@ def test_numbers_with_a_question_mark_warn_in_one_line(numeric_csv, tmp_path):
     assert result.exit_code == 0 and "Warning" not in result.stderr
 
 
+def test_mark_synthetic_never_replaces_a_column_of_the_data(numeric_csv, tmp_path):
+    # a feature named "synthetic" was overwritten by the marker, without a word
+    pd.read_csv(numeric_csv).assign(synthetic=1.5).to_csv(numeric_csv, index=False)
+    out = tmp_path / "o.csv"
+    result = run("augment", numeric_csv, "-t", "label", "--mark-synthetic", "-o", out, *FAST)
+    assert result.exit_code == 2 and not out.exists()
+    assert (f"--mark-synthetic adds a column 'synthetic', and {numeric_csv} already has one; "
+            "rename it first.") in result.output
+
+
 def test_lines_ending_with_a_separator(numeric_csv, tmp_path):
     # every line "a,b,c," (some exports write them): pandas reads an empty "Unnamed: 4"
     lines = numeric_csv.read_text().splitlines()

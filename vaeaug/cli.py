@@ -37,6 +37,10 @@ from .sampler import CVAEOverSampler
 DEFAULTS = CVAEOverSampler().get_params()
 
 
+#: The column --mark-synthetic adds: True for the new rows.
+SYNTHETIC_COLUMN = "synthetic"
+
+
 class CLIError(click.ClickException):
     """A user error: one line on stderr, exit code 2, no traceback."""
 
@@ -222,7 +226,8 @@ def main() -> None:
 @click.option("--ratio", type=float, help="Top up classes to RATIO x the majority count.")
 @click.option("--counts", help="Rows wanted per class after augmentation: rare=300,other=120.")
 @click.option("--classes", help="Only top up these classes (comma-separated).")
-@click.option("--mark-synthetic", is_flag=True, help="Add a boolean column 'synthetic'.")
+@click.option("--mark-synthetic", is_flag=True,
+              help=f"Add a boolean column {SYNTHETIC_COLUMN!r}.")
 @click.option("--save-model", type=click.Path(dir_okay=False), help="Also save the model.")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False),
               help="Generate with a model saved by `vaeaug fit` instead of training one.")
@@ -257,6 +262,9 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     if save_model:
         check_output(save_model, force, inputs=(input, output))
     X, y, position = read_labelled(input, target)
+    if mark_synthetic and (SYNTHETIC_COLUMN in X.columns or SYNTHETIC_COLUMN == target):
+        raise InputError(f"--mark-synthetic adds a column {SYNTHETIC_COLUMN!r}, and {input} "
+                         "already has one; rename it first.")
     plan = sampling_plan(y, class_balance, ratio, counts, classes)
     if model_path:
         sampler = CVAEOverSampler.load(model_path, device=model["device"])
@@ -268,7 +276,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     labels = pd.Series(np.asarray(y_res)).astype(y.dtype)
     out = with_target(X_res, labels, target, position)
     if mark_synthetic:
-        out["synthetic"] = np.arange(len(out)) >= len(X)
+        out[SYNTHETIC_COLUMN] = np.arange(len(out)) >= len(X)
     write_table(out, output)
     if save_model:
         save(sampler, save_model)
