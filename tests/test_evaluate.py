@@ -318,6 +318,16 @@ def test_progress_moves_once_per_sampler_fit(binary, capsys):
         (fold, name) for fold in range(3) for name in samplers]
 
 
+def test_scores_do_not_depend_on_the_number_of_processes(binary):
+    # each (fold, sampler) job seeds its sampler by the fold, wherever it runs
+    X, y = binary
+    kwargs = dict(samplers={"vaeaug": CVAEOverSampler(**FAST), "none": None},
+                  classifiers={"logreg": LogisticRegression()}, cv=3)
+    one, two = evaluate(X, y, **kwargs), evaluate(X, y, n_jobs=2, **kwargs)
+    pd.testing.assert_frame_equal(one.scores.drop(columns="fit_resample_seconds"),
+                                  two.scores.drop(columns="fit_resample_seconds"))
+
+
 def test_folds_run_on_a_dask_cluster(binary):
     distributed = pytest.importorskip("distributed")
     X, y = binary
