@@ -272,6 +272,27 @@ def test_report_files(tmp_path, binary):
             assert image.size[0] > 100 and image.size[1] > 100
 
 
+def test_report_without_a_none_sampler_draws_no_empty_plot(tmp_path, binary):
+    # without "none" the differences plot was an empty frame; a rerun with --force left an
+    # earlier report's plot beside the new report
+    pytest.importorskip("matplotlib")
+    from vaeaug.report import write_report
+
+    X, y = binary
+    X, y = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])]), pd.Series(y)
+    (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "metric_deltas.png").write_bytes(b"an earlier report's")
+    for samplers in ({"ros": RandomOverSampler(random_state=0)}, {"none": None}):
+        result = evaluate(X, y, samplers=samplers, classifiers={"logreg": LogisticRegression()},
+                          cv=3)
+        text = write_report(result, X, y, tmp_path / "rep", title="binary").read_text()
+        assert "metric_deltas.png" not in text
+        assert "No differences to no augmentation are plotted: that needs the `none` sampler" in (
+            text)
+        assert not (tmp_path / "rep" / "metric_deltas.png").exists()
+        assert "![class_recall.png](class_recall.png)" in text
+
+
 def test_feature_plot_shows_categories_too(mixed_frame):
     # all-categorical data gave a blank "no numeric columns" figure
     pytest.importorskip("matplotlib")

@@ -41,10 +41,11 @@ def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str
     atomically; return the report's path."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    plots = {
-        "metric_deltas.png": plot_metric_deltas(result),
-        "class_recall.png": plot_class_recall(result),
-    }
+    plots = {}
+    samplers = set(result.scores.sampler)
+    if "none" in samplers and len(samplers) > 1:  # else there is no difference to draw
+        plots["metric_deltas.png"] = plot_metric_deltas(result)
+    plots["class_recall.png"] = plot_class_recall(result)
     sampler = CVAEOverSampler(random_state=random_state).fit(X, y)
     plots["features.png"] = plot_feature_distributions(sampler, X, y)
     plots["latent.png"] = plot_latent(sampler, X, y)
@@ -52,6 +53,8 @@ def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str
         write_atomic(out / name, lambda tmp, fig=fig: fig.savefig(
             tmp, format="png", dpi=100, bbox_inches="tight"))
         _pyplot().close(fig)
+    for name in set(REPORT_FILES) - set(plots) - {"report.md"}:  # an earlier report's
+        (out / name).unlink(missing_ok=True)
     path = out / "report.md"
     text = markdown(result, title, list(plots))
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
@@ -73,7 +76,11 @@ def markdown(result: Evaluation, title: str, plots: list[str]) -> str:
             lines += [f"## Balanced accuracy against `{baseline}` (paired over folds, Wilcoxon)",
                       "", _md_table(table.drop(columns=["baseline", "metric"])
                                     .set_index(["classifier", "sampler"]).round(4)), ""]
-    lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
+    lines += ["## Plots", ""]
+    if "metric_deltas.png" not in plots:
+        lines += ["No differences to no augmentation are plotted: that needs the `none` "
+                  "sampler and at least one other.", ""]
+    lines += [f"![{p}]({p})" for p in plots] + [""]
     return "\n".join(lines)
 
 
