@@ -257,6 +257,25 @@ def test_categorical_target_keeps_its_dtype_in_parquet(numeric_csv, tmp_path):
     assert result.stderr.strip().endswith("(tiny: +70)")
 
 
+def test_parquet_index_is_kept_on_the_original_rows(numeric_csv, tmp_path):
+    # df.set_index("id").to_parquet(...): the ids were dropped from the output, silently
+    pytest.importorskip("pyarrow")
+    frame = pd.read_csv(numeric_csv)
+    frame.index = pd.Index([f"id{i}" for i in range(len(frame))], name="id")
+    path = tmp_path / "data.parquet"
+    frame.to_parquet(path)
+    for out in (tmp_path / "out.parquet", tmp_path / "out.csv"):
+        result = run("augment", path, "-t", "label", "-o", out, *FAST)
+        assert result.exit_code == 0, result.output
+        augmented = (pd.read_parquet(out) if out.suffix == ".parquet"
+                     else pd.read_csv(out, index_col="id"))
+        pd.testing.assert_frame_equal(augmented.iloc[:len(frame)], frame)
+        assert augmented.index[len(frame):].isna().all()  # new rows have no id
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "plain.parquet", *FAST)
+    assert result.exit_code == 0 and isinstance(
+        pd.read_parquet(tmp_path / "plain.parquet").index, pd.RangeIndex)
+
+
 def test_parquet_dates_and_durations(numeric_csv, tmp_path):
     pytest.importorskip("pyarrow")
     frame = pd.read_csv(numeric_csv)

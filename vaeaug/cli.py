@@ -26,6 +26,8 @@ from .io import (
     check_output,
     check_table_output,
     first_line,
+    has_own_index,
+    index_for,
     read_table,
     table_path,
     write_atomic,
@@ -275,6 +277,8 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     # the labels' dtype as read (a categorical Parquet column stays categorical)
     labels = pd.Series(np.asarray(y_res)).astype(y.dtype)
     out = with_target(X_res, labels, target, position)
+    if has_own_index(X):  # a Parquet file's index ("id", say): kept on the original rows
+        out.index = index_for(X.index, len(out))
     if mark_synthetic:
         out[SYNTHETIC_COLUMN] = np.arange(len(out)) >= len(X)
     write_table(out, output)

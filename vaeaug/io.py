@@ -251,17 +251,37 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write ``df`` as CSV, TSV or Parquet (by extension), atomically."""
+    """Write ``df`` as CSV, TSV or Parquet (by extension), atomically; its index too when it
+    holds data (:func:`has_own_index`)."""
     suffix, compression = table_kind(path)
+    index = has_own_index(df)
     if suffix in READERS:
         # the temporary file's name ends in .tmp: the compression is named, not inferred,
         # and a zip's member is named for the file it becomes (out.csv.zip holds out.csv)
         how: Any = ({"method": "zip", "archive_name": Path(path).stem}
                     if compression == "zip" else compression)
-        write_atomic(path, lambda tmp: df.to_csv(tmp, sep=READERS[suffix], index=False,
+        write_atomic(path, lambda tmp: df.to_csv(tmp, sep=READERS[suffix], index=index,
                                                  compression=how))
     else:
-        write_atomic(path, lambda tmp: df.to_parquet(tmp, index=False))
+        write_atomic(path, lambda tmp: df.to_parquet(tmp, index=index))
+
+
+def has_own_index(df: pd.DataFrame) -> bool:
+    """Whether ``df``'s index holds data (a Parquet file's ``id`` index, say) rather than
+    pandas' default 0, 1, 2, ..."""
+    index = df.index
+    return not (isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0
+                and index.step == 1)
+
+
+def index_for(index: pd.Index, rows: int) -> pd.Index:
+    """``index`` for the first rows of a table of ``rows`` rows, missing for the rest (the
+    new rows of an augmented table have no id)."""
+    extra = rows - len(index)
+    if isinstance(index, pd.MultiIndex):
+        return pd.MultiIndex.from_tuples([*index, *[(None,) * index.nlevels] * extra],
+                                         names=index.names)
+    return pd.Index([*index, *[None] * extra], name=index.name)
 
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
