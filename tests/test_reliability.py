@@ -316,3 +316,13 @@ def test_running_out_of_memory_while_generating_says_so(monkeypatch):
     monkeypatch.setattr(sampler_module, "generate", fails(RuntimeError("shape mismatch")))
     with pytest.raises(RuntimeError, match="^shape mismatch$"):
         fitted.sample(20)
+
+
+@pytest.mark.parametrize("value, kind", [([1, 2], "list"), ({"k": 1}, "dict"),
+                                         (np.zeros(2), "ndarray")])
+def test_columns_of_lists_or_dicts_are_refused_by_name(value, kind):
+    # nested Parquet or JSON data: pandas' bare "unhashable type: 'list'" came out of fit
+    X = small_frame().assign(nested=[value] * 40)
+    with pytest.raises(ValueError, match=rf"^Column 'nested' holds {kind} values, which cannot "
+                                         r"be categories \(or numbers\); expand them"):
+        fit_resample(X, LABELS)

@@ -65,9 +65,33 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
     _check_shape(df)
     categorical = _categorical_columns(df, categorical_features,
                                        detect=fmt.x_kind == "dataframe")
+    _check_hashable(df, categorical)
     df = _numeric_columns_as_float(df, categorical, fmt)
     _check_finite(df, categorical)
     return df, categorical, fmt
+
+
+def _check_hashable(df: pd.DataFrame, categorical: list) -> None:
+    """Categories must be hashable: a column of lists or dicts (nested Parquet or JSON data)
+    would otherwise end in pandas' bare ``unhashable type: 'list'``."""
+    for c in categorical:
+        if not pd.api.types.is_object_dtype(df[c].dtype):
+            continue
+        try:
+            pd.unique(df[c])  # hashes every value once, in C
+        except TypeError:
+            kind = next(type(v).__name__ for v in df[c] if not _hashable(v))
+            raise ValueError(
+                f"Column {c!r} holds {kind} values, which cannot be categories (or "
+                "numbers); expand them into columns of their own, or drop the column.") from None
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _dense_frame(df: pd.DataFrame) -> pd.DataFrame:
