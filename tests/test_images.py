@@ -332,6 +332,16 @@ def test_image_model_save_load_round_trip(digits, tmp_path, architecture, as_ten
         ImageCVAEOverSampler.load(tmp_path / "t.vaeaug")
 
 
+def test_image_output_inside_the_input_folder_is_refused(digits, tmp_path):
+    # -o images/balanced was written, and the next run read "balanced" as a class
+    src = digit_folder(digits, tmp_path / "digits")
+    result = CliRunner().invoke(main, ["augment", str(src), "-o", str(src / "balanced"), "-q"])
+    assert result.exit_code == 2
+    assert (f"{src / 'balanced'} is inside the input folder {src}, where a later run would "
+            "read its images as training images") in result.output
+    assert sorted(p.name for p in src.iterdir()) == ["0", "1", "2"]
+
+
 def test_image_folder_save_model_then_reuse_it(digits, tmp_path):
     src = digit_folder(digits, tmp_path / "digits")
     first = ["augment", str(src), "-o", str(tmp_path / "a"), "--epochs", "2", "-q",

@@ -299,6 +299,9 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
 
     if Path(output).resolve() == Path(input).resolve():
         raise InputError(f"{output}: the output may not be the input folder.")
+    if Path(input).resolve() in Path(output).resolve().parents:
+        raise InputError(f"{output} is inside the input folder {input}, where a later run "
+                         "would read its images as training images; write it beside the input.")
     if Path(output).exists() and not force:
         raise InputError(f"{output} exists; pass --force to replace it.")
     if save_model:
