@@ -704,6 +704,16 @@ def test_fit_reads_several_files_as_one_table(numeric_csv, tmp_path):
 
     rows = sum(len(r) for r in CVAEOverSampler.load(out)._class_rows)
     assert rows == 2 * len(pd.read_csv(numeric_csv))
+    # the same columns in another order are found by name (they were refused)
+    reordered = tmp_path / "r.csv"
+    frame = pd.read_csv(numeric_csv)
+    frame[frame.columns[::-1]].to_csv(reordered, index=False)
+    result = CliRunner().invoke(main, ["fit", str(numeric_csv), str(reordered), "-t", "label",
+                                       "-o", str(tmp_path / "m3.vaeaug"), "--epochs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    rows = CVAEOverSampler.load(tmp_path / "m3.vaeaug")._class_rows
+    torch.testing.assert_close(torch.cat([r[:len(r) // 2] for r in rows]),
+                               torch.cat([r[len(r) // 2:] for r in rows]))
     bad = tmp_path / "c.csv"
     pd.read_csv(numeric_csv).rename(columns=lambda c: c + "_x" if c != "label" else c).to_csv(
         bad, index=False)

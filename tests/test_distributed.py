@@ -61,6 +61,13 @@ def test_merge_rejects_no_rows_and_conflicting_kinds():
               for k in "ab"]
     with pytest.raises(ValueError, match="'c' has 1,201 categories"):
         TableTransformer.merge([(1201, t) for t in halves])
+    # the same columns in another order: column i of one shard was merged with column i of
+    # the other, silently (two files of different column order read by two processes)
+    ab = TableTransformer().fit(pd.DataFrame({"a": [1.0, 2.0], "b": [5.0, 9.0]}))
+    ba = TableTransformer().fit(pd.DataFrame({"b": [5.0, 9.0], "a": [1.0, 2.0]}))
+    with pytest.raises(ValueError, match=r"The shards' columns differ: \['a', 'b'\] in one, "
+                                         r"\['b', 'a'\] in another"):
+        TableTransformer.merge([(2, ab), (2, ba)])
 
 
 @pytest.mark.parametrize("balance", [True, False])

@@ -420,15 +420,17 @@ def fit_shard(inputs: tuple[str, ...], target: str,
 
 def read_many(paths: tuple[str, ...], target: str,
               shard: bool = False) -> tuple[pd.DataFrame, pd.Series]:
-    """Rows of one or more files with the same columns, in file order. Each file may hold a
+    """Rows of one or more files with the same columns (in any order; the first file's is
+    kept), in file order. Each file may hold a
     single class; together they need two, unless they are one process's ``shard`` of a
     data-parallel fit (the classes of all shards are checked together)."""
     parts = [read_labelled(path, target, one_part=True)[:2] for path in paths]
     columns = list(parts[0][0].columns)
-    for path, (X, _) in zip(paths[1:], parts[1:]):
-        if list(X.columns) != columns:
+    for i, (path, (X, y)) in enumerate(zip(paths[1:], parts[1:]), start=1):
+        if sorted(map(str, X.columns)) != sorted(map(str, columns)):
             raise InputError(f"{path}: columns {list(X.columns)[:20]} differ from "
                              f"{paths[0]}'s {columns[:20]}.")
+        parts[i] = X[columns], y  # the same columns in another order: found by name
     X, y = (parts[0] if len(parts) == 1 else
             (pd.concat([X for X, _ in parts], ignore_index=True),
              pd.concat([y for _, y in parts], ignore_index=True)))

@@ -250,6 +250,13 @@ class TableTransformer:
         if not parts:
             raise ValueError("Every shard is empty: there are no rows to train on.")
         first = parts[0][1]
+        names = [info["name"] for info in first.columns_]
+        for _, other in parts[1:]:
+            theirs = [info["name"] for info in other.columns_]
+            if theirs != names:  # column i of one shard is merged with column i of the others
+                raise ValueError(f"The shards' columns differ: {names[:20]} in one, "
+                                 f"{theirs[:20]} in another; give every file the same "
+                                 "columns in the same order.")
         total = sum(n for n, _ in parts)
         merged = cls(first.categorical)
         merged.columns_ = []
