@@ -191,6 +191,20 @@ def test_a_failing_sampler_gives_nan_scores_and_one_warning(binary):
     assert compare.set_index("sampler").loc["bad", ["wins", "ties", "losses"]].sum() == 0
 
 
+def test_best_row_says_tie_when_samplers_share_the_top_score():
+    # it named the first sampler in the table, as if it had won
+    from vaeaug.evaluate import METRICS, Evaluation
+
+    rows = [{"classifier": "logreg", "sampler": s, "fold": f, **dict.fromkeys(METRICS, 0.5),
+             "gmean": g, "fit_resample_seconds": 0.0}
+            for s, g in (("none", 0.7), ("ros", 0.7), ("smote", 0.6)) for f in range(2)]
+    table = Evaluation(pd.DataFrame(rows), METRICS).table("logreg")
+    assert table.loc["best", "gmean"] == "tie" and table.loc["best", "accuracy"] == "tie"
+    rows[-1]["gmean"] = rows[-2]["gmean"] = 0.9
+    assert Evaluation(pd.DataFrame(rows), METRICS).table("logreg").loc["best", "gmean"] == (
+        "smote")
+
+
 @pytest.mark.parametrize("cv, repeats, match", [
     (1, 1, r"cv must be at least 2 folds, got 1"),  # was "the rarest class has 20" rows
     (5, 0, r"repeats must be a whole number >= 1, got 0"),

@@ -128,7 +128,7 @@ class Evaluation:
         std = by_sampler[list(self.metrics)].std().fillna(0)
         table = mean.map("{:.3f}".format) + " ± " + std.map("{:.3f}".format)
         table = table.where(mean.notna(), "n/a")  # every fold failed, or no AUC to take
-        best = [mean[m].idxmax() if mean[m].notna().any() else "" for m in self.metrics]
+        best = [_best(mean[m]) for m in self.metrics]
         if seconds:
             taken = by_sampler["fit_resample_seconds"].mean()
             table["seconds"] = taken.map("{:.2f}".format).where(taken.notna(), "n/a")
@@ -157,6 +157,15 @@ class Evaluation:
                          "ties": int((diff.abs() <= 1e-12).sum()),
                          "losses": int((diff < -1e-12).sum()), "p_value": _wilcoxon(diff)})
         return pd.DataFrame(rows)
+
+
+def _best(means: pd.Series) -> str:
+    """The sampler with the highest mean; "tie" when several share it (naming the first
+    would crown it by its place in the table), "" when there is none."""
+    if means.notna().sum() == 0:
+        return ""
+    top = means[(means - means.max()).abs() <= 1e-12]
+    return str(top.index[0]) if len(top) == 1 else "tie"
 
 
 def _pairs(scores: pd.DataFrame) -> list[tuple[str, str]]:
