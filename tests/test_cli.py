@@ -239,6 +239,16 @@ def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
     assert "neither UTF-8 nor Windows-1252 text; save it as UTF-8." in result.output
 
 
+@pytest.mark.parametrize("command", [["info"], ["augment", "-o", "x.csv"], ["evaluate"]])
+def test_a_table_without_target_names_its_columns(numeric_csv, command):
+    # was "--target is required for a table." with nothing to go on
+    result = run(command[0], numeric_csv, *command[1:])
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: --target (-t) is required for a table: name its class column (--target "
+        f"label?). {numeric_csv}'s columns are ['x1', 'label', 'count', 'x2'].\n")
+
+
 def test_target_name_with_other_spacing_or_case_is_suggested(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).rename(columns={"label": "Label "}).to_csv(numeric_csv, index=False)
     result = run("info", numeric_csv, "-t", "label")

@@ -145,6 +145,20 @@ def read_labelled(path: str, target: str,
     return X, y, list(df.columns).index(target)
 
 
+#: Column names that usually hold the class, for the hint of :func:`target_required`.
+TARGET_NAMES = ("label", "labels", "target", "class", "y", "outcome")
+
+
+def target_required(path: str) -> InputError:
+    """The error for a table given without --target: it names the table's columns, and the
+    likely class column."""
+    columns = list(read_table(path).columns)
+    likely = [c for c in columns if str(c).strip().casefold() in TARGET_NAMES]
+    hint = f" (--target {likely[0]}?)" if likely else ""
+    return InputError(f"--target (-t) is required for a table: name its class column{hint}. "
+                      f"{path}'s columns are {columns[:20]}.")
+
+
 def find_class(y: pd.Series, name: str) -> Any:
     """The label in ``y`` whose text is ``name`` (labels read from files may be numbers):
     ``1`` also names a label 1.0, as a column of 0.0/1.0 labels has them."""
@@ -259,7 +273,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
                        model_path, save_model, model)
         return
     if target is None:
-        raise InputError("--target is required for a table.")
+        raise target_required(input)
     check_table_output(output, force, inputs=(input,))
     if save_model:
         check_output(save_model, force, inputs=(input, output))
@@ -524,7 +538,7 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
         click.echo(class_table(pd.Series(labels, name="class"), "images"))
         return
     if target is None:
-        raise InputError("--target is required for a table.")
+        raise target_required(input)
     X, y, _ = read_labelled(input, target)
     named = _split(categorical)
     with warnings.catch_warnings():  # said below, under the column, as the other problems
@@ -709,7 +723,7 @@ def load_input(input: str | None, target: str | None, dataset: str | None
         return load_dataset(dataset)
     table_path(input)
     if target is None:
-        raise InputError("--target is required with INPUT.")
+        raise target_required(input)
     X, y, _ = read_labelled(input, target)
     return X, y
 
