@@ -332,6 +332,33 @@ def test_image_model_save_load_round_trip(digits, tmp_path, architecture, as_ten
         ImageCVAEOverSampler.load(tmp_path / "t.vaeaug")
 
 
+def test_images_outside_class_folders_and_a_single_class_are_reported(digits, tmp_path):
+    # images in the folder itself: "no images found"; one class folder: imbalanced-learn's
+    # "The target 'y' needs to have more than 1 class"; loose images beside class folders:
+    # skipped without a word
+    import shutil
+
+    src = digit_folder(digits, tmp_path / "digits")
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in list((src / "2").glob("*.png"))[:3]:
+        shutil.copy(f, flat / f.name)
+    result = CliRunner().invoke(main, ["info", str(flat)])
+    assert result.exit_code == 2
+    assert f"{flat}: its 3 images lie in the folder itself; expected one sub-folder" in (
+        result.output)
+    shutil.rmtree(src / "0")
+    shutil.rmtree(src / "1")
+    result = CliRunner().invoke(main, ["augment", str(src), "-o", str(tmp_path / "o"), "-q"])
+    assert result.exit_code == 2
+    assert "one class folder ('2'); oversampling needs at least two" in result.output
+    shutil.copy(flat / next(flat.iterdir()).name, src / "loose.png")
+    result = CliRunner().invoke(main, ["info", str(src)])
+    assert result.exit_code == 0
+    assert (f"Warning: {src}: left out 1 image that lies in the folder itself, not in a class "
+            "folder.") in result.stderr
+
+
 def test_image_output_inside_the_input_folder_is_refused(digits, tmp_path):
     # -o images/balanced was written, and the next run read "balanced" as a class
     src = digit_folder(digits, tmp_path / "digits")

@@ -321,6 +321,9 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
     if save_model:
         check_output(save_model, force, inputs=(input, output))
     images, labels, files = read_image_folder(input)
+    if len(set(labels)) < 2:
+        raise InputError(f"{input}: one class folder ({labels[0]!r}); oversampling needs at "
+                         "least two, each in its own sub-folder.")
     plan = sampling_plan(pd.Series(labels), *plan_options)
     if model_path:
         sampler = ImageCVAEOverSampler.load(model_path, device=model["device"])

@@ -332,12 +332,21 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     files = [(c.name, f) for c in classes for f in _image_files(c)]
     found = {name for name, _ in files}
     empty = [c.name for c in classes if c.name not in found]
+    loose = [f for f in root.iterdir() if f.is_file() and not _hidden(f.name)
+             and f.suffix.lower() in IMAGE_SUFFIXES] if root.is_dir() else []
     if files and empty:
         warnings.warn(f"{root}: no images in the folders {empty[:10]}; they are not classes.",
                       UserWarning, stacklevel=2)
+    if files and loose:  # as torchvision's ImageFolder, which skips them without a word
+        many = len(loose) > 1
+        warnings.warn(f"{root}: left out {len(loose)} image{'s' * many} that "
+                      f"{'lie' if many else 'lies'} in the folder itself, not in a class "
+                      "folder.", UserWarning, stacklevel=2)
     if not files:
-        raise InputError(f"{root}: no images found; expected one sub-folder of images per "
-                         "class, e.g. data/cat/1.png, data/dog/2.png.")
+        where = (f"its {len(loose)} images lie in the folder itself" if loose
+                 else "no images found")
+        raise InputError(f"{root}: {where}; expected one sub-folder of images per class, "
+                         f"e.g. {root / 'cat' / '1.png'}, {root / 'dog' / '2.png'}.")
     images = []
     for _, f in files:
         try:
