@@ -397,6 +397,19 @@ def test_info_describes_a_model_file(numeric_csv, tmp_path):
     assert result.exit_code == 2 and "data.dat: unknown file type '.dat'" in result.output
 
 
+@pytest.mark.parametrize("command", [["fit", "-o", "model.csv"],
+                                     ["augment", "-o", "o.csv", "--save-model", "m.parquet"]])
+def test_a_model_file_may_not_be_named_as_a_table(numeric_csv, tmp_path, command):
+    # the model was written under the table's name; `vaeaug info` then read it as a table
+    args = [str(tmp_path / a) if a.endswith((".csv", ".parquet")) else a for a in command]
+    result = run(args[0], numeric_csv, "-t", "label", *args[1:], *FAST)
+    assert result.exit_code == 2
+    name = Path(args[-1] if command[0] == "augment" else args[2])
+    assert f"{name}: a model file, not a table; give it another name, e.g. " \
+           f"{name.with_suffix('.vaeaug')}." in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]  # nothing written
+
+
 def test_tampered_model_is_refused(numeric_csv, tmp_path):
     import pickle
 

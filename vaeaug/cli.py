@@ -276,7 +276,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
         raise target_required(input)
     check_table_output(output, force, inputs=(input,))
     if save_model:
-        check_output(save_model, force, inputs=(input, output))
+        check_model_output(save_model, force, inputs=(input, output))
     X, y, position = read_labelled(input, target)
     if mark_synthetic and (SYNTHETIC_COLUMN in X.columns or SYNTHETIC_COLUMN == target):
         raise InputError(f"--mark-synthetic adds a column {SYNTHETIC_COLUMN!r}, and {input} "
@@ -319,7 +319,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
     if Path(output).exists() and not force:
         raise InputError(f"{output} exists; pass --force to replace it.")
     if save_model:
-        check_output(save_model, force, inputs=(input, output))
+        check_model_output(save_model, force, inputs=(input, output))
     images, labels, files = read_image_folder(input)
     if len(set(labels)) < 2:
         raise InputError(f"{input}: one class folder ({labels[0]!r}); oversampling needs at "
@@ -406,7 +406,7 @@ def fit(inputs: tuple[str, ...], target: str, output: str, force: bool, **model:
     """
     for path in inputs:
         table_path(path)
-    check_output(output, force, inputs=inputs)
+    check_model_output(output, force, inputs=inputs)
     if distributed.is_launched():
         sampler = fit_shard(inputs, target, model)
         if sampler is None:  # not process 0
@@ -455,6 +455,16 @@ def read_many(paths: tuple[str, ...], target: str,
         require_two_classes(y, paths[0] if len(paths) == 1 else
                             f"{', '.join(paths[:5])} together", target)
     return X, y
+
+
+def check_model_output(path: str, force: bool, inputs: tuple[str, ...]) -> None:
+    """:func:`check_output` for a model file, which a table's name would disguise (`vaeaug
+    info` and the other commands would then read it as a table)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in TABLE_SUFFIXES or suffix in COMPRESSIONS:
+        raise InputError(f"{path}: a model file, not a table; give it another name, e.g. "
+                         f"{Path(path).with_suffix(MODEL_SUFFIX)}.")
+    check_output(path, force, inputs=inputs)
 
 
 def require_two_classes(y: pd.Series, where: str, target: str) -> None:
