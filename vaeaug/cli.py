@@ -29,6 +29,7 @@ from .io import (
     has_own_index,
     index_for,
     read_table,
+    table_kind,
     table_path,
     write_atomic,
     write_table,
@@ -460,10 +461,14 @@ def read_many(paths: tuple[str, ...], target: str,
 def check_model_output(path: str, force: bool, inputs: tuple[str, ...]) -> None:
     """:func:`check_output` for a model file, which a table's name would disguise (`vaeaug
     info` and the other commands would then read it as a table)."""
-    suffix = Path(path).suffix.lower()
-    if suffix in TABLE_SUFFIXES or suffix in COMPRESSIONS:
+    try:
+        table_kind(path)
+    except InputError:  # not a table's name: fine for a model
+        pass
+    else:
+        stem = Path(path).name.split(".")[0] or "model"
         raise InputError(f"{path}: a model file, not a table; give it another name, e.g. "
-                         f"{Path(path).with_suffix(MODEL_SUFFIX)}.")
+                         f"{Path(path).with_name(stem + MODEL_SUFFIX)}.")
     check_output(path, force, inputs=inputs)
 
 
