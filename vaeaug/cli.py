@@ -20,16 +20,14 @@ from sklearn.utils.multiclass import type_of_target
 
 from . import __version__, distributed
 from .io import (
-    COMPRESSIONS,
-    TABLE_SUFFIXES,
     InputError,
     check_output,
     check_table_output,
     first_line,
     has_own_index,
     index_for,
+    names_a_table,
     read_table,
-    table_kind,
     table_path,
     write_atomic,
     write_table,
@@ -175,7 +173,7 @@ def find_class(y: pd.Series, name: str) -> Any:
                and not isinstance(label, (bool, np.bool_)) and label == number]
     if number is not None and len(numeric) == 1:
         return numeric[0]
-    raise InputError(f"unknown class {name!r}; classes are {sorted(map(str, pd.unique(y)))}.")
+    raise InputError(f"unknown class {name!r}; classes are {sorted(map(str, labels))}.")
 
 
 def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
@@ -461,11 +459,7 @@ def read_many(paths: tuple[str, ...], target: str,
 def check_model_output(path: str, force: bool, inputs: tuple[str, ...]) -> None:
     """:func:`check_output` for a model file, which a table's name would disguise (`vaeaug
     info` and the other commands would then read it as a table)."""
-    try:
-        table_kind(path)
-    except InputError:  # not a table's name: fine for a model
-        pass
-    else:
+    if names_a_table(path):
         stem = Path(path).name.split(".")[0] or "model"
         raise InputError(f"{path}: a model file, not a table; give it another name, e.g. "
                          f"{Path(path).with_name(stem + MODEL_SUFFIX)}.")
@@ -533,8 +527,7 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     """
     from .validation import NumbersAsTextWarning, as_table, numbers_as_text
 
-    if Path(input).is_file() and Path(input).suffix.lower() not in TABLE_SUFFIXES + tuple(
-            COMPRESSIONS):
+    if Path(input).is_file() and not names_a_table(input):
         from . import persistence
 
         try:

@@ -226,7 +226,7 @@ def evaluate(
     # classifiers take numbers only
     X = times_as_numbers(X)
     # said once for the whole table here, not per fold (a fold may miss the odd value)
-    warn_numbers_as_text(X, [c for c in X.columns if is_categorical_dtype(X[c].dtype)])
+    warn_numbers_as_text(X, categorical_columns(X))
     check_label_values(y)
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)

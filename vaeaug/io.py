@@ -73,6 +73,15 @@ def table_kind(path: str | os.PathLike) -> tuple[str, str | None]:
     return suffix, compression
 
 
+def names_a_table(path: str | os.PathLike) -> bool:
+    """Whether ``path``'s extension is one :func:`table_kind` reads as a table."""
+    try:
+        table_kind(path)
+    except InputError:
+        return False
+    return True
+
+
 def read_table(path: str | os.PathLike) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file, chosen by its extension.
 
