@@ -294,6 +294,45 @@ TORCH_CPU_OOM = ("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAlloca
                  "(Cannot allocate memory)")
 
 
+def test_a_request_larger_than_the_memory_is_refused_before_any_work(monkeypatch):
+    # generation works in parts, so without this check such a request would fill the memory
+    # part by part until the OS killed the process
+    from vaeaug import sampler as sampler_module
+    from vaeaug import training
+
+    fitted = CVAEOverSampler(**FAST).fit(small_frame(), LABELS)
+
+    def never(*args, **kwargs):
+        raise AssertionError("generation started")
+
+    monkeypatch.setattr(sampler_module, "generate", never)
+    with pytest.raises(MemoryError, match=r"^Not enough memory to generate 4,398,046,511,104 "
+                                          r"rows \([\d,.]+ GiB for the rows alone; this machine "
+                                          r"has [\d,.]+ GiB\); ask for fewer"):
+        fitted.sample(2**42)
+    monkeypatch.setattr(training, "physical_memory", lambda: 2**20)  # a 1 MiB machine
+    width = fitted.transformer_.transform(small_frame()).shape[1]
+    with pytest.raises(MemoryError, match=r"to generate 1,000,000 rows \("):
+        fitted.sample(y={0: 500_000, 1: 500_000})
+    # the limit is the rows' own size: float32 numbers in the model's space
+    fits = 2**20 // (4 * width)
+    monkeypatch.setattr(sampler_module, "generate", lambda *a, **k: torch.zeros((fits, width)))
+    assert len(fitted.sample(fits, y=1)[0]) == fits
+    with pytest.raises(MemoryError):
+        fitted.sample(fits + 1, y=1)
+    # where the OS does not say how much memory there is, nothing is refused up front
+    monkeypatch.setattr(training, "physical_memory", lambda: None)
+    monkeypatch.setattr(sampler_module, "generate", lambda *a, **k: torch.zeros((fits + 1, width)))
+    assert len(fitted.sample(fits + 1, y=1)[0]) == fits + 1
+
+
+def test_physical_memory_is_a_plausible_size():
+    from vaeaug.training import physical_memory
+
+    memory = physical_memory()
+    assert memory is None or 2**28 < memory < 2**50
+
+
 def test_running_out_of_memory_while_generating_says_so(monkeypatch):
     from vaeaug import sampler as sampler_module
 

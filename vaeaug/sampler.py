@@ -27,6 +27,7 @@ from .training import (
     TrainingDivergedError,
     autocast_enabled,
     autograd_step,
+    check_fits,
     enough_memory,
     steps_per_epoch,
     train_cvae,
@@ -407,9 +408,12 @@ class CVAEOverSampler(BaseOverSampler):
                 if random_state is not None else int(self._sample_rng.integers(2**31 - 1)))
         generator = torch.Generator(device=self.device_).manual_seed(seed)
         total = sum(int(count) for count in plan.values())
-        with enough_memory(f"to generate {total:,} rows",
-                           "ask for fewer, or for parts of them in several calls "
-                           "(sample(n) continues one random stream)."):
+        doing = f"to generate {total:,} rows"
+        advice = ("ask for fewer, or for parts of them in several calls "
+                  "(sample(n) continues one random stream).")
+        # float32 rows in the model's space; the returned table is at least as large again
+        check_fits(total * math.prod(self._class_rows[0].shape[1:]) * 4, doing, advice)
+        with enough_memory(doing, advice):
             return self._generate_blocks(plan, generator)
 
     def _generate_blocks(self, plan: dict, generator: torch.Generator

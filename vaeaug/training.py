@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 
@@ -71,6 +72,25 @@ def enough_memory(doing: str, advice: str) -> Iterator[None]:
         size = (f"{int(asked.group(1)) / 2**30:.1f} GiB more asked for" if asked
                 else first_sentence(text))
         raise MemoryError(f"Not enough memory {doing} ({size}); {advice}") from None
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, or ``None`` where the OS does not say (Windows)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_fits(n_bytes: int, doing: str, advice: str) -> None:
+    """Refuse, before any work, a result that alone is larger than the machine's memory.
+
+    Generation works in parts, so such a request would not fail at once: it would fill the
+    memory part by part for minutes or hours, until the OS killed the process."""
+    total = physical_memory()
+    if total is not None and n_bytes > total:
+        raise MemoryError(f"Not enough memory {doing} ({n_bytes / 2**30:,.1f} GiB for the "
+                          f"rows alone; this machine has {total / 2**30:,.1f} GiB); {advice}")
 
 
 def first_sentence(text: str) -> str:
