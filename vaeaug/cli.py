@@ -641,7 +641,8 @@ def class_table(y: pd.Series, unit: str) -> str:
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
 @seed_option(default=0, show_default=True)
-@click.option("--jobs", type=int, default=1, show_default=True, help="Folds run in parallel.")
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="Jobs run in parallel (one per fold and sampler); -1: one per core.")
 @click.option("--backend", help="joblib backend for --jobs, e.g. loky (default) or dask.")
 @click.option("--scheduler", help="With --backend dask: a dask.distributed scheduler address "
               "(default: a local cluster).")

@@ -211,9 +211,10 @@ def evaluate(
     random_state : int
         Seeds the folds (and the default samplers and classifiers).
     n_jobs, backend : optional
-        Folds run in parallel through joblib, with this backend (e.g. ``"dask"``).
+        Jobs run in parallel through joblib, with this backend (e.g. ``"dask"``): one job
+        per fold and sampler.
     progress : bool
-        Show a progress bar over folds.
+        Show a progress bar over those jobs.
 
     Returns
     -------
