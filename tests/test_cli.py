@@ -784,6 +784,22 @@ def test_lines_ending_with_a_separator(numeric_csv, tmp_path):
     assert list(pd.read_csv(out).columns) == lines[0].split(",")
 
 
+@pytest.mark.parametrize("seed", ["-1", str(2**32)])
+def test_a_seed_numpy_cannot_take_is_refused_at_the_option(numeric_csv, tmp_path, seed):
+    result = run("augment", numeric_csv, "-t", "label", "--seed", seed, "-o",
+                 tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 2
+    assert f"Invalid value for '--seed' / '--random-state': {seed} is not a seed; give a " \
+           "whole number from 0 to 4294967295." in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_the_largest_seed_is_taken(numeric_csv, tmp_path):
+    result = run("augment", numeric_csv, "-t", "label", "--seed", 2**32 - 1, "-o",
+                 tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 0, result.output
+
+
 def test_out_of_memory_is_one_line(numeric_csv, tmp_path, monkeypatch):
     from vaeaug import sampler as sampler_module
 

@@ -69,6 +69,7 @@ def test_bad_data_is_named(X, y, match):
     ({"device": "tpu9"}, "Unknown device 'tpu9'"),
     ({"device": "cuda:99" if torch.cuda.is_available() else "cuda"},
      r"Device 'cuda(:99)?' is not usable here \(.+\); use device='auto'"),
+    ({"device": "meta"}, "^Device 'meta' holds no data"),  # torch accepts it, then fails deep
 ])
 def test_bad_parameters_are_named(params, match):
     with pytest.raises(ValueError, match=match):

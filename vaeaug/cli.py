@@ -92,7 +92,15 @@ def _split(value: str | None) -> list[str]:
 
 def seed_option(**kwargs: Any) -> Callable:
     """``--seed``, also spelled ``--random-state`` (the name scikit-learn's users try first)."""
-    return click.option("--seed", "--random-state", "seed", type=int, **kwargs)
+    return click.option("--seed", "--random-state", "seed", type=int, callback=_seed, **kwargs)
+
+
+def _seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    # numpy's seeds are 32-bit: say so at the option, not from inside check_random_state
+    if value is not None and not 0 <= value < 2**32:
+        raise click.BadParameter(f"{value} is not a seed; give a whole number from 0 to "
+                                 f"{2**32 - 1}.")
+    return value
 
 
 def model_options(func: Callable) -> Callable:

@@ -108,6 +108,9 @@ def resolve_device(device: str) -> torch.device:
         resolved = torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"Unknown device {device!r}: {exc}") from None
+    if resolved.type == "meta":  # accepted by torch, but its tensors hold no numbers
+        raise ValueError(f"Device {device!r} holds no data, so nothing can be trained or "
+                         "generated on it; use device='auto' or 'cpu'.")
     try:  # torch says so only at the first tensor, from deep inside (an AssertionError for CUDA)
         torch.empty(0, device=resolved)
     except (RuntimeError, AssertionError) as exc:
