@@ -540,6 +540,15 @@ def test_augment_with_saved_model_and_column_check(numeric_csv, tmp_path):
     assert result.exit_code == 2
     assert "does not have the columns the model was fitted on" in result.output
     assert "'x2'" in result.output
+    # the right columns, but text where the model had numbers: refused (the file's rows
+    # were copied to the output as they were, beside the new rows)
+    texts = tmp_path / "texts.csv"
+    pd.read_csv(numeric_csv).assign(x1=lambda d: d.x1.astype(str) + "kg").to_csv(texts,
+                                                                               index=False)
+    result = run("augment", texts, "-t", "label", "--model", model, "-o", tmp_path / "t.csv")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: Column 'x1' held numbers in fit but holds text")
+    assert not (tmp_path / "t.csv").exists()
 
     # the same columns in another order: found by name, written in the file's order
     reordered = tmp_path / "reordered.csv"

@@ -336,6 +336,17 @@ def test_other_columns_at_encode_time_are_named(mixed_frame):
     with pytest.raises(ValueError, match=r"fitted on a DataFrame with categorical columns "
                                          r"\[.*'city'.*\]; pass X as a DataFrame"):
         sampler.encode(X.to_numpy(), y)
+    # text or dates where the model had numbers: named (was numpy's "could not convert
+    # string to float: '1.7m'", and dates were read as nanoseconds, silently)
+    height = X["height"].astype(str)
+    height.iloc[4] = "1.7m"
+    with pytest.raises(ValueError, match=r"^Column 'height' held numbers in fit but holds "
+                                         r"text now, e.g. '1.7m'"):
+        sampler.encode(X.assign(height=height), y)
+    assert sampler.check_compatible(X.assign(height=X["height"].astype(str))).shape == X.shape
+    with pytest.raises(ValueError, match=r"^Column 'height' held float64 values in fit but "
+                                         r"holds datetime64\[.+\] now"):
+        sampler.check_compatible(X.assign(height=pd.Timestamp("2020-01-01")))
 
 
 def test_save_load_round_trip(mixed_frame, tmp_path):

@@ -192,7 +192,19 @@ class TableTransformer:
         for info, span in zip(self.columns_, self.spans_):
             col = df[info["name"]]
             if info["kind"] == NUMERIC:
-                values = numbers(col)
+                if is_time_dtype(col.dtype) != is_time_dtype(pandas_dtype(info)):
+                    raise ValueError(
+                        f"Column {info['name']!r} held {info['dtype']} values in fit but "
+                        f"holds {col.dtype} now; give it the values it was fitted on."
+                    )
+                try:
+                    values = numbers(col)
+                except (ValueError, TypeError):
+                    text = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+                    raise ValueError(
+                        f"Column {info['name']!r} held numbers in fit but holds text now, "
+                        f"e.g. {col[text].iloc[0]!r}; the model needs numbers there."
+                    ) from None
                 out[:, span.start] = (values - info["mean"]) / info["std"]
             else:
                 codes = pd.Index(info["categories"]).get_indexer(col)

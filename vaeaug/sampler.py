@@ -444,8 +444,7 @@ class CVAEOverSampler(BaseOverSampler):
     def encode(self, X: Any, y: Any) -> np.ndarray:
         """Latent means mu(x, y) of rows ``X`` with labels ``y``, shape (n, latent_dim)."""
         check_is_fitted(self, "module_")
-        table = self.check_compatible(X)
-        return self._latent_means(self.transformer_.transform(table), y)
+        return self._latent_means(self._compatible(X)[1], y)
 
     def _latent_means(self, encoded: np.ndarray, y: Any) -> np.ndarray:
         """mu(x, y) of already encoded rows, after checking the labels."""
@@ -460,15 +459,20 @@ class CVAEOverSampler(BaseOverSampler):
         return mu.float().cpu().numpy()
 
     def check_compatible(self, X: Any) -> pd.DataFrame:
-        """``X`` as a table, after checking it has the columns the model was fitted on.
+        """``X`` as a table, after checking it has the columns the model was fitted on and
+        values that fit them.
 
         Raises
         ------
         ValueError
-            Other columns or another order (a column whose values no longer fit its
-            type is reported when the rows are encoded).
+            Other columns, another order, text in a column fitted as numbers, or categories
+            not seen in fit.
         """
         check_is_fitted(self, "module_")
+        return self._compatible(X)[0]
+
+    def _compatible(self, X: Any) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`check_compatible`'s table, and its rows encoded for the network."""
         expected = [info["name"] for info in self.transformer_.columns_]
         columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
         if columns is not None and [str(c) for c in columns] != [str(c) for c in expected]:
@@ -489,7 +493,7 @@ class CVAEOverSampler(BaseOverSampler):
         validate_data(self, X, reset=False, skip_check_array=True)
         table, _, _ = as_table(X, self.transformer_.categorical)
         table.columns = expected
-        return table
+        return table, self.transformer_.transform(table)
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: Any) -> None:
