@@ -230,6 +230,18 @@ def test_encode_rejects_unknown_classes(digits):
         sampler.encode(X[:3], [0, 1, 7])
 
 
+def test_encode_and_check_compatible_name_another_image_size(digits):
+    X, y = digits
+    sampler = ImageCVAEOverSampler(**FAST).fit(X, y)
+    sampler.check_compatible(X[:3])  # the fitted size passes
+    with pytest.raises(ValueError, match=r"^Images of 10x8 pixels, 1 channel differ from the "
+                                         r"8x8 pixels, 1 channel the model was fitted on\.$"):
+        sampler.encode(np.pad(X[:3], ((0, 0), (0, 0), (1, 1))), y[:3])
+    colour = np.repeat(X[:3, :, :, None], 3, axis=3)  # (N, H, W, 3) for a grey model
+    with pytest.raises(ValueError, match=r"^Images of 8x8 pixels, 3 channels differ"):
+        sampler.check_compatible(colour)
+
+
 def test_grid_layout_matches_torchvision_make_grid():
     torchvision = pytest.importorskip("torchvision")
     from vaeaug.io import _grid
@@ -391,6 +403,16 @@ def test_image_folder_save_model_then_reuse_it(digits, tmp_path):
                                    "images, 1 channel, 3 classes\n")
     assert "real images kept per class (new images start from them):" in shown.output
     assert "\n2          12\n" in shown.output and "columns:" not in shown.output
+    # a folder of images of another size for that model: refused (8x8 images were written
+    # beside the folder's 10x10 ones, silently)
+    X, y = digits
+    digit_folder((np.pad(X, ((0, 0), (1, 1), (1, 1))), y), tmp_path / "larger")
+    other = CliRunner().invoke(main, ["augment", str(tmp_path / "larger"), "-o",
+                                      str(tmp_path / "c"), "--model", str(tmp_path / "m.vaeaug")])
+    assert other.exit_code == 2
+    assert other.stderr == ("Error: Images of 10x10 pixels, 1 channel differ from the 8x8 "
+                            "pixels, 1 channel the model was fitted on.\n")
+    assert not (tmp_path / "c").exists()
 
 
 @pytest.mark.parametrize("doc, heading", [("README.md", "## Images"),

@@ -334,6 +334,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
     plan = sampling_plan(pd.Series(labels), *plan_options)
     if model_path:
         sampler = ImageCVAEOverSampler.load(model_path, device=model["device"])
+        sampler.check_compatible(images)
         new, new_y = sampler.sample(y=additions(sampler, labels, plan),
                                     random_state=model["seed"])
     else:

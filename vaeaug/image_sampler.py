@@ -164,11 +164,31 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     def encode(self, X: Any, y: Any) -> np.ndarray:
         """Latent means of images ``X`` with labels ``y``, shape (n, latent_dim)."""
         check_is_fitted(self, "module_")
-        images, _ = as_unit_images(X, self._image_format.layout)
-        if images.shape[1:] != tuple(self._image_shape):
-            raise ValueError(f"Images of shape {images.shape[1:]} (C, H, W, padded) differ "
-                             f"from the {tuple(self._image_shape)} seen in fit.")
-        return self._latent_means(self._to_model_input(images), y)
+        return self._latent_means(self._to_model_input(self._compatible(X)), y)
+
+    def check_compatible(self, X: Any) -> None:
+        """Check that images ``X`` have the size and channels of the images seen in fit.
+
+        Raises
+        ------
+        ValueError
+            Another size, or another number of channels (grey images for a colour model,
+            or the reverse).
+        """
+        check_is_fitted(self, "module_")
+        self._compatible(X)
+
+    def _compatible(self, X: Any) -> np.ndarray:
+        """:meth:`check_compatible`'s images, in [0, 1] as the network takes them."""
+        fitted = self._image_format
+        # with another number of dimensions (grey for colour), find the layout, then say so
+        layout = fitted.layout if np.ndim(X) == len(fitted.layout) else "auto"
+        images, fmt = as_unit_images(X, layout)
+        if (fmt.height, fmt.width, fmt.channels) != (fitted.height, fitted.width,
+                                                     fitted.channels):
+            raise ValueError(f"Images of {_size(fmt)} differ from the {_size(fitted)} the "
+                             "model was fitted on.")
+        return images
 
     def _data_format_state(self) -> dict:
         fmt = dataclasses.asdict(self._image_format)
@@ -182,3 +202,9 @@ class ImageCVAEOverSampler(CVAEOverSampler):
             fmt["torch_dtype"] = getattr(torch, fmt["torch_dtype"])
         self._image_format = ImageFormat(**fmt)
         self._image_shape = tuple(state["image_shape"])
+
+
+def _size(fmt: ImageFormat) -> str:
+    """"28x28 pixels, 1 channel": an image format's size, width first (as PIL gives it)."""
+    return (f"{fmt.width}x{fmt.height} pixels, {fmt.channels} "
+            f"channel{'s' if fmt.channels != 1 else ''}")
