@@ -166,6 +166,17 @@ def test_samplers_and_classifiers_by_name(binary):
         evaluate(X, y, samplers=RandomOverSampler(), cv=3)
     with pytest.raises(ValueError, match="no classifier named"):
         evaluate(X, y, classifiers=[], cv=3)
+    # an empty dict gave an empty table, with no scores and no word why
+    with pytest.raises(ValueError, match=r"^no sampler given; pass at least one"):
+        evaluate(X, y, samplers={}, classifiers=["logreg"], cv=3)
+    # objects in each other's place: named before any fold runs (a sampler without
+    # fit_resample raised a bare AttributeError from inside a fold)
+    with pytest.raises(ValueError, match=r"^sampler 'x' \(LogisticRegression\) has no "
+                                         r"fit_resample"):
+        evaluate(X, y, samplers={"x": LogisticRegression()}, classifiers=["logreg"], cv=3)
+    with pytest.raises(ValueError, match=r"^classifier 'c' \(RandomOverSampler\) has no fit "
+                                         r"and predict"):
+        evaluate(X, y, samplers=["none"], classifiers={"c": RandomOverSampler()}, cv=3)
 
 
 class FailingSampler(BaseEstimator):
@@ -214,6 +225,27 @@ def test_bad_fold_counts_are_named(binary, cv, repeats, match):
     X, y = binary
     with pytest.raises(ValueError, match=match):
         evaluate(X, y, classifiers=["logreg"], cv=cv, repeats=repeats)
+
+
+def test_folds_can_be_given_as_index_pairs_or_by_a_group_splitter(binary):
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    X, y = binary
+    pairs = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
+    # as cross_validate takes them (an AttributeError: 'list' object has no attribute 'split')
+    for cv in (pairs, iter(pairs)):
+        scores = evaluate(X, y, samplers=["none"], classifiers=["logreg"], cv=cv).scores
+        assert sorted(scores.fold) == [0, 1, 2]
+    given = evaluate(X, y, samplers=["none"], classifiers=["logreg"],
+                     cv=StratifiedKFold(3, shuffle=True, random_state=1)).scores
+    pd.testing.assert_frame_equal(scores.drop(columns="fit_resample_seconds"),
+                                  given.drop(columns="fit_resample_seconds"))
+    groups = np.arange(len(y)) // 4
+    grouped = evaluate(X, y, samplers=["none"], classifiers=["logreg"],
+                       cv=StratifiedGroupKFold(3), groups=groups).scores
+    assert len(grouped) == 3
+    with pytest.raises(ValueError, match=r"Expected `cv` as an integer.*Got 2\.5"):
+        evaluate(X, y, classifiers=["logreg"], cv=2.5)
 
 
 def test_when_every_fit_fails_the_first_failure_is_raised(binary):

@@ -29,7 +29,7 @@ from sklearn.metrics import (
     recall_score,
     roc_auc_score,
 )
-from sklearn.model_selection import RepeatedStratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold, check_cv
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -86,6 +86,8 @@ def choose(given: Any, defaults: dict[str, Any], what: str) -> dict[str, Any]:
     if given is None:
         return dict(defaults)
     if isinstance(given, Mapping):
+        if not given:
+            raise ValueError(f"no {what} given; pass at least one {{name: {what}}}.")
         return dict(given)
     names = ([n.strip() for n in given.split(",") if n.strip()] if isinstance(given, str)
              else list(given) if isinstance(given, list | tuple) else None)
@@ -189,6 +191,7 @@ def evaluate(
     n_jobs: int | None = None,
     backend: str | None = None,
     progress: bool = False,
+    groups: Any = None,
 ) -> Evaluation:
     """Cross-validate every sampler x classifier pair and score it on untouched test folds.
 
@@ -204,8 +207,9 @@ def evaluate(
     classifiers : dict {name: classifier}, or list of names, optional
         scikit-learn classifiers. Names pick from :func:`default_classifiers`
         (``["logreg", "knn"]``); default: all of them.
-    cv : int or scikit-learn splitter, default=5
-        Number of stratified folds (cut to the rarest class's size), or a splitter.
+    cv : int, scikit-learn splitter or iterable of (train, test) indices, default=5
+        Number of stratified folds (cut to the rarest class's size), a splitter, or the
+        folds themselves (as in :func:`sklearn.model_selection.cross_validate`).
     repeats : int, default=1
         Repeats of the stratified k-fold, each reshuffled (ignored for a splitter).
     random_state : int
@@ -215,6 +219,8 @@ def evaluate(
         per fold and sampler.
     progress : bool
         Show a progress bar over those jobs.
+    groups : array-like, optional
+        Group labels of the rows, for a group splitter such as ``StratifiedGroupKFold``.
 
     Returns
     -------
@@ -233,7 +239,8 @@ def evaluate(
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
     samplers = choose(samplers, default_samplers(X, random_state), "sampler")
     classifiers = choose(classifiers, default_classifiers(random_state), "classifier")
-    folds = list(_splitter(cv, repeats, random_state, y).split(X, y))
+    check_roles(samplers, classifiers)
+    folds = list(_splitter(cv, repeats, random_state, y).split(X, y, groups))
     # one job per fold and sampler: the progress bar moves once per sampler fit and the
     # classifiers after it, not once per fold (a random forest on 40,000 rows takes half a
     # minute per fit), and --jobs has as many jobs to share out
@@ -271,11 +278,25 @@ def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[typ
                                                  NumbersAsTextWarning))]
 
 
+def check_roles(samplers: Mapping[str, Any], classifiers: Mapping[str, Any]) -> None:
+    """Refuse, before any fold runs, a sampler without ``fit_resample`` or a classifier
+    without ``fit`` and ``predict`` (given in each other's place, say)."""
+    for name, sampler in samplers.items():
+        if sampler is not None and not hasattr(sampler, "fit_resample"):
+            raise ValueError(f"sampler {name!r} ({type(sampler).__name__}) has no "
+                             "fit_resample; give an oversampler, or None for no oversampling.")
+    for name, classifier in classifiers.items():
+        if not (hasattr(classifier, "fit") and hasattr(classifier, "predict")):
+            raise ValueError(f"classifier {name!r} ({type(classifier).__name__}) has no "
+                             "fit and predict; give a scikit-learn classifier.")
+
+
 def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:
     if not is_count(repeats) or repeats < 1:
         raise ValueError(f"repeats must be a whole number >= 1, got {repeats!r}.")
     if isinstance(cv, bool) or not isinstance(cv, int | np.integer):
-        return cv  # any scikit-learn splitter
+        # a splitter, or folds given as (train, test) pairs; anything else is named there
+        return check_cv(cv, y, classifier=True)
     if cv < 2:
         raise ValueError(f"cv must be at least 2 folds, got {cv}.")
     n_splits = int(min(cv, y.value_counts().min()))
