@@ -166,6 +166,14 @@ def test_samplers_and_classifiers_by_name(binary):
         evaluate(X, y, samplers=RandomOverSampler(), cv=3)
     with pytest.raises(ValueError, match="no classifier named"):
         evaluate(X, y, classifiers=[], cv=3)
+    # asking the result for what it does not hold (table: numpy's UFuncTypeError)
+    with pytest.raises(ValueError, match=r"^No classifier named 'tree' in this evaluation; "
+                                         r"it has \['logreg', 'knn'\]\.$"):
+        result.table("tree")
+    with pytest.raises(ValueError, match=r"^No sampler named 'smote' in this evaluation"):
+        result.compare("smote")
+    with pytest.raises(ValueError, match=r"^No metric named 'recall' in this evaluation"):
+        result.compare("none", metric="recall")
     # an empty dict gave an empty table, with no scores and no word why
     with pytest.raises(ValueError, match=r"^no sampler given; pass at least one"):
         evaluate(X, y, samplers={}, classifiers=["logreg"], cv=3)

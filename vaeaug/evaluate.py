@@ -124,6 +124,7 @@ class Evaluation:
         """One classifier's "mean ± std" per sampler and metric (text; ``n/a`` where every
         fold's score is NaN), with a last row naming the best sampler of each metric, and
         the mean ``fit_resample`` seconds if ``seconds``."""
+        _check_named(classifier, self.scores.classifier.unique(), "classifier")
         part = self.scores[self.scores.classifier == classifier]
         by_sampler = part.groupby("sampler", sort=False)
         mean = by_sampler[list(self.metrics)].mean()
@@ -143,11 +144,11 @@ class Evaluation:
 
         Columns: mean difference, folds won/tied/lost and the Wilcoxon signed-rank p-value.
         """
+        _check_named(baseline, self.scores.sampler.unique(), "sampler")
+        _check_named(metric, self.metrics, "metric")
         # dropna=False keeps a sampler that failed on every fold (all NaN): compared on no fold
         wide = self.scores.pivot_table(index=["classifier", "fold"], columns="sampler",
                                        values=metric, dropna=False)
-        if baseline not in wide:
-            raise ValueError(f"No sampler named {baseline!r} in this evaluation.")
         rows = []
         for (clf, sampler) in _pairs(self.scores):
             if sampler == baseline:
@@ -159,6 +160,12 @@ class Evaluation:
                          "ties": int((diff.abs() <= 1e-12).sum()),
                          "losses": int((diff < -1e-12).sum()), "p_value": _wilcoxon(diff)})
         return pd.DataFrame(rows)
+
+
+def _check_named(name: str, names: Any, what: str) -> None:
+    if name not in list(names):
+        raise ValueError(f"No {what} named {name!r} in this evaluation; it has "
+                         f"{list(names)}.")
 
 
 def _best(means: pd.Series) -> str:
