@@ -222,6 +222,24 @@ def test_compressed_tables_round_trip(numeric_csv, tmp_path, ending):
         assert zipfile.ZipFile(out).namelist() == ["out.csv"]
 
 
+def test_labels_that_differ_only_in_spaces_are_warned_of(numeric_csv, tmp_path):
+    data = pd.read_csv(numeric_csv)
+    data.loc[data.index[-2:], "label"] = "tiny "  # a slip: two rows became a class of their own
+    path = tmp_path / "spaced.csv"
+    data.to_csv(path, index=False)
+    assert first_warning(path, tmp_path / "out.csv") == (
+        f"Warning: {path}: target column 'label' has labels that differ only in spaces around "
+        "them, ['tiny', 'tiny '], so they are separate classes; strip the spaces if they are "
+        "one class.")
+    quiet = run("info", numeric_csv, "-t", "label")  # labels that differ otherwise: no word
+    assert quiet.exit_code == 0 and "Warning" not in quiet.stderr
+    assert quiet.output.startswith(f"{numeric_csv}: 110 rows, 3 feature columns, 3 classes\n")
+    one = tmp_path / "one.csv"
+    pd.read_csv(numeric_csv)[["x1", "label"]].to_csv(one, index=False)
+    assert run("info", one, "-t", "label").output.startswith(
+        f"{one}: 110 rows, 1 feature column, 3 classes\n")  # was "1 feature columns"
+
+
 def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
     # Excel on Windows saves "CSV" in cp1252: 'ü' is the byte 0xfc, not UTF-8
     original = pd.read_csv(numeric_csv).assign(city=["Zürich", "Genève"] * 55)

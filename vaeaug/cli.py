@@ -140,6 +140,7 @@ def read_labelled(path: str, target: str,
     if y.isna().any():
         raise InputError(f"{path}: target column {target!r} has {int(y.isna().sum())} "
                          "missing labels; drop those rows first.")
+    warn_spaced_labels(y, str(path), target)
     if not one_part:
         require_two_classes(y, str(path), target)
     if type_of_target(y.to_numpy()) == "continuous":
@@ -150,6 +151,21 @@ def read_labelled(path: str, target: str,
     if X.shape[1] == 0:
         raise InputError(f"{path}: there are no feature columns besides {target!r}.")
     return X, y, list(df.columns).index(target)
+
+
+def warn_spaced_labels(y: pd.Series, path: str, target: str) -> None:
+    """Warn of class labels that differ only in spaces around them ('rare' and 'rare '):
+    a typing slip in a file, which would otherwise make a class of a few rows of its own."""
+    if y.dtype.kind not in "OSU" and not isinstance(y.dtype, pd.StringDtype):
+        return
+    labels = pd.Series(y.unique())
+    labels = labels[labels.map(lambda v: isinstance(v, str))]
+    same = labels.groupby(labels.str.strip()).agg(list)
+    same = same[same.map(len) > 1]
+    if len(same):
+        warnings.warn(f"{path}: target column {target!r} has labels that differ only in "
+                      f"spaces around them, {same.iloc[0]}, so they are separate classes; "
+                      "strip the spaces if they are one class.", UserWarning, stacklevel=2)
 
 
 #: Column names that usually hold the class, for the hint of :func:`target_required`.
@@ -564,7 +580,8 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     with warnings.catch_warnings():  # said below, under the column, as the other problems
         warnings.simplefilter("ignore", NumbersAsTextWarning)
         _, cats, _ = as_table(X, named or None)
-    click.echo(f"{input}: {len(y)} rows, {X.shape[1]} feature columns, {y.nunique()} classes")
+    click.echo(f"{input}: {len(y)} rows, {X.shape[1]} feature column{'s' * (X.shape[1] != 1)}, "
+               f"{y.nunique()} classes")
     click.echo(class_table(y, "rows"))
     click.echo("\ncolumns:")
     for col in X.columns:
@@ -592,7 +609,8 @@ def describe_model(path: str, kind: str) -> None:
         channels, height, width = sampler._image_shape
         shape = f"{width}x{height} images, {channels} channel{'s' * (channels > 1)}"
     else:
-        shape = f"{sampler.n_features_in_} feature columns"
+        shape = (f"{sampler.n_features_in_} feature "
+                 f"column{'s' * (sampler.n_features_in_ != 1)}")
     click.echo(f"{path}: {'an' if images else 'a'} {kind} for {shape}, "
                f"{len(sampler.classes_)} classes")
     click.echo(f"\nreal {unit} kept per class (new {unit} start from them):")
