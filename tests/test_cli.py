@@ -285,6 +285,25 @@ def test_categorical_target_keeps_its_dtype_in_parquet(numeric_csv, tmp_path):
     assert result.stderr.strip().endswith("(tiny: +70)")
 
 
+def test_a_categorical_targets_unused_categories_are_no_classes(numeric_csv, tmp_path):
+    # a category no row has: imbalanced-learn's "The {'gone'} target class is/are not present
+    # in the data", and info gave an imbalance ratio of inf
+    pytest.importorskip("pyarrow")
+    path, out = tmp_path / "data.parquet", tmp_path / "out.parquet"
+    data = pd.read_csv(numeric_csv)
+    data["label"] = pd.Categorical(data["label"], categories=["big", "mid", "tiny", "gone"])
+    data.to_parquet(path)
+    result = run("augment", path, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    augmented = pd.read_parquet(out)
+    assert list(augmented["label"].dtype.categories) == ["big", "mid", "tiny", "gone"]
+    assert augmented["label"].value_counts().to_dict() == {"big": 80, "mid": 80, "tiny": 80,
+                                                           "gone": 0}
+    shown = run("info", path, "-t", "label")
+    assert "imbalance ratio (majority / minority): 8.00\n" in shown.output
+    assert "gone" not in shown.output
+
+
 def test_parquet_index_is_kept_on_the_original_rows(numeric_csv, tmp_path):
     # df.set_index("id").to_parquet(...): the ids were dropped from the output, silently
     pytest.importorskip("pyarrow")

@@ -205,7 +205,7 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
     """{label: rows wanted after augmentation} from the augment command's options."""
     if sum([class_balance, ratio is not None, counts is not None]) > 1:
         raise InputError("use only one of --class-balance, --ratio and --counts.")
-    current = y.value_counts()
+    current = class_counts(y)
     if counts is not None:
         if classes:
             raise InputError("--classes goes with --class-balance or --ratio; --counts names "
@@ -231,6 +231,13 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
     chosen = [find_class(y, c) for c in _split(classes)] or list(current.index)
     goal = math.ceil(fraction * majority)
     return {label: max(int(current[label]), goal) for label in chosen}
+
+
+def class_counts(y: pd.Series) -> pd.Series:
+    """Rows per class, largest first; a categorical's declared but unused classes left out
+    (there is nothing to learn them from, and imbalanced-learn refuses them)."""
+    counts = y.value_counts()
+    return counts[counts > 0]
 
 
 def with_target(X: pd.DataFrame, y: pd.Series, target: str, position: int) -> pd.DataFrame:
@@ -649,7 +656,7 @@ def number_kind(dtype: Any) -> str:
 
 def class_table(y: pd.Series, unit: str) -> str:
     """The imbalance ratio, and each class's count, share and what --class-balance adds."""
-    counts = y.value_counts()
+    counts = class_counts(y)
     majority = int(counts.max())
     table = pd.DataFrame({unit: counts, "share": (counts / len(y)).round(3),
                           "--class-balance adds": majority - counts})
