@@ -381,7 +381,10 @@ def test_fit_save_load_sample_round_trip(numeric_csv, tmp_path):
     for out in (a, b):
         result = run("sample", model, "-n", 25, "--class", "tiny", "--seed", 7, "-o", out)
         assert result.exit_code == 0, result.output
+        assert result.stderr == f"wrote {out}: 25 rows (tiny: 25)\n"  # it said nothing
     assert a.read_bytes() == b.read_bytes()
+    quiet = run("sample", model, "-n", 4, "-o", tmp_path / "q.csv", "-q")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
     synth = pd.read_csv(a)
     assert len(synth) == 25 and set(synth["label"]) == {"tiny"}
     assert set(synth.columns) == {"x1", "label", "count", "x2"}

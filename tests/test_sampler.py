@@ -417,3 +417,21 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
     assert len(names["X_new"]) == 500 and set(names["y_new"]) == {0}
     assert names["Z"].shape == (399, names["aug"].latent_dim)
     assert (tmp_path / "model.vaeaug").is_file()
+
+
+def test_a_request_of_several_parts_shows_progress(binary, monkeypatch, capsys):
+    from vaeaug import generation
+
+    X, y = binary
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    monkeypatch.setattr(generation, "GENERATION_PART_MIN_ROWS", 100)
+    monkeypatch.setattr(generation, "GENERATION_PART_ROWS", 100)
+    quiet, _ = sampler.sample(250, random_state=1)
+    assert "vaeaug sampling" not in capsys.readouterr().err  # verbose=False: no bar
+    sampler.set_params(verbose=True)
+    one_part, _ = sampler.sample(100, random_state=1)
+    assert "vaeaug sampling" not in capsys.readouterr().err  # one part: over too soon to show
+    shown, _ = sampler.sample(250, random_state=1)
+    bar = capsys.readouterr().err
+    assert "vaeaug sampling:" in bar and "/250 [" in bar  # rows, not parts
+    np.testing.assert_array_equal(shown, quiet)  # the bar changes nothing drawn

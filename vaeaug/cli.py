@@ -314,6 +314,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     plan = sampling_plan(y, class_balance, ratio, counts, classes)
     if model_path:
         sampler = CVAEOverSampler.load(model_path, device=model["device"])
+        sampler.verbose = not model["quiet"]  # not as the model was saved
         X_res, y_res = augment_with(sampler, X, y, plan, model["seed"])
     else:
         sampler = build_sampler(model, sampling_strategy=plan)
@@ -514,9 +515,11 @@ def require_two_classes(y: pd.Series, where: str, target: str) -> None:
 @seed_option(help="Seed for this draw (default: the model's own).")
 @click.option("--device", default=DEFAULTS["device"], show_default=True, help="torch device.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No progress bar (shown for over a million rows) and no summary.")
 @user_errors
 def sample(model: str, n_samples: int, class_: str | None, output: str | None,
-           seed: int | None, device: str, force: bool) -> None:
+           seed: int | None, device: str, force: bool, quiet: bool) -> None:
     """Generate N synthetic rows from a MODEL written by `vaeaug fit` or --save-model.
 
     \b
@@ -527,6 +530,7 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     if output:
         check_table_output(output, force, inputs=(model,))
     sampler = CVAEOverSampler.load(model, device=device)
+    sampler.verbose = not quiet  # not as the model was saved
     label = None
     if class_ is not None:
         label = find_class(pd.Series(sampler.classes_), class_)
@@ -536,6 +540,11 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
     if output:
         write_table(out, output)
+        if not quiet:
+            counts = ", ".join(f"{c}: {n}" for c, n in pd.Series(y_new).value_counts(
+                sort=False).items())
+            click.echo(f"wrote {output}: {len(out)} rows ({counts or 'none asked for'})",
+                       err=True)
     else:
         out.to_csv(sys.stdout, index=False)
 

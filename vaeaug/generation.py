@@ -31,6 +31,7 @@ Four ways to make a new row, compared in docs/benchmarks.md:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -74,6 +75,7 @@ def generate(
     activate: Callable[[torch.Tensor], torch.Tensor],
     temperature: float = 1.0,
     numeric: torch.Tensor | None = None,
+    done: Callable[[int], Any] | None = None,
 ) -> torch.Tensor:
     """``n`` new rows of class ``label`` in data space; ``X_class`` holds the real ones.
 
@@ -81,17 +83,26 @@ def generate(
     sigmoid for pixels); ``temperature`` scales the spread of the latent draw; ``numeric``
     (a boolean mask over columns, default all) marks the columns whose ``"mixed"`` residual
     step is rescaled to the neighbourhood: categorical blocks keep their probability step.
+    ``done`` is called with each part's row count when the part is made (a progress bar).
     """
     model.eval()
     if method not in METHODS:
         raise ValueError(f"unknown generation method {method!r}; choose one of {METHODS}")
     pool = HERDING_POOL if 0 < n <= HERDING_MAX_ROWS else 1
-    part = min(GENERATION_PART_ROWS, max(GENERATION_PART_MIN_ROWS,
-                                         GENERATION_PART_ELEMENTS // max(1, X_class[0].numel())))
-    return torch.cat([_rows(model, X_class, label, min(part, n - start), method, generator,
-                            activate, temperature, numeric, pool)
-                      for start in range(0, n, part)] or
-                     [X_class.new_empty((0, *X_class.shape[1:]))])
+    part = part_rows(X_class[0].numel())
+    parts = []
+    for start in range(0, n, part):
+        parts.append(_rows(model, X_class, label, min(part, n - start), method, generator,
+                           activate, temperature, numeric, pool))
+        if done is not None:
+            done(len(parts[-1]))
+    return torch.cat(parts or [X_class.new_empty((0, *X_class.shape[1:]))])
+
+
+def part_rows(row_numbers: int) -> int:
+    """The most rows :func:`generate` makes at once, for rows of ``row_numbers`` numbers."""
+    return min(GENERATION_PART_ROWS,
+               max(GENERATION_PART_MIN_ROWS, GENERATION_PART_ELEMENTS // max(1, row_numbers)))
 
 
 def _rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int, method: str,

@@ -14,11 +14,12 @@ from imblearn.over_sampling.base import BaseOverSampler
 from imblearn.utils import check_sampling_strategy
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
+from tqdm.auto import tqdm
 
 from . import persistence
 from .fast_step import FastStep
 from .fast_step import supports as supports_fast_step
-from .generation import METHODS, generate
+from .generation import METHODS, generate, part_rows
 from .model import CVAE, init_parameters, reconstruction_loss, tabular_activation
 from .preprocessing import NUMERIC, TableTransformer
 from .training import (
@@ -420,6 +421,11 @@ class CVAEOverSampler(BaseOverSampler):
                          ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_generate_encoded`'s rows, class by class."""
         activate, numeric = self._activation(), self._numeric_columns()
+        shape = tuple(self._class_rows[0].shape[1:])
+        total = sum(int(count) for count in plan.values())
+        # a bar only where generation takes parts (over a million rows: seconds or more)
+        bar = tqdm(total=total, desc="vaeaug sampling", unit="row", unit_scale=True,
+                   leave=False, disable=not self.verbose or total <= part_rows(math.prod(shape)))
         blocks, labels = [], []
         for label, count in plan.items():
             if int(count) == 0:
@@ -429,10 +435,11 @@ class CVAEOverSampler(BaseOverSampler):
             # systems, which lower precision neither speeds up nor always supports.
             with torch.autocast(self.device_.type, enabled=False):
                 rows = generate(self.module_, self._class_rows[k], k, int(count),
-                                self.generation, generator, activate, self.temperature, numeric)
+                                self.generation, generator, activate, self.temperature, numeric,
+                                done=bar.update)
             blocks.append(rows.float().cpu().numpy())  # float32 under autocast too
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
-        shape = tuple(self._class_rows[0].shape[1:])
+        bar.close()
         matrix = np.concatenate(blocks) if blocks else np.zeros((0, *shape), dtype=np.float32)
         if not np.isfinite(matrix).all():
             raise RuntimeError("The trained model produced non-finite values; refit with a "
