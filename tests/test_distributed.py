@@ -48,6 +48,29 @@ def test_merged_transformer_equals_fit_on_all_rows():
                                rtol=1e-5, atol=1e-6)
 
 
+def test_merged_heavy_tailed_column_keeps_the_asinh_scale():
+    rng = np.random.default_rng(3)
+
+    def shard(n, far):
+        values = rng.normal(10, 2, n)
+        values[0] = far
+        return pd.DataFrame({"b": values})
+
+    shards = [shard(300, 1e9), shard(200, 5e8)]
+    parts = [(len(s), TableTransformer().fit(s)) for s in shards]
+    merged = TableTransformer.merge(parts)
+    whole = TableTransformer().fit(pd.concat(shards, ignore_index=True))
+    got, want = merged.columns_[0], whole.columns_[0]
+    # the shards' averages: close to the whole table's centre and spread, not equal
+    assert got["center"] == pytest.approx(want["center"], rel=0.02)
+    assert got["spread"] == pytest.approx(want["spread"], rel=0.1)
+    np.testing.assert_allclose(merged.transform(shards[1]), whole.transform(shards[1]),
+                               rtol=0.1, atol=0.02)
+    # a shard without the far value standardises the column: so does the merge
+    parts[1] = (200, TableTransformer().fit(pd.DataFrame({"b": rng.normal(10, 2, 200)})))
+    assert "center" not in TableTransformer.merge(parts).columns_[0]
+
+
 def test_merge_rejects_no_rows_and_conflicting_kinds():
     with pytest.raises(ValueError, match="empty"):
         TableTransformer.merge([(0, TableTransformer(["c"]).fit(table(5, 0)))])

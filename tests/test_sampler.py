@@ -1,6 +1,7 @@
 """Behaviour of CVAEOverSampler: counts, formats, originals, determinism, pipelines."""
 
 import pickle
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -435,3 +436,59 @@ def test_a_request_of_several_parts_shows_progress(binary, monkeypatch, capsys):
     bar = capsys.readouterr().err
     assert "vaeaug sampling:" in bar and "/250 [" in bar  # rows, not parts
     np.testing.assert_array_equal(shown, quiet)  # the bar changes nothing drawn
+
+
+def far_value_table(n=500, far=1e9, seed=0):
+    """Two normal columns; one majority row of ``b`` holds a far value (a sentinel, say)."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(10, 2, size=n)})
+    X.loc[7, "b"] = far
+    return X, np.r_[np.zeros(n - 50, int), np.ones(50, int)]
+
+
+def test_a_far_value_does_not_spread_the_other_rows_of_its_column():
+    # Standardised, one far value squeezed the rest of the column into a sliver of the
+    # model's scale: the minority's new values of b spread 18.9 against the class's 2 (with
+    # a 1e5), and came in steps of 0.5 (with a 1e9). On the asinh scale they spread as the
+    # class does.
+    for far in (1e5, 1e9):
+        X, y = far_value_table(far=far)
+        X_res, _ = CVAEOverSampler(random_state=0).fit_resample(X, y)
+        new, real = X_res["b"].iloc[len(X):], X["b"][y == 1]
+        assert new.std() == pytest.approx(real.std(), rel=0.25), far
+        assert new.round(3).nunique() > 0.95 * len(new), far  # no steps
+        assert new.max() < 50  # no row drawn toward the far value
+
+
+def test_the_asinh_scale_round_trips_and_is_kept_for_heavy_tails_only():
+    from vaeaug.preprocessing import HEAVY_TAIL_RATIO, TableTransformer
+
+    X, _ = far_value_table()
+    X["mostly_zero"] = np.where(np.arange(len(X)) < 480, 0.0, np.arange(len(X)) * 1e6)
+    transformer = TableTransformer().fit(X)
+    info = {i["name"]: i for i in transformer.columns_}
+    assert "center" not in info["a"] and "center" in info["b"]
+    assert info["b"]["center"] == pytest.approx(np.median(X["b"]))
+    assert info["b"]["spread"] * HEAVY_TAIL_RATIO < X["b"].std()
+    assert "center" not in info["mostly_zero"]  # no spread to scale by: standardised
+    encoded = transformer.transform(X)
+    assert np.abs(encoded[:, 1]).max() < 25  # asinh(5e8) is 20.7; standardised, bulk ~0.0
+    back = transformer.inverse_transform(encoded)
+    np.testing.assert_allclose(back["b"], X["b"], rtol=1e-5)
+    np.testing.assert_allclose(back["a"], X["a"], rtol=1e-5, atol=1e-5)
+    # a network output past the column's range is clipped to it, not overflowed by sinh
+    huge = encoded[:3].copy()
+    huge[:, 1] = [1e3, -1e3, np.float32(3e38)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clipped = transformer.inverse_transform(huge)["b"].tolist()
+    assert clipped == pytest.approx([X["b"].max(), X["b"].min(), X["b"].max()], rel=1e-12)
+
+
+def test_a_model_with_a_heavy_tailed_column_saves_and_loads(tmp_path):
+    X, y = far_value_table()
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    sampler.save(tmp_path / "m.vaeaug")
+    loaded = CVAEOverSampler.load(tmp_path / "m.vaeaug")
+    pd.testing.assert_frame_equal(sampler.sample(30, random_state=2)[0],
+                                  loaded.sample(30, random_state=2)[0])

@@ -27,6 +27,15 @@ MAX_CATEGORIES = 1000
 IDENTIFIER_ROWS = 20
 
 
+#: A numeric column whose standard deviation is more than this many times its robust spread
+#: (interquartile range / 1.349) is scaled by that spread around its median and through
+#: asinh (linear near the middle, logarithmic in the tails) instead of being standardised.
+#: A few far values (a 99999999 for "missing", a heavy tail) otherwise squeeze the other
+#: values into a sliver of the model's scale: the network's small errors, scaled back,
+#: spread a class's new rows in such a column ten times as wide as its real rows.
+HEAVY_TAIL_RATIO = 10.0
+
+
 @dataclass(frozen=True)
 class Span:
     """A slice ``[start, start + width)`` of the encoded matrix and how it is modelled."""
@@ -110,7 +119,8 @@ def _dtype_to_str(dtype: Any) -> str:
 class TableTransformer:
     """Encode a table as a float32 matrix and decode model output back to a table.
 
-    Numeric columns are standardised; categorical columns are one-hot encoded. Decoding
+    Numeric columns are standardised, heavy-tailed ones put on an asinh scale (see
+    :data:`HEAVY_TAIL_RATIO`); categorical columns are one-hot encoded. Decoding
     clips numeric values to each column's observed range, rounds integer columns, takes the
     most likely category, and restores every column's original dtype.
 
@@ -142,7 +152,7 @@ class TableTransformer:
         scale = float(np.abs(values).max()) or 1.0
         mean = float((values / scale).mean() * scale)
         std = float((values / scale).std() * scale)
-        return {
+        return {**_robust_scale_if_heavy_tailed(values, std),
             "name": _python_scalar(name),
             "kind": NUMERIC,
             "dtype": _dtype_to_str(col.dtype),
@@ -205,7 +215,8 @@ class TableTransformer:
                         f"Column {info['name']!r} held numbers in fit but holds text now, "
                         f"e.g. {col[text].iloc[0]!r}; the model needs numbers there."
                     ) from None
-                out[:, span.start] = (values - info["mean"]) / info["std"]
+                out[:, span.start] = (to_asinh_scale(values, info) if "center" in info
+                                      else (values - info["mean"]) / info["std"])
             else:
                 codes = pd.Index(info["categories"]).get_indexer(col)
                 if (codes < 0).any():
@@ -230,7 +241,9 @@ class TableTransformer:
 
     @staticmethod
     def _decode_numeric(info: dict[str, Any], values: np.ndarray) -> pd.Series:
-        values = values.astype(np.float64) * info["std"] + info["mean"]
+        values = values.astype(np.float64)
+        values = (from_asinh_scale(values, info) if "center" in info
+                  else values * info["std"] + info["mean"])
         values = np.clip(values, info["min"], info["max"])
         if info["integer"]:
             values = np.rint(values)
@@ -290,6 +303,14 @@ class TableTransformer:
                            integer=all(c["integer"] for _, c in infos))
                 if "step" in info:  # each step divides the coarser ones (TIME_STEPS)
                     out["step"] = min(c["step"] for _, c in infos)
+                # the asinh scale where every shard found the column heavy-tailed (shards of
+                # one table agree but for rare splits), its centre and spread the shards'
+                # averages (close to, not equal to, the whole table's); else standardised
+                out.pop("center", None)
+                out.pop("spread", None)
+                if all("center" in c for _, c in infos):
+                    out.update(center=sum(n * c["center"] for n, c in infos) / total,
+                               spread=sum(n * c["spread"] for n, c in infos) / total)
             else:
                 categories = list(info["categories"])
                 for _, c in infos[1:]:
@@ -315,6 +336,29 @@ class TableTransformer:
         self.columns_ = [dict(info) for info in state["columns"]]
         self._build_spans()
         return self
+
+
+def _robust_scale_if_heavy_tailed(values: np.ndarray, std: float) -> dict[str, float]:
+    """``{"center": median, "spread": IQR / 1.349}`` for a column that
+    :data:`HEAVY_TAIL_RATIO` says to put on the asinh scale, else ``{}``."""
+    q25, median, q75 = np.percentile(values, [25, 50, 75])
+    spread = float((q75 - q25) / 1.349)
+    # a column that is mostly one value (spread 0) keeps that value exactly when standardised
+    if not (spread > 0 and std > HEAVY_TAIL_RATIO * spread):
+        return {}
+    return {"center": float(median), "spread": spread}
+
+
+def to_asinh_scale(values: np.ndarray, info: dict[str, Any]) -> np.ndarray:
+    """A heavy-tailed column's values on the model's scale: asinh of robust z-scores."""
+    return np.arcsinh((values - info["center"]) / info["spread"])
+
+
+def from_asinh_scale(scaled: np.ndarray, info: dict[str, Any]) -> np.ndarray:
+    """The inverse of :func:`to_asinh_scale`, kept within the column's range (sinh of a
+    large network output would overflow)."""
+    low, high = to_asinh_scale(np.array([info["min"], info["max"]]), info)
+    return info["center"] + info["spread"] * np.sinh(np.clip(scaled, low, high))
 
 
 def cardinality_problem(name: Any, n_categories: int,
