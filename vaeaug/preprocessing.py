@@ -269,7 +269,10 @@ class TableTransformer:
         Numeric columns get the pooled mean and standard deviation and the overall range;
         categorical columns the union of categories (the first shard's order, then the
         others' new categories). The result equals fitting on the concatenated shards, up to
-        rounding. Used by data-parallel training, where no process sees all rows.
+        rounding, except for heavy-tailed columns: the shards' averages of the median and
+        spread of the asinh scale are close to, not equal to, the whole table's (and a
+        column that some shard does not find heavy-tailed is standardised). Used by
+        data-parallel training, where no process sees all rows.
         """
         parts = [(n, t) for n, t in parts if n > 0]
         if not parts:
