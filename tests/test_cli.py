@@ -240,6 +240,20 @@ def test_labels_that_differ_only_in_spaces_are_warned_of(numeric_csv, tmp_path):
         f"{one}: 110 rows, 1 feature column, 3 classes\n")  # was "1 feature columns"
 
 
+def test_info_marks_heavy_tailed_columns(numeric_csv, tmp_path):
+    data = pd.read_csv(numeric_csv)
+    data.loc[3, "x2"] = 99999999.0  # a "missing" code
+    path, model = tmp_path / "far.csv", tmp_path / "far.vaeaug"
+    data.to_csv(path, index=False)
+    mark = "; heavy-tailed: modelled on an asinh scale"
+    shown = run("info", path, "-t", "label").output
+    assert f"  x2: numeric (float{mark})\n" in shown and "  x1: numeric (float)\n" in shown
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    described = run("info", model).output
+    assert f"  x2: numeric (float{mark})\n" in described
+    assert "  count: numeric (integer)\n" in described
+
+
 def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
     # Excel on Windows saves "CSV" in cp1252: 'ü' is the byte 0xfc, not UTF-8
     original = pd.read_csv(numeric_csv).assign(city=["Zürich", "Genève"] * 55)

@@ -32,7 +32,7 @@ from .io import (
     write_atomic,
     write_table,
 )
-from .preprocessing import NUMERIC, cardinality_problem, pandas_dtype
+from .preprocessing import NUMERIC, cardinality_problem, heavy_tailed, pandas_dtype
 from .sampler import CVAEOverSampler
 
 DEFAULTS = CVAEOverSampler().get_params()
@@ -602,13 +602,17 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     click.echo("\ncolumns:")
     for col in X.columns:
         kind = (f"categorical ({X[col].nunique()} levels)" if col in cats
-                else f"numeric ({number_kind(X[col].dtype)})")
+                else f"numeric ({number_kind(X[col].dtype)}{HEAVY * heavy_tailed(X[col])})")
         problems = []
         if col in cats:
             cardinality = cardinality_problem(col, X[col].nunique(), len(X))
             problems = [cardinality[1] if cardinality else None,
                         None if col in named else numbers_as_text(col, X[col])]
         click.echo(f"  {col}: {kind}" + "".join(f"\n    {p}" for p in problems if p))
+
+
+#: How ``info`` marks a numeric column modelled on the asinh scale.
+HEAVY = "; heavy-tailed: modelled on an asinh scale"
 
 
 def describe_model(path: str, kind: str) -> None:
@@ -636,7 +640,7 @@ def describe_model(path: str, kind: str) -> None:
         for info in sampler.transformer_.columns_:
             kind_ = (f"categorical ({len(info['categories'])} levels)"
                      if info["kind"] != NUMERIC else
-                     f"numeric ({number_kind(pandas_dtype(info))})")
+                     f"numeric ({number_kind(pandas_dtype(info))}{HEAVY * ('center' in info)})")
             click.echo(f"  {info['name']}: {kind_}")
     params = sampler.get_params()
     shown = ", ".join(f"{k}={params[k]!r}" for k in MODEL_SETTINGS if k in params)

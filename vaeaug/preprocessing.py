@@ -341,6 +341,11 @@ class TableTransformer:
         return self
 
 
+def heavy_tailed(col: pd.Series) -> bool:
+    """Whether vaeaug puts this numeric column on the asinh scale (:data:`HEAVY_TAIL_RATIO`)."""
+    return "center" in TableTransformer._fit_numeric(col.name, col)
+
+
 def _robust_scale_if_heavy_tailed(values: np.ndarray, std: float) -> dict[str, float]:
     """``{"center": median, "spread": IQR / 1.349}`` for a column that
     :data:`HEAVY_TAIL_RATIO` says to put on the asinh scale, else ``{}``."""
