@@ -580,12 +580,13 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
         describe_model(input, kind)
         return
     if Path(input).is_dir():
+        from .image_preprocessing import size_text
         from .io import read_image_folder
 
         images, labels, _ = read_image_folder(input)
         channels = images.shape[3] if images.ndim == 4 else 1
-        click.echo(f"{input}: {len(labels)} images of {images.shape[2]}x{images.shape[1]} "
-                   f"pixels, {channels} channel{'s' * (channels > 1)}, "
+        click.echo(f"{input}: {len(labels)} images of "
+                   f"{size_text(images.shape[2], images.shape[1], channels)}, "
                    f"{len(set(labels))} classes")
         click.echo(class_table(pd.Series(labels, name="class"), "images"))
         return

@@ -26,6 +26,11 @@ class ImageFormat:
     torch_dtype: Any = None  # set when the input was a torch tensor
 
 
+def size_text(width: int, height: int, channels: int) -> str:
+    """"28x28 pixels, 1 channel": an image size as users say it, width first (as PIL)."""
+    return f"{width}x{height} pixels, {channels} channel{'s' * (channels != 1)}"
+
+
 def detect_layout(shape: tuple[int, ...], layout: str = "auto") -> str:
     """"NHW", "NHWC" or "NCHW" for an array of ``shape``."""
     if layout != "auto":

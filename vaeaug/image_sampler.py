@@ -11,7 +11,13 @@ from imblearn.utils import check_sampling_strategy
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .image_preprocessing import LAYOUTS, ImageFormat, as_unit_images, from_unit_images
+from .image_preprocessing import (
+    LAYOUTS,
+    ImageFormat,
+    as_unit_images,
+    from_unit_images,
+    size_text,
+)
 from .model import CVAE, ConvCVAE, bernoulli_loss
 from .sampler import CVAEOverSampler
 from .training import Step, autograd_step
@@ -186,7 +192,9 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         images, fmt = as_unit_images(X, layout)
         if (fmt.height, fmt.width, fmt.channels) != (fitted.height, fitted.width,
                                                      fitted.channels):
-            raise ValueError(f"Images of {_size(fmt)} differ from the {_size(fitted)} the "
+            raise ValueError(f"Images of {size_text(fmt.width, fmt.height, fmt.channels)} "
+                             "differ from the "
+                             f"{size_text(fitted.width, fitted.height, fitted.channels)} the "
                              "model was fitted on.")
         return images
 
@@ -202,9 +210,3 @@ class ImageCVAEOverSampler(CVAEOverSampler):
             fmt["torch_dtype"] = getattr(torch, fmt["torch_dtype"])
         self._image_format = ImageFormat(**fmt)
         self._image_shape = tuple(state["image_shape"])
-
-
-def _size(fmt: ImageFormat) -> str:
-    """"28x28 pixels, 1 channel": an image format's size, width first (as PIL gives it)."""
-    return (f"{fmt.width}x{fmt.height} pixels, {fmt.channels} "
-            f"channel{'s' if fmt.channels != 1 else ''}")
