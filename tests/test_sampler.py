@@ -492,3 +492,8 @@ def test_a_model_with_a_heavy_tailed_column_saves_and_loads(tmp_path):
     loaded = CVAEOverSampler.load(tmp_path / "m.vaeaug")
     pd.testing.assert_frame_equal(sampler.sample(30, random_state=2)[0],
                                   loaded.sample(30, random_state=2)[0])
+    # format 2, which a vaeaug that would decode the column as standardised refuses; a
+    # model without such a column stays format 1, which older releases read
+    assert torch.load(tmp_path / "m.vaeaug", weights_only=True)["format_version"] == 2
+    CVAEOverSampler(**FAST).fit(X[["a"]], y).save(tmp_path / "plain.vaeaug")
+    assert torch.load(tmp_path / "plain.vaeaug", weights_only=True)["format_version"] == 1

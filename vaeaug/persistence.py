@@ -21,7 +21,10 @@ from .training import resolve_device
 from .validation import InputFormat
 
 MAGIC = "vaeaug-model"
-FORMAT_VERSION = 1
+#: The newest model format this vaeaug reads and writes. Format 2 added heavy-tailed columns
+#: on the asinh scale, which an older vaeaug would decode as standardised, silently wrong;
+#: a model without one is written as format 1, which older releases still read.
+FORMAT_VERSION = 2
 
 
 def _plain(value: Any) -> Any:
@@ -67,6 +70,9 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
         "class_rows": [rows.detach().cpu() for rows in estimator._class_rows],
         **estimator._data_format_state(),
     }
+    columns = state.get("transformer", {}).get("columns", [])
+    if not any("center" in info for info in columns):
+        state["format_version"] = 1
     torch.save(state, path)
 
 
