@@ -355,6 +355,31 @@ def test_parquet_dates_and_durations(numeric_csv, tmp_path):
     assert new["took"].between(frame["took"].min(), frame["took"].max()).all()
 
 
+def test_iso_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
+    # a CSV has no dtypes: each date was a category (a column of 1,001 dates was refused)
+    frame = pd.read_csv(numeric_csv)
+    frame["day"] = (pd.Timestamp("2024-01-01")
+                    + pd.to_timedelta(np.arange(110) % 40, unit="D")).strftime("%Y-%m-%d")
+    frame["stamp"] = (pd.Timestamp("2024-01-01 08:00")
+                      + pd.to_timedelta(np.arange(110) * 7, unit="min")).astype(str)
+    frame["bad"] = ["2021-02-30", "2021-03-01"] * 55  # matches the pattern, is no date
+    frame["us"] = ["05/03/2021", "06/03/2021"] * 55  # ambiguous: stays text
+    path, out = tmp_path / "dates.csv", tmp_path / "out.csv"
+    frame.to_csv(path, index=False)
+    info = run("info", path, "-t", "label").output
+    assert "day: numeric (datetime)" in info and "stamp: numeric (datetime)" in info
+    assert "bad: categorical (2 levels)" in info and "us: categorical (2 levels)" in info
+    result = run("augment", path, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    pd.testing.assert_frame_equal(written.iloc[:110][["day", "stamp", "bad", "us"]],
+                                  frame[["day", "stamp", "bad", "us"]].astype(str))
+    new = written.iloc[110:]
+    days = pd.to_datetime(new["day"], format="%Y-%m-%d")  # dates, as in the input
+    assert days.between("2024-01-01", "2024-02-09").all()
+    assert pd.to_datetime(new["stamp"]).between(frame["stamp"].min(), frame["stamp"].max()).all()
+
+
 def test_saved_index_column_is_reported(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).to_csv(numeric_csv)  # to_csv's default: the index as well
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)

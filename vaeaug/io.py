@@ -98,6 +98,7 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
             df = _read_csv_text(path, sep, compression)
             if sep == ";":
                 df = _decimal_commas_as_numbers(df)
+            df = _iso_dates_as_datetimes(df)
         else:
             df = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
@@ -187,6 +188,27 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
         if text.str.contains(",", regex=False).any() and text.str.fullmatch(DECIMAL_COMMA).all():
             numbers = pd.to_numeric(text.str.replace(",", ".", regex=False))
             df[name] = numbers.reindex(df.index).astype(np.float64)  # missing stays NaN
+    return df
+
+
+#: A date, or a date and time, as ISO 8601 writes them (what pandas, R and databases export):
+#: a CSV has no dtypes, so such a column would be text, a category per date (and refused
+#: past 1,000 of them). Other date formats (05/03/2021) are ambiguous and stay text.
+ISO_DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
+
+
+def _iso_dates_as_datetimes(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns whose every value is an ISO 8601 date (or date and time), as datetimes,
+    which vaeaug models as numbers (docs/cli.md)."""
+    for name in df.columns:
+        if not (pd.api.types.is_object_dtype(df[name]) or pd.api.types.is_string_dtype(df[name])):
+            continue
+        values = pd.Series(df[name].dropna().unique())
+        if not len(values) or not values.map(lambda v: isinstance(v, str)).all():
+            continue
+        if values.str.fullmatch(ISO_DATE).all():
+            with contextlib.suppress(ValueError):  # 2021-02-30 matches, but is no date
+                df[name] = pd.to_datetime(df[name], format="ISO8601")
     return df
 
 
