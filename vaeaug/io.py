@@ -206,7 +206,8 @@ def _iso_dates_as_datetimes(df: pd.DataFrame) -> pd.DataFrame:
         values = pd.Series(df[name].dropna().unique())
         if not len(values) or not values.map(lambda v: isinstance(v, str)).all():
             continue
-        if values.str.fullmatch(ISO_DATE).all():
+        # the first values decide most columns, without a pass over a large column's others
+        if values[:100].str.fullmatch(ISO_DATE).all() and values.str.fullmatch(ISO_DATE).all():
             with contextlib.suppress(ValueError):  # 2021-02-30 matches, but is no date
                 df[name] = pd.to_datetime(df[name], format="ISO8601")
     return df
