@@ -380,6 +380,22 @@ def test_iso_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     assert pd.to_datetime(new["stamp"]).between(frame["stamp"].min(), frame["stamp"].max()).all()
 
 
+def test_a_model_that_took_iso_dates_as_text_still_augments_the_file(numeric_csv, tmp_path):
+    # models fitted before CSV dates were read as dates hold the dates as categories
+    frame = pd.read_csv(numeric_csv)
+    frame["day"] = (pd.Timestamp("2024-01-01")
+                    + pd.to_timedelta(np.arange(110) % 5, unit="D")).strftime("%Y-%m-%d")
+    path, model, out = tmp_path / "dates.csv", tmp_path / "old.vaeaug", tmp_path / "out.csv"
+    frame.to_csv(path, index=False)
+    CVAEOverSampler(epochs=3, random_state=0).fit(frame.drop(columns="label"),
+                                                  frame["label"]).save(model)
+    result = run("augment", path, "-t", "label", "--model", model, "-o", out, "-q")
+    assert result.exit_code == 0, result.output  # was "holds categories not seen in fit"
+    written = pd.read_csv(out, dtype=str)
+    assert written["day"].iloc[:110].tolist() == frame["day"].tolist()
+    assert set(written["day"].iloc[110:]) <= set(frame["day"])
+
+
 def test_saved_index_column_is_reported(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).to_csv(numeric_csv)  # to_csv's default: the index as well
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)

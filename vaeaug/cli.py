@@ -32,7 +32,13 @@ from .io import (
     write_atomic,
     write_table,
 )
-from .preprocessing import NUMERIC, cardinality_problem, heavy_tailed, pandas_dtype
+from .preprocessing import (
+    NUMERIC,
+    cardinality_problem,
+    heavy_tailed,
+    is_time_dtype,
+    pandas_dtype,
+)
 from .sampler import CVAEOverSampler
 
 DEFAULTS = CVAEOverSampler().get_params()
@@ -383,6 +389,12 @@ def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: 
     the model's order, and the new rows are written in the file's."""
     trained = [str(info["name"]) for info in sampler.transformer_.columns_]
     by_name = {str(c): c for c in X.columns}
+    X = X.copy()
+    for info in sampler.transformer_.columns_:
+        name = by_name.get(str(info["name"]))
+        # a model fitted before vaeaug read a CSV's ISO dates as dates holds them as text
+        if name is not None and info["kind"] != NUMERIC and is_time_dtype(X[name].dtype):
+            X[name] = X[name].astype(str)
     ordered = X[[by_name[c] for c in trained]] if sorted(by_name) == sorted(trained) else X
     sampler.check_compatible(ordered)
     X_new, y_new = sampler.sample(y=additions(sampler, y, plan), random_state=seed)
