@@ -380,6 +380,19 @@ def test_iso_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     assert pd.to_datetime(new["stamp"]).between(frame["stamp"].min(), frame["stamp"].max()).all()
 
 
+def test_classes_named_by_iso_dates_stay_classes(numeric_csv, tmp_path):
+    frame = pd.read_csv(numeric_csv)
+    frame["label"] = frame["label"].map({"big": "2024-01-01", "mid": "2024-02-01",
+                                         "tiny": "2024-03-01"})
+    path, out = tmp_path / "dated.csv", tmp_path / "out.csv"
+    frame.to_csv(path, index=False)
+    result = run("augment", path, "-t", "label", "--classes", "2024-03-01", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output  # was "'<' not supported … 'Timestamp'"
+    written = pd.read_csv(out, dtype=str)
+    assert written["label"].value_counts().to_dict() == {"2024-01-01": 80, "2024-03-01": 80,
+                                                         "2024-02-01": 20}
+
+
 def test_a_model_that_took_iso_dates_as_text_still_augments_the_file(numeric_csv, tmp_path):
     # models fitted before CSV dates were read as dates hold the dates as categories
     frame = pd.read_csv(numeric_csv)

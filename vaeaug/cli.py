@@ -143,6 +143,8 @@ def read_labelled(path: str, target: str,
         raise InputError(f"{path}: no target column {target!r}; columns are "
                          f"{list(df.columns)[:20]}.{hint}")
     y = df[target]
+    if is_time_dtype(y.dtype):  # classes named by dates (a CSV's ISO dates are read as dates)
+        y = y.astype(str).where(y.notna())
     if y.isna().any():
         raise InputError(f"{path}: target column {target!r} has {int(y.isna().sum())} "
                          "missing labels; drop those rows first.")
