@@ -172,7 +172,11 @@ def test_output_may_not_be_input(numeric_csv):
     ("", "label", "the file is empty"),
     ("a,label\n", "label", "header but no rows"),
     ("a,label\n1,x\n2,x\n", "label", "only one class"),
-    ("a,label\n1,x\n2,\n", "label", "missing labels"),
+    ("a,label\n1,x\n2,\n", "label", "missing label"),
+    # a class named NA is read as missing by pandas: the message says how it was written
+    ("a,label\n1,x\n2,NA\n3,y\n4,NA\n", "label",
+     "has 2 missing labels (empty, or written as NA, N/A, null, None or nan, which a CSV "
+     "reader takes for missing)"),
     ('a,label\n1,"x\n', "label", "cannot read it as a table"),
     # a regression target: it was taken for 79 one-row classes by `info`, and `evaluate`
     # said "the rarest class has 1" row

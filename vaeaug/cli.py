@@ -146,8 +146,11 @@ def read_labelled(path: str, target: str,
     if is_time_dtype(y.dtype):  # classes named by dates (a CSV's ISO dates are read as dates)
         y = y.astype(str).where(y.notna())
     if y.isna().any():
-        raise InputError(f"{path}: target column {target!r} has {int(y.isna().sum())} "
-                         "missing labels; drop those rows first.")
+        missing = int(y.isna().sum())
+        raise InputError(f"{path}: target column {target!r} has {missing} missing "
+                         f"label{'s' * (missing != 1)} (empty, or written as NA, N/A, null, "
+                         "None or nan, which a CSV reader takes for missing); drop those rows "
+                         "first.")
     warn_spaced_labels(y, str(path), target)
     if not one_part:
         require_two_classes(y, str(path), target)
