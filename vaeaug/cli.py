@@ -34,6 +34,7 @@ from .io import (
 )
 from .preprocessing import (
     NUMERIC,
+    asinh_scaled,
     cardinality_problem,
     heavy_tailed,
     is_time_dtype,
@@ -658,7 +659,7 @@ def describe_model(path: str, kind: str) -> None:
         for info in sampler.transformer_.columns_:
             kind_ = (f"categorical ({len(info['categories'])} levels)"
                      if info["kind"] != NUMERIC else
-                     f"numeric ({number_kind(pandas_dtype(info))}{HEAVY * ('center' in info)})")
+                     f"numeric ({number_kind(pandas_dtype(info))}{HEAVY * asinh_scaled(info)})")
             click.echo(f"  {info['name']}: {kind_}")
     params = sampler.get_params()
     shown = ", ".join(f"{k}={params[k]!r}" for k in MODEL_SETTINGS if k in params)

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .preprocessing import TableTransformer
+from .preprocessing import TableTransformer, asinh_scaled
 from .training import resolve_device
 from .validation import InputFormat
 
@@ -71,7 +71,7 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
         **estimator._data_format_state(),
     }
     columns = state.get("transformer", {}).get("columns", [])
-    if not any("center" in info for info in columns):
+    if not any(asinh_scaled(info) for info in columns):
         state["format_version"] = 1
     torch.save(state, path)
 

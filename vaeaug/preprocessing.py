@@ -215,7 +215,7 @@ class TableTransformer:
                         f"Column {info['name']!r} held numbers in fit but holds text now, "
                         f"e.g. {col[text].iloc[0]!r}; the model needs numbers there."
                     ) from None
-                out[:, span.start] = (to_asinh_scale(values, info) if "center" in info
+                out[:, span.start] = (to_asinh_scale(values, info) if asinh_scaled(info)
                                       else (values - info["mean"]) / info["std"])
             else:
                 codes = pd.Index(info["categories"]).get_indexer(col)
@@ -242,7 +242,7 @@ class TableTransformer:
     @staticmethod
     def _decode_numeric(info: dict[str, Any], values: np.ndarray) -> pd.Series:
         values = values.astype(np.float64)
-        values = (from_asinh_scale(values, info) if "center" in info
+        values = (from_asinh_scale(values, info) if asinh_scaled(info)
                   else values * info["std"] + info["mean"])
         values = np.clip(values, info["min"], info["max"])
         if info["integer"]:
@@ -311,7 +311,7 @@ class TableTransformer:
                 # averages (close to, not equal to, the whole table's); else standardised
                 out.pop("center", None)
                 out.pop("spread", None)
-                if all("center" in c for _, c in infos):
+                if all(asinh_scaled(c) for _, c in infos):
                     out.update(center=sum(n * c["center"] for n, c in infos) / total,
                                spread=sum(n * c["spread"] for n, c in infos) / total)
             else:
@@ -343,7 +343,13 @@ class TableTransformer:
 
 def heavy_tailed(col: pd.Series) -> bool:
     """Whether vaeaug puts this numeric column on the asinh scale (:data:`HEAVY_TAIL_RATIO`)."""
-    return "center" in TableTransformer._fit_numeric(col.name, col)
+    return asinh_scaled(TableTransformer._fit_numeric(col.name, col))
+
+
+def asinh_scaled(info: dict[str, Any]) -> bool:
+    """Whether a fitted column (an entry of ``TableTransformer.columns_``) is on the asinh
+    scale rather than standardised."""
+    return "center" in info
 
 
 def _robust_scale_if_heavy_tailed(values: np.ndarray, std: float) -> dict[str, float]:
