@@ -178,15 +178,23 @@ def _header_line(path: Path, compression: str | None) -> str:
 DECIMAL_COMMA = r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?|[-+]?\d+"
 
 
+def _text_values(col: pd.Series) -> pd.Series | None:
+    """A text column's distinct values (missing left out), or ``None`` for a column that is
+    not text or has no values: what the readers below test against their patterns."""
+    if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+        return None
+    values = pd.Series(col.dropna().unique(), dtype=object)
+    return values.astype(str) if len(values) else None
+
+
 def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
     """Text columns whose every value is a number with a decimal comma, as floats."""
     for name in df.columns:
-        values = df[name].dropna()
-        if pd.api.types.is_numeric_dtype(df[name]) or not len(values):
-            continue
-        text = values.astype(str)
-        if text.str.contains(",", regex=False).any() and text.str.fullmatch(DECIMAL_COMMA).all():
-            numbers = pd.to_numeric(text.str.replace(",", ".", regex=False))
+        text = _text_values(df[name])
+        if (text is not None and text.str.contains(",", regex=False).any()
+                and text.str.fullmatch(DECIMAL_COMMA).all()):
+            values = df[name].dropna().astype(str)
+            numbers = pd.to_numeric(values.str.replace(",", ".", regex=False))
             df[name] = numbers.reindex(df.index).astype(np.float64)  # missing stays NaN
     return df
 
@@ -201,13 +209,10 @@ def _iso_dates_as_datetimes(df: pd.DataFrame) -> pd.DataFrame:
     """Text columns whose every value is an ISO 8601 date (or date and time), as datetimes,
     which vaeaug models as numbers (docs/cli.md)."""
     for name in df.columns:
-        if not (pd.api.types.is_object_dtype(df[name]) or pd.api.types.is_string_dtype(df[name])):
-            continue
-        values = pd.Series(df[name].dropna().unique())
-        if not len(values) or not values.map(lambda v: isinstance(v, str)).all():
-            continue
+        text = _text_values(df[name])
         # the first values decide most columns, without a pass over a large column's others
-        if values[:100].str.fullmatch(ISO_DATE).all() and values.str.fullmatch(ISO_DATE).all():
+        if (text is not None and text[:100].str.fullmatch(ISO_DATE).all()
+                and text.str.fullmatch(ISO_DATE).all()):
             with contextlib.suppress(ValueError):  # 2021-02-30 matches, but is no date
                 df[name] = pd.to_datetime(df[name], format="ISO8601")
     return df
