@@ -497,3 +497,20 @@ def test_a_model_with_a_heavy_tailed_column_saves_and_loads(tmp_path):
     assert torch.load(tmp_path / "m.vaeaug", weights_only=True)["format_version"] == 2
     CVAEOverSampler(**FAST).fit(X[["a"]], y).save(tmp_path / "plain.vaeaug")
     assert torch.load(tmp_path / "plain.vaeaug", weights_only=True)["format_version"] == 1
+
+
+@pytest.mark.parametrize("dtype", ["int64", "uint64", "Int64"])
+def test_integer_columns_at_their_dtype_limit_do_not_wrap_around(dtype):
+    # 2**63 - 1 (a common "missing" sentinel) is 2**63 as a float, and casting that back to
+    # int64 gave -2**63: new rows far outside the column's range.
+    top = np.iinfo(np.dtype(dtype.lower())).max
+    column = np.full(60, top, dtype=dtype.lower())
+    column[0] = 0
+    X = pd.DataFrame({"a": pd.array(column, dtype=dtype),
+                      "b": np.random.default_rng(0).normal(size=60)})
+    y = np.r_[np.zeros(50, int), np.ones(10, int)]
+    X_res, _ = CVAEOverSampler(**FAST).fit_resample(X, y)
+    new = X_res["a"].iloc[len(X):]
+    assert str(new.dtype) == dtype
+    assert new.min() >= 0 and new.max() <= top
+    assert (new > top // 2).all()  # the class holds only the sentinel

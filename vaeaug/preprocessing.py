@@ -250,8 +250,10 @@ class TableTransformer:
         dtype = pandas_dtype(info)
         if is_time_dtype(dtype):  # from counts of the dtype's unit, as they were read
             step = info.get("step", 1)
-            counts = np.rint(values / step).astype(np.int64) * step
-            return pd.Series(counts).astype(dtype)
+            counts = _castable(np.rint(values / step), np.dtype(np.int64)).astype(np.int64)
+            return pd.Series(counts * step).astype(dtype)
+        if info["integer"]:
+            values = _castable(values, np.dtype(getattr(dtype, "numpy_dtype", dtype)))
         return pd.Series(values).astype(dtype)
 
     @staticmethod
@@ -398,6 +400,16 @@ def cardinality_problem(name: Any, n_categories: int,
             f"Column {name!r} has a different value in every row: an identifier? Synthetic rows "
             "can only repeat its values; consider dropping it.")
     return None
+
+
+def _castable(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Whole floats clipped to what ``dtype`` holds. An int64 maximum (a common sentinel)
+    is 2**63 as a float, which would wrap around to the minimum when cast."""
+    limits = np.iinfo(dtype)
+    top = float(limits.max)
+    if int(top) > limits.max:  # the float rounded up past the maximum
+        top = float(np.nextafter(top, 0.0))
+    return np.clip(values, float(limits.min), top)
 
 
 def pandas_dtype(info: dict[str, Any]) -> Any:
