@@ -905,6 +905,20 @@ def test_lines_ending_with_a_separator(numeric_csv, tmp_path):
     assert list(pd.read_csv(out).columns) == lines[0].split(",")
 
 
+@pytest.mark.parametrize("first", ["# exported 2026-01-01", "Sales report 2026"])
+def test_a_title_line_above_the_header_is_named(numeric_csv, tmp_path, first):
+    # pandas took the title for the only column and the real header for index levels:
+    # "no target column 'label'; columns are ['# exported 2026-01-01']"
+    numeric_csv.write_text(first + "\n" + numeric_csv.read_text())
+    for command in (["info", numeric_csv, "-t", "label"],
+                    ["augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST]):
+        result = run(*command)
+        assert result.exit_code == 2
+        assert (f"{numeric_csv}: its first line, {first!r}, is one field while the lines "
+                "below have several: a title or comment above the header? Delete that "
+                "line.") in result.output
+
+
 @pytest.mark.parametrize("seed", ["-1", str(2**32)])
 def test_a_seed_numpy_cannot_take_is_refused_at_the_option(numeric_csv, tmp_path, seed):
     result = run("augment", numeric_csv, "-t", "label", "--seed", seed, "-o",

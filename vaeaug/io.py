@@ -96,6 +96,11 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         if suffix in READERS:
             sep = separator(path, READERS[suffix], compression)
             df = _read_csv_text(path, sep, compression)
+            if df.shape[1] == 1 and not isinstance(df.index, pd.RangeIndex):
+                # pandas makes index columns of the fields the header line lacks
+                raise InputError(f"{path}: its first line, {str(df.columns[0])[:60]!r}, "
+                                 "is one field while the lines below have several: a title "
+                                 "or comment above the header? Delete that line.")
             if sep == ";":
                 df = _decimal_commas_as_numbers(df)
             df = _iso_dates_as_datetimes(df)
