@@ -905,6 +905,29 @@ def test_lines_ending_with_a_separator(numeric_csv, tmp_path):
     assert list(pd.read_csv(out).columns) == lines[0].split(",")
 
 
+def test_dash_as_output_writes_csv_to_stdout(numeric_csv, tmp_path):
+    # "-o -" wrote nothing: "-: unknown file type ''" (sample), or, for a model, a file "-"
+    out = tmp_path / "o.csv"
+    assert run("augment", numeric_csv, "-t", "label", "-o", out, *FAST).exit_code == 0
+    result = run("augment", numeric_csv, "-t", "label", "-o", "-", *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == out.read_text()
+    assert result.stderr.startswith("wrote stdout: 110 original + ")
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    shown = run("sample", model, "-n", "4", "-o", "-")
+    assert shown.exit_code == 0 and shown.stdout == run("sample", model, "-n", "4").stdout
+    assert len(shown.stdout.splitlines()) == 5
+    for command in (["fit", numeric_csv, "-t", "label", "-o", "-", *FAST],
+                    ["augment", numeric_csv, "-t", "label", "-o", out, "-f", "--save-model",
+                     "-", *FAST]):
+        result = run(*command)
+        assert result.exit_code == 2
+        assert "-: a model is written to a file, not to stdout; name one, e.g. " \
+               "model.vaeaug." in result.output
+    assert not Path("-").exists()
+
+
 @pytest.mark.parametrize("first", ["# exported 2026-01-01", "Sales report 2026"])
 def test_a_title_line_above_the_header_is_named(numeric_csv, tmp_path, first):
     # pandas took the title for the only column and the real header for index levels:

@@ -125,6 +125,9 @@ def test_image_folder_round_trip_with_cli(digits, tmp_path):
     again = CliRunner().invoke(main, args)
     assert again.exit_code == 2 and "exists; pass --force" in again.output
     assert CliRunner().invoke(main, [*args, "--force"]).exit_code == 0
+    to_stdout = CliRunner().invoke(main, ["augment", str(src), "-o", "-", "-q"])
+    assert to_stdout.exit_code == 2 and to_stdout.output.endswith(
+        "-o - writes a table to stdout; images need a folder (-o digits_balanced, say).\n")
 
 
 def test_image_folder_modes_are_read_by_their_colours(tmp_path):

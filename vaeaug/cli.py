@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from . import __version__, distributed
 from .io import (
+    STDOUT,
     InputError,
     check_output,
     check_table_output,
@@ -278,7 +279,8 @@ def main() -> None:
 @click.argument("input", type=click.Path())
 @click.option("--target", "-t", help="Name of the class column (tables).")
 @click.option("--output", "-o", required=True, type=click.Path(),
-              help="Where to write the original rows plus the synthetic ones.")
+              help="Where to write the original rows plus the synthetic ones ('-': CSV "
+                   "on stdout).")
 @click.option("--class-balance", is_flag=True,
               help="Top up every class to the majority count (the default).")
 @click.option("--ratio", type=float, help="Top up classes to RATIO x the majority count.")
@@ -343,8 +345,8 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
         save(sampler, save_model)
     added = labels.iloc[len(y):].value_counts()  # a categorical's lists classes with 0 too
     summary = ", ".join(f"{label}: +{n}" for label, n in added.items() if n) or "nothing to add"
-    click.echo(f"wrote {output}: {len(X)} original + {len(out) - len(X)} synthetic rows "
-               f"({summary})", err=True)
+    click.echo(f"wrote {'stdout' if output == STDOUT else output}: {len(X)} original + "
+               f"{len(out) - len(X)} synthetic rows ({summary})", err=True)
 
 
 def augment_images(input: str, output: str, plan_options: tuple, grid: str | None,
@@ -354,6 +356,9 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
     from .image_sampler import ImageCVAEOverSampler
     from .io import read_image_folder, save_grid, write_image_folder
 
+    if output == STDOUT:
+        raise InputError(f"-o {STDOUT} writes a table to stdout; images need a folder "
+                         f"(-o {Path(input).name}_balanced, say).")
     if Path(output).resolve() == Path(input).resolve():
         raise InputError(f"{output}: the output may not be the input folder.")
     if Path(input).resolve() in Path(output).resolve().parents:
@@ -510,6 +515,9 @@ def read_many(paths: tuple[str, ...], target: str,
 def check_model_output(path: str, force: bool, inputs: tuple[str, ...]) -> None:
     """:func:`check_output` for a model file, which a table's name would disguise (`vaeaug
     info` and the other commands would then read it as a table)."""
+    if path == STDOUT:
+        raise InputError(f"{STDOUT}: a model is written to a file, not to stdout; name one, "
+                         f"e.g. model{MODEL_SUFFIX}.")
     if names_a_table(path):
         stem = Path(path).name.split(".")[0] or "model"
         raise InputError(f"{path}: a model file, not a table; give it another name, e.g. "
@@ -529,7 +537,7 @@ def require_two_classes(y: pd.Series, where: str, target: str) -> None:
               help="Rows to generate.")
 @click.option("--class", "class_", help="Class of the rows (default: spread over all classes).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="File to write (CSV, TSV or Parquet); default: CSV on stdout.")
+              help="File to write (CSV, TSV or Parquet); default (or '-'): CSV on stdout.")
 @seed_option(help="Seed for this draw (default: the model's own).")
 @click.option("--device", default=DEFAULTS["device"], show_default=True, help="torch device.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
@@ -545,6 +553,7 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
       vaeaug sample model.vaeaug -n 500 --class rare -o synth.csv
       vaeaug sample model.vaeaug -n 10 --seed 1
     """
+    output = None if output == STDOUT else output
     if output:
         check_table_output(output, force, inputs=(model,))
     sampler = CVAEOverSampler.load(model, device=device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 import warnings
 import zipfile
@@ -21,6 +22,8 @@ COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
 #: Separators tried when a file's header has none of the separator its extension implies
 #: (spreadsheets in many locales write ';'-separated ".csv" files).
 OTHER_SEPARATORS = (";", "\t", "|")
+#: The output name that means standard output (CSV), as in many Unix tools.
+STDOUT = "-"
 
 
 class InputError(ValueError):
@@ -227,6 +230,8 @@ def check_table_output(path: str | os.PathLike, force: bool,
                        inputs: tuple[str | os.PathLike, ...] = ()) -> Path:
     """:func:`check_output` for a table, whose type (by extension) is checked too: before
     the work, not when it is done and its result cannot be written."""
+    if str(path) == STDOUT:
+        return Path(path)
     if not Path(path).is_dir():  # a folder is named as such by check_output
         table_kind(path)
     return check_output(path, force, inputs)
@@ -294,9 +299,13 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``df`` as CSV, TSV or Parquet (by extension), atomically; its index too when it
-    holds data (:func:`has_own_index`)."""
-    suffix, compression = table_kind(path)
+    holds data (:func:`has_own_index`). :data:`STDOUT` writes CSV to standard output."""
     index = has_own_index(df)
+    if str(path) == STDOUT:
+        df.to_csv(sys.stdout, index=index)
+        sys.stdout.flush()
+        return
+    suffix, compression = table_kind(path)
     if suffix in READERS:
         # the temporary file's name ends in .tmp: the compression is named, not inferred,
         # and a zip's member is named for the file it becomes (out.csv.zip holds out.csv)
