@@ -201,6 +201,15 @@ def test_sample_refuses_counts_that_are_not_whole_numbers(mixed_frame, n_samples
         sampler.sample(n_samples, y=y)
 
 
+def test_sample_takes_whole_floats_as_counts(mixed_frame):
+    # 0.5 * 200 is 100.0: "needs n_samples, a whole number >= 0 …, got 100.0" was refused
+    sampler = CVAEOverSampler(**FAST).fit(*mixed_frame)
+    assert len(sampler.sample(3.0)[1]) == len(sampler.sample(np.float64(3))[1]) == 3
+    assert len(sampler.sample(y={"rare": 2.0})[1]) == 2
+    with pytest.raises(ValueError, match="got inf"):
+        sampler.sample(float("inf"))
+
+
 def test_sample_stream_continues_and_seed_repeats(binary):
     X, y = binary
     sampler = CVAEOverSampler(**FAST).fit(X, y)

@@ -344,6 +344,10 @@ def restore_y(original: Any, new: np.ndarray, classes: np.ndarray, fmt: InputFor
 
 
 def is_count(value: Any) -> bool:
-    """A whole number of rows: an int (numpy's too), not a bool or a float, and not negative."""
-    return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool) \
-        and value >= 0
+    """A whole number of rows, not negative: an int (numpy's too) or a whole float (a
+    computed ``0.5 * 200``), not a bool."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isfinite(value) and float(value).is_integer() and value >= 0)
+    return isinstance(value, (Integral, np.integer)) and value >= 0
