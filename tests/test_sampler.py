@@ -45,6 +45,17 @@ def test_counts_for_each_sampling_strategy(multiclass, strategy, expected):
     assert sum(sampler.sampling_strategy_.values()) == len(y_res) - len(y)
 
 
+@pytest.mark.parametrize("strategy", [{1: 80.5}, lambda y: {1: 80.5}])
+def test_a_fractional_count_in_the_strategy_is_refused(binary, strategy):
+    # {1: 80.5} was cut to 80 rows without a word (SMOTE raises numpy's TypeError)
+    X, y = binary
+    with pytest.raises(ValueError, match=r"sampling_strategy asks for 80.5 rows of class 1; "
+                                         r"counts must be whole numbers\."):
+        CVAEOverSampler(**FAST, sampling_strategy=strategy).fit(X, y)
+    X_res, y_res = CVAEOverSampler(**FAST, sampling_strategy={1: 80.0}).fit_resample(X, y)
+    assert counts(y_res)[1] == 80
+
+
 def test_float_strategy_on_binary(binary):
     X, y = binary
     n_major = max(counts(y).values())

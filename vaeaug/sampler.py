@@ -33,7 +33,15 @@ from .training import (
     steps_per_epoch,
     train_cvae,
 )
-from .validation import as_input_format, as_labels, as_table, is_count, restore_X, restore_y
+from .validation import (
+    as_input_format,
+    as_labels,
+    as_table,
+    is_count,
+    restore_X,
+    restore_y,
+    whole_counts,
+)
 
 #: With ``epochs="auto"`` training runs about this many optimiser steps (at least 1 epoch).
 AUTO_STEPS = 1500
@@ -208,9 +216,9 @@ class CVAEOverSampler(BaseOverSampler):
         fmt.y_kind, fmt.y_name = y_fmt.y_kind, y_fmt.y_name
         validate_data(self, X, reset=True, skip_check_array=True)
         all_labels = replicas.all_labels(labels)
-        self.sampling_strategy_ = check_sampling_strategy(
+        self.sampling_strategy_ = whole_counts(check_sampling_strategy(
             self.sampling_strategy, all_labels, self._sampling_type
-        )
+        ), all_labels)
         self.classes_ = np.unique(all_labels)
         codes = np.searchsorted(self.classes_, labels)
         transformer = TableTransformer(categorical).fit(table)

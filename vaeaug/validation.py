@@ -351,3 +351,18 @@ def is_count(value: Any) -> bool:
     if isinstance(value, (float, np.floating)):
         return bool(np.isfinite(value) and float(value).is_integer() and value >= 0)
     return isinstance(value, (Integral, np.integer)) and value >= 0
+
+
+def whole_counts(strategy: dict, labels: np.ndarray) -> dict:
+    """imbalanced-learn's ``{class: rows to add}`` with ints, refusing fractions: a dict
+    strategy of ``{1: 80.5}`` left 60.5 to add, which would be cut to 60 without a word."""
+    counts = {}
+    for label, n in strategy.items():
+        if not is_count(n):
+            asked = float(n) + int(np.sum(labels == label))
+            name = label.item() if isinstance(label, np.generic) else label
+            raise ValueError(f"sampling_strategy asks for {asked!r} rows of class {name!r}; "
+                             "counts must be whole numbers.")
+        counts[label] = int(n)
+    return counts
+
