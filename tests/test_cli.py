@@ -946,6 +946,17 @@ def test_mark_synthetic_never_replaces_a_column_of_the_data(numeric_csv, tmp_pat
             "rename it first.") in result.output
 
 
+def test_a_repeated_column_name_is_warned_of(numeric_csv, tmp_path):
+    # pandas reads "x1,label,count,x1" as x1 and x1.1, and the output's header said x1.1
+    lines = numeric_csv.read_text().splitlines()
+    numeric_csv.write_text("\n".join(["x1,label,count,x1", *lines[1:]]) + "\n")
+    out = tmp_path / "o.csv"
+    assert first_warning(numeric_csv, out) == (
+        f"Warning: {numeric_csv}: column name 'x1' appears 2 times; pandas reads the second "
+        "as 'x1.1', and it is written so. Rename the columns if that matters.")
+    assert list(pd.read_csv(out).columns) == ["x1", "label", "count", "x1.1"]
+
+
 def test_lines_ending_with_a_separator(numeric_csv, tmp_path):
     # every line "a,b,c," (some exports write them): pandas reads an empty "Unnamed: 4"
     lines = numeric_csv.read_text().splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime
 import functools
 import os
@@ -112,6 +113,7 @@ def read_table(path: str | os.PathLike,
                 raise InputError(f"{path}: its first line, {str(df.columns[0])[:60]!r}, "
                                  "is one field while the lines below have several: a title "
                                  "or comment above the header? Delete that line.")
+            _warn_repeated_names(path, sep, compression)
             if sep == ";":
                 df = _decimal_commas_as_numbers(df)
             df = _iso_dates_as_datetimes(df, texts)
@@ -142,6 +144,19 @@ def read_table(path: str | os.PathLike,
                       "DataFrame index saved by to_csv? It is used as a feature; drop it, or "
                       "save the file with index=False.", UserWarning, stacklevel=2)
     return df
+
+
+def _warn_repeated_names(path: Path, sep: str, compression: str | None) -> None:
+    """pandas renames a repeated column name (``x``, ``x.1``) without a word; the output's
+    header would then differ from the input's."""
+    names = next(csv.reader([_header_line(path, compression).rstrip("\r\n")],
+                            delimiter=sep), [])
+    repeated = sorted({n for n in names if names.count(n) > 1 and n})
+    if repeated:
+        warnings.warn(f"{path}: column name {repeated[0]!r} appears {names.count(repeated[0])} "
+                      f"times; pandas reads the second as {repeated[0] + '.1'!r}, and it is "
+                      "written so. Rename the columns if that matters.", UserWarning,
+                      stacklevel=3)
 
 
 def _read_csv_text(path: Path, sep: str, compression: str | None = None) -> pd.DataFrame:
