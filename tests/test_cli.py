@@ -1038,6 +1038,18 @@ def test_out_of_memory_is_one_line(numeric_csv, tmp_path, monkeypatch):
     assert "Traceback" not in result.output and not (tmp_path / "o.csv").exists()
 
 
+def test_sample_too_large_gives_advice_for_the_command_line(numeric_csv, tmp_path):
+    # the library's advice named Python's sample(n)
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    result = run("sample", model, "-n", 2**42, "-o", tmp_path / "s.csv")
+    assert result.exit_code == 2 and not (tmp_path / "s.csv").exists()
+    assert result.stderr.startswith("Error: Not enough memory to generate 4,398,046,511,104 "
+                                    "rows (")
+    assert result.stderr.rstrip().endswith("; ask for fewer rows (-n), or write them in "
+                                           "parts: several runs, each with its own --seed.")
+
+
 @pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
 def test_outputs_get_the_permissions_of_new_files(numeric_csv, tmp_path):
     # written 0600 (the temporary file's mode, kept by the rename): others could not read

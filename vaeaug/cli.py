@@ -568,7 +568,11 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     label = None
     if class_ is not None:
         label = find_class(pd.Series(sampler.classes_), class_)
-    X_new, y_new = sampler.sample(n_samples, y=label, random_state=seed)
+    try:
+        X_new, y_new = sampler.sample(n_samples, y=label, random_state=seed)
+    except MemoryError as exc:  # its advice is for Python's sample(n)
+        raise InputError(f"{str(exc).split(';')[0]}; ask for fewer rows (-n), or write them "
+                         "in parts: several runs, each with its own --seed.") from None
     X_new = X_new if isinstance(X_new, pd.DataFrame) else pd.DataFrame(X_new)
     target = sampler._input_format.y_name or "target"
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
