@@ -359,6 +359,34 @@ def test_parquet_dates_and_durations(numeric_csv, tmp_path):
     assert new["took"].between(frame["took"].min(), frame["took"].max()).all()
 
 
+def test_parquet_decimals_and_dates_are_numbers_and_stay_their_kind(numeric_csv, tmp_path):
+    # SQL DECIMAL and DATE columns (databases, Spark) come to pandas as Python objects: they
+    # were categories, a level per value (refused past 1,000), and new rows only repeated them
+    import datetime
+    import decimal
+
+    frame = pd.read_csv(numeric_csv)
+    rng = np.random.default_rng(0)
+    frame["price"] = [decimal.Decimal(f"{v:.2f}") for v in rng.uniform(1, 100, 110)]
+    frame["day"] = [datetime.date(2024, 1, 1) + datetime.timedelta(days=int(d))
+                    for d in rng.integers(0, 300, 110)]
+    path, out = tmp_path / "db.parquet", tmp_path / "out.parquet"
+    frame.to_parquet(path)
+    info = run("info", path, "-t", "label").output
+    assert "price: numeric (float)" in info and "day: numeric (datetime)" in info
+    result = run("augment", path, "-t", "label", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(written.iloc[:110], pd.read_parquet(path))
+    new = written.iloc[110:]
+    assert all(isinstance(v, decimal.Decimal) and v.as_tuple().exponent == -2
+               for v in new["price"])
+    assert new["price"].between(min(frame["price"]), max(frame["price"])).all()
+    assert all(type(v) is datetime.date for v in new["day"])
+    assert new["day"].between(min(frame["day"]), max(frame["day"])).all()
+    assert new["price"].nunique() > 0.5 * len(new)  # new values, not repeats of a few
+
+
 def test_iso_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     # a CSV has no dtypes: each date was a category (a column of 1,001 dates was refused)
     frame = pd.read_csv(numeric_csv)

@@ -22,9 +22,9 @@ from . import __version__, distributed
 from .io import (
     STDOUT,
     InputError,
+    as_read,
     check_output,
     check_table_output,
-    dates_as_read,
     first_line,
     has_own_index,
     index_for,
@@ -134,22 +134,23 @@ def model_options(func: Callable) -> Callable:
 
 
 def read_labelled(path: str, target: str, one_part: bool = False,
-                  texts: dict | None = None) -> tuple[pd.DataFrame, pd.Series, int]:
+                  read_as: dict | None = None) -> tuple[pd.DataFrame, pd.Series, int]:
     """Read a table and split off the target column (and say where it was).
 
     ``one_part``: the file is one of several read together, so it may hold a single class
-    (files split by class, or by date with the rare class in some of them). ``texts``
-    receives the feature columns read as ISO dates (:func:`vaeaug.io.read_table`)."""
-    texts = {} if texts is None else texts
-    df = read_table(path, texts)
+    (files split by class, or by date with the rare class in some of them). ``read_as``
+    receives the feature columns converted to be modelled as numbers
+    (:func:`vaeaug.io.read_table`)."""
+    read_as = {} if read_as is None else read_as
+    df = read_table(path, read_as)
     if target not in df.columns:
         close = [c for c in df.columns if str(c).strip().casefold() == target.strip().casefold()]
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InputError(f"{path}: no target column {target!r}; columns are "
                          f"{list(df.columns)[:20]}.{hint}")
     y = df[target]
-    if target in texts:  # classes named by dates: by their text in the file
-        y = texts.pop(target).original
+    if target in read_as:  # classes named by dates (or decimals): as the file has them
+        y = read_as.pop(target).original
     elif is_time_dtype(y.dtype):  # a Parquet file's datetime column
         y = y.astype(str).where(y.notna())
     if y.isna().any():
@@ -326,8 +327,8 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     check_table_output(output, force, inputs=(input,))
     if save_model:
         check_model_output(save_model, force, inputs=(input, output))
-    texts: dict = {}
-    X, y, position = read_labelled(input, target, texts=texts)
+    read_as: dict = {}
+    X, y, position = read_labelled(input, target, read_as=read_as)
     if mark_synthetic and (SYNTHETIC_COLUMN in X.columns or SYNTHETIC_COLUMN == target):
         raise InputError(f"--mark-synthetic adds a column {SYNTHETIC_COLUMN!r}, and {input} "
                          "already has one; rename it first.")
@@ -335,13 +336,13 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     if model_path:
         sampler = CVAEOverSampler.load(model_path, device=model["device"])
         sampler.verbose = not model["quiet"]  # not as the model was saved
-        X_res, y_res = augment_with(sampler, X, y, plan, model["seed"], texts)
+        X_res, y_res = augment_with(sampler, X, y, plan, model["seed"], read_as)
     else:
         sampler = build_sampler(model, sampling_strategy=plan)
         X_res, y_res = sampler.fit_resample(X, y)
     # the labels' dtype as read (a categorical Parquet column stays categorical)
     labels = pd.Series(np.asarray(y_res)).astype(y.dtype)
-    out = dates_as_read(with_target(X_res, labels, target, position), texts, len(X), output)
+    out = as_read(with_target(X_res, labels, target, position), read_as, len(X), output)
     if has_own_index(X):  # a Parquet file's index ("id", say): kept on the original rows
         out.index = index_for(X.index, len(out))
     if mark_synthetic:
@@ -399,7 +400,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
 
 
 def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: dict,
-                 seed: int, texts: dict | None = None) -> tuple[pd.DataFrame, pd.Series]:
+                 seed: int, read_as: dict | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Originals plus rows from an already trained model, ``plan`` = {label: total}.
 
     A file's columns are found by name: the model's columns in another order are taken in
@@ -409,10 +410,14 @@ def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: 
     X = X.copy()
     for info in sampler.transformer_.columns_:
         name = by_name.get(str(info["name"]))
-        # a model fitted before vaeaug read a CSV's ISO dates as dates holds them as text
-        if name is not None and info["kind"] != NUMERIC and is_time_dtype(X[name].dtype):
-            X[name] = (texts[name].original if texts and name in texts
-                       else X[name].astype(str))
+        # a model fitted before vaeaug read a CSV's ISO dates as dates (or a Parquet file's
+        # decimals and dates as numbers) holds them as categories: give it them as such
+        if name is None or info["kind"] == NUMERIC:
+            continue
+        if read_as and name in read_as:
+            X[name] = read_as[name].original
+        elif is_time_dtype(X[name].dtype):
+            X[name] = X[name].astype(str)
     ordered = X[[by_name[c] for c in trained]] if sorted(by_name) == sorted(trained) else X
     sampler.check_compatible(ordered)
     X_new, y_new = sampler.sample(y=additions(sampler, y, plan), random_state=seed)

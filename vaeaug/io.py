@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import decimal
 import functools
 import os
 import sys
@@ -18,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_datetime64_any_dtype
+from pandas.api.types import is_datetime64_any_dtype, is_float_dtype
 
 READERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
 TABLE_SUFFIXES = (*READERS, ".parquet", ".pq")
@@ -91,11 +92,12 @@ def names_a_table(path: str | os.PathLike) -> bool:
 
 
 def read_table(path: str | os.PathLike,
-               texts: dict[Any, IsoText] | None = None) -> pd.DataFrame:
+               read_as: dict[Any, IsoText | ObjectValues] | None = None) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file, chosen by its extension.
 
-    ``texts``, if given, receives the text of the CSV columns read as dates
-    (:class:`IsoText`), for writing them back as they were.
+    ``read_as``, if given, receives the columns whose values were converted to be
+    modelled as numbers (a CSV's ISO dates, :class:`IsoText`; a Parquet file's decimals and
+    dates, :class:`ObjectValues`), for writing them back as they were.
 
     Raises
     ------
@@ -116,9 +118,9 @@ def read_table(path: str | os.PathLike,
             _warn_repeated_names(path, sep, compression)
             if sep == ";":
                 df = _decimal_commas_as_numbers(df)
-            df = _iso_dates_as_datetimes(df, texts)
+            df = _iso_dates_as_datetimes(df, read_as)
         else:
-            df = pd.read_parquet(path)
+            df = _objects_as_numbers(pd.read_parquet(path), read_as)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: the file is empty.") from None
     except InputError:
@@ -256,6 +258,8 @@ class IsoText:
     #: "Z", the offset every row shares ("+02:00"), "+00:00" for mixed offsets (summer and
     #: winter time), or None for times without a zone
     zone: str | None = None
+    #: only text outputs need the text back (Parquet keeps dates as dates)
+    text_only = True
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (datetimes) as text in this column's style."""
@@ -285,7 +289,7 @@ def _iso_style(raw: pd.Series, text: pd.Series) -> IsoText:
 
 
 def _iso_dates_as_datetimes(df: pd.DataFrame,
-                            texts: dict[Any, IsoText] | None = None) -> pd.DataFrame:
+                            texts: dict[Any, Any] | None = None) -> pd.DataFrame:
     """Text columns whose every value is an ISO 8601 date (or date and time), as datetimes,
     which vaeaug models as numbers (docs/cli.md); with a zone, as UTC. ``texts`` receives
     each converted column's :class:`IsoText`."""
@@ -306,19 +310,63 @@ def _iso_dates_as_datetimes(df: pd.DataFrame,
     return df
 
 
-def dates_as_read(out: pd.DataFrame, texts: dict[Any, IsoText], n_original: int,
-                  path: str | os.PathLike) -> pd.DataFrame:
-    """``out`` (``n_original`` rows as read, then new ones) with the date columns of
-    ``texts`` as text again when ``path`` is a text table: the original rows as the file
-    wrote them (pandas would write ``2024-05-01 08:30:00`` for ``2024-05-01T08:30:00Z``),
-    the new rows in the same style."""
-    if str(path) != STDOUT and table_kind(path)[0] not in READERS:
-        return out  # Parquet keeps the dates as dates
+@dataclass
+class ObjectValues:
+    """A Parquet column of Python objects that vaeaug models as numbers: decimals (SQL
+    DECIMAL: money, say) as floats, dates (Parquet's DATE) as datetimes. Read as they are,
+    each would be a category per value. New values are made decimals (at the column's
+    scale) or dates again; the original rows keep their own."""
+
+    original: pd.Series
+    kind: str  # "decimal" or "date"
+    scale: int = 0
+    text_only = False
+
+    def format(self, values: pd.Series) -> pd.Series:
+        """``values`` (floats or datetimes) as this column's objects."""
+        if self.kind == "date":
+            return pd.Series(values.dt.date, dtype=object)
+        step = decimal.Decimal(1).scaleb(-self.scale)
+        return pd.Series([decimal.Decimal(repr(float(v))).quantize(step) for v in values],
+                         dtype=object)
+
+
+def _objects_as_numbers(df: pd.DataFrame,
+                        read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
+    """Object columns of decimals or dates (Parquet's DECIMAL and DATE), as floats and
+    datetimes; ``read_as`` receives each one's :class:`ObjectValues`."""
+    for name in df.columns:
+        if not pd.api.types.is_object_dtype(df[name]):
+            continue
+        values = df[name].dropna()
+        kinds = set(values.map(type)) if len(values) else set()
+        if kinds == {decimal.Decimal} and all(v.is_finite() for v in values):
+            scale = max(0, *(-v.as_tuple().exponent for v in values))
+            kept = ObjectValues(df[name], "decimal", scale)
+            df[name] = df[name].astype(np.float64)
+        elif kinds == {datetime.date}:
+            kept = ObjectValues(df[name], "date")
+            df[name] = pd.to_datetime(df[name])
+        else:
+            continue
+        if read_as is not None:
+            read_as[name] = kept
+    return df
+
+
+def as_read(out: pd.DataFrame, read_as: dict[Any, IsoText | ObjectValues], n_original: int,
+            path: str | os.PathLike) -> pd.DataFrame:
+    """``out`` (``n_original`` rows as read, then new ones) with the columns of ``read_as``
+    as the file had them: the original rows' values as read (pandas would write
+    ``2024-05-01 08:30:00`` for ``2024-05-01T08:30:00Z``), the new rows in the same kind
+    and style. A CSV's dates stay dates in a Parquet output."""
+    text = str(path) == STDOUT or table_kind(path)[0] in READERS
     out = out.copy()
-    for name, iso in texts.items():
-        if name in out.columns and is_datetime64_any_dtype(out[name]):
-            new = iso.format(out[name].iloc[n_original:])
-            out[name] = np.concatenate([iso.original.to_numpy(dtype=object),
+    for name, kept in read_as.items():
+        if (name in out.columns and (text or not kept.text_only)
+                and (is_datetime64_any_dtype(out[name]) or is_float_dtype(out[name]))):
+            new = kept.format(out[name].iloc[n_original:])
+            out[name] = np.concatenate([kept.original.to_numpy(dtype=object),
                                         new.to_numpy(dtype=object)])
     return out
 
