@@ -7,7 +7,6 @@ import functools
 import math
 import os
 import signal
-import sys
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -565,9 +564,8 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
       vaeaug sample model.vaeaug -n 500 --class rare -o synth.csv
       vaeaug sample model.vaeaug -n 10 --seed 1
     """
-    output = None if output == STDOUT else output
-    if output:
-        check_table_output(output, force, inputs=(model,))
+    output = output or STDOUT
+    check_table_output(output, force, inputs=(model,))
     sampler = CVAEOverSampler.load(model, device=device)
     sampler.verbose = not quiet  # not as the model was saved
     label = None
@@ -581,15 +579,11 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     X_new = X_new if isinstance(X_new, pd.DataFrame) else pd.DataFrame(X_new)
     target = sampler._input_format.y_name or "target"
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
-    if output:
-        write_table(out, output)
-        if not quiet:
-            counts = ", ".join(f"{c}: {n}" for c, n in pd.Series(y_new).value_counts(
-                sort=False).items())
-            click.echo(f"wrote {output}: {len(out)} rows ({counts or 'none asked for'})",
-                       err=True)
-    else:
-        out.to_csv(sys.stdout, index=False)
+    write_table(out, output)
+    if output != STDOUT and not quiet:
+        counts = ", ".join(f"{c}: {n}" for c, n in pd.Series(y_new).value_counts(
+            sort=False).items())
+        click.echo(f"wrote {output}: {len(out)} rows ({counts or 'none asked for'})", err=True)
 
 
 @main.command()

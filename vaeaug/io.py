@@ -289,9 +289,9 @@ def _iso_style(raw: pd.Series, text: pd.Series) -> IsoText:
 
 
 def _iso_dates_as_datetimes(df: pd.DataFrame,
-                            texts: dict[Any, Any] | None = None) -> pd.DataFrame:
+                            read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
     """Text columns whose every value is an ISO 8601 date (or date and time), as datetimes,
-    which vaeaug models as numbers (docs/cli.md); with a zone, as UTC. ``texts`` receives
+    which vaeaug models as numbers (docs/cli.md); with a zone, as UTC. ``read_as`` receives
     each converted column's :class:`IsoText`."""
     for name in df.columns:
         text = _text_values(df[name])
@@ -305,8 +305,8 @@ def _iso_dates_as_datetimes(df: pd.DataFrame,
         with contextlib.suppress(ValueError):  # 2021-02-30 matches, but is no date
             raw = df[name]
             df[name] = pd.to_datetime(raw, format="ISO8601", utc=bool(zoned.all()))
-            if texts is not None:
-                texts[name] = _iso_style(raw, text)
+            if read_as is not None:
+                read_as[name] = _iso_style(raw, text)
     return df
 
 
