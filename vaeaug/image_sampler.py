@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import torch
-from imblearn.utils import check_sampling_strategy
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -21,7 +20,7 @@ from .image_preprocessing import (
 from .model import CVAE, ConvCVAE, bernoulli_loss
 from .sampler import CVAEOverSampler
 from .training import Step, autograd_step
-from .validation import as_labels, whole_counts
+from .validation import as_labels, sampling_counts
 
 #: architecture="auto" uses the MLP up to this many pixels per image, convolutions above.
 MLP_MAX_PIXELS = 28 * 28
@@ -112,9 +111,8 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         self._check_hidden_dims()
         images, self._image_format = as_unit_images(X, self.image_layout)
         labels, _ = as_labels(y, len(images))
-        self.sampling_strategy_ = whole_counts(check_sampling_strategy(
-            self.sampling_strategy, labels, self._sampling_type
-        ), labels)
+        self.sampling_strategy_ = sampling_counts(self.sampling_strategy, labels,
+                                                  self._sampling_type)
         self.classes_, codes = np.unique(labels, return_inverse=True)
         self.n_features_in_ = int(np.prod(images.shape[1:]))
         self._image_shape = images.shape[1:]

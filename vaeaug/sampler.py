@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import torch
 from imblearn.over_sampling.base import BaseOverSampler
-from imblearn.utils import check_sampling_strategy
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 from tqdm.auto import tqdm
@@ -40,7 +39,7 @@ from .validation import (
     is_count,
     restore_X,
     restore_y,
-    whole_counts,
+    sampling_counts,
 )
 
 #: With ``epochs="auto"`` training runs about this many optimiser steps (at least 1 epoch).
@@ -216,9 +215,8 @@ class CVAEOverSampler(BaseOverSampler):
         fmt.y_kind, fmt.y_name = y_fmt.y_kind, y_fmt.y_name
         validate_data(self, X, reset=True, skip_check_array=True)
         all_labels = replicas.all_labels(labels)
-        self.sampling_strategy_ = whole_counts(check_sampling_strategy(
-            self.sampling_strategy, all_labels, self._sampling_type
-        ), all_labels)
+        self.sampling_strategy_ = sampling_counts(self.sampling_strategy, all_labels,
+                                                  self._sampling_type)
         self.classes_ = np.unique(all_labels)
         codes = np.searchsorted(self.classes_, labels)
         transformer = TableTransformer(categorical).fit(table)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from imblearn.utils import check_sampling_strategy
 from imblearn.utils._validation import check_target_type
 from scipy import sparse
 from sklearn.preprocessing import label_binarize
@@ -353,11 +354,12 @@ def is_count(value: Any) -> bool:
     return isinstance(value, (Integral, np.integer)) and value >= 0
 
 
-def whole_counts(strategy: dict, labels: np.ndarray) -> dict:
-    """imbalanced-learn's ``{class: rows to add}`` with ints, refusing fractions: a dict
-    strategy of ``{1: 80.5}`` left 60.5 to add, which would be cut to 60 without a word."""
+def sampling_counts(strategy: Any, labels: np.ndarray, sampling_type: str) -> dict:
+    """imbalanced-learn's ``{class: rows to add}`` for ``strategy``, with ints, refusing
+    fractions: a dict strategy of ``{1: 80.5}`` left 60.5 to add, which would be cut to 60
+    without a word."""
     counts = {}
-    for label, n in strategy.items():
+    for label, n in check_sampling_strategy(strategy, labels, sampling_type).items():
         if not is_count(n):
             asked = float(n) + int(np.sum(labels == label))
             name = label.item() if isinstance(label, np.generic) else label
