@@ -476,7 +476,10 @@ def test_a_far_value_does_not_spread_the_other_rows_of_its_column():
         X_res, _ = CVAEOverSampler(random_state=0).fit_resample(X, y)
         new, real = X_res["b"].iloc[len(X):], X["b"][y == 1]
         assert new.std() == pytest.approx(real.std(), rel=0.25), far
-        assert new.round(3).nunique() > 0.95 * len(new), far  # no steps
+        # Steps of 0.5 leave some 25 distinct values. Continuous ones rounded to 3 decimals
+        # still collide by chance (about 11 of 400 at this spread), and values clipped to
+        # the column's range repeat its ends: 383-385 distinct on the CPU, 379 on CUDA.
+        assert new.round(3).nunique() > 0.8 * len(new), far  # no steps
         assert new.max() < 50  # no row drawn toward the far value
 
 
