@@ -1102,3 +1102,48 @@ def test_outputs_get_the_permissions_of_new_files(numeric_csv, tmp_path):
                 "none", "--folds", "2", "-q", "--report", report)
     assert again.exit_code == 2
     assert f"{report / 'report.md'} exists; pass --force to overwrite the report." in again.output
+
+
+def test_a_column_with_no_value_is_left_out_and_written_back_empty(numeric_csv, tmp_path):
+    # a field never filled in ("notes,"): "Input contains NaN in columns ['notes'] ...
+    # impute them first ... or drop those rows", and dropping those rows drops them all
+    df = pd.read_csv(numeric_csv)
+    df.insert(2, "notes", np.nan)
+    df.to_csv(numeric_csv, index=False)
+    out = tmp_path / "o.csv"
+    assert first_warning(numeric_csv, out) == (
+        f"Warning: {numeric_csv}: column ['notes'] has no value in any row and is left out "
+        "of the model (written back empty by augment).")
+    written = pd.read_csv(out)
+    assert list(written.columns) == list(df.columns)
+    assert written["notes"].isna().all() and len(written) > len(df)
+    pd.testing.assert_frame_equal(written.iloc[:len(df)], df)
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
+    assert "notes" not in CVAEOverSampler.load(model).feature_names_in_
+    again = run("augment", numeric_csv, "-t", "label", "--model", model, "-o",
+                tmp_path / "again.csv", *FAST)
+    assert again.exit_code == 0, again.output
+    assert list(pd.read_csv(tmp_path / "again.csv").columns) == list(df.columns)
+
+
+def test_a_column_with_no_value_named_in_python():
+    X = pd.DataFrame({"a": np.arange(50.0), "notes": np.nan})
+    with pytest.raises(ValueError, match=r"Columns \['notes'\] have no value in any row; "
+                                         "drop them"):
+        CVAEOverSampler(epochs=1).fit(X, [0] * 40 + [1] * 10)
+
+
+def test_a_target_of_few_fractional_values_is_classes(numeric_csv, tmp_path):
+    # doses 0.25 / 1.5: "holds continuous numbers (2 distinct values), not classes"
+    df = pd.read_csv(numeric_csv)
+    df["label"] = df["label"].map({"big": 0.25, "mid": 1.5, "tiny": 2.0})
+    df.to_csv(numeric_csv, index=False)
+    out = tmp_path / "o.csv"
+    result = run("augment", numeric_csv, "-t", "label", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out)
+    assert written["label"].value_counts().to_dict() == {0.25: 80, 1.5: 80, 2.0: 80}
+    pd.testing.assert_frame_equal(written.iloc[:len(df)], df)
+    info = run("info", numeric_csv, "-t", "label")
+    assert "3 classes" in info.output

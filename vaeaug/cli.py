@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from . import __version__, distributed
 from .io import (
     STDOUT,
+    EmptyColumn,
     InputError,
     as_read,
     check_output,
@@ -162,13 +163,45 @@ def read_labelled(path: str, target: str, one_part: bool = False,
     if not one_part:
         require_two_classes(y, str(path), target)
     if type_of_target(y.to_numpy()) == "continuous":
-        raise InputError(f"{path}: target column {target!r} holds continuous numbers "
-                         f"({y.nunique()} distinct values), not classes; bin them into "
-                         "classes first, or name the class column.")
+        if not few_values(y):
+            raise InputError(f"{path}: target column {target!r} holds continuous numbers "
+                             f"({y.nunique()} distinct values), not classes; bin them into "
+                             "classes first, or name the class column.")
+        # doses or grades (0.5, 1.5, ...): classes, which scikit-learn refuses as floats
+        y = y.map(lambda v: repr(float(v))).astype(object)
+    if not one_part:  # parts are checked together: a column may be empty in one of them
+        df = drop_empty_columns(df, path, read_as, keep=target)
     X = df.drop(columns=[target])
     if X.shape[1] == 0:
         raise InputError(f"{path}: there are no feature columns besides {target!r}.")
     return X, y, list(df.columns).index(target)
+
+
+#: A target of fractional numbers with at most this many distinct values is read as classes.
+FEW_VALUES = 20
+
+
+def few_values(y: pd.Series) -> bool:
+    """Whether a target of fractional numbers holds few values, each repeated: classes such
+    as doses or grades rather than measurements."""
+    return y.nunique() <= min(FEW_VALUES, len(y) // 2)
+
+
+def drop_empty_columns(df: pd.DataFrame, path: str | os.PathLike, read_as: dict,
+                       keep: Any = None) -> pd.DataFrame:
+    """Leave out the columns (but ``keep``, the target) with no value in any row (a field
+    never filled in), which no model can learn; ``read_as`` records them, so that
+    :func:`vaeaug.io.as_read` writes them back, empty, where they were."""
+    empty = [c for c in df.columns if c != keep and df[c].isna().all()]
+    if not empty:
+        return df
+    warnings.warn(f"{path}: column{'s' * (len(empty) > 1)} {empty[:10]} "
+                  f"{'have' if len(empty) > 1 else 'has'} no value in any row and "
+                  f"{'are' if len(empty) > 1 else 'is'} left out of the model (written back "
+                  "empty by augment).", UserWarning, stacklevel=2)
+    for name in empty:
+        read_as[name] = EmptyColumn(list(df.columns).index(name), df[name].dtype)
+    return df.drop(columns=empty)
 
 
 def warn_spaced_labels(y: pd.Series, path: str, target: str) -> None:
@@ -518,8 +551,9 @@ def read_many(paths: tuple[str, ...], target: str,
             (pd.concat([X for X, _ in parts], ignore_index=True),
              pd.concat([y for _, y in parts], ignore_index=True)))
     if not shard:
-        require_two_classes(y, paths[0] if len(paths) == 1 else
-                            f"{', '.join(paths[:5])} together", target)
+        where = paths[0] if len(paths) == 1 else f"{', '.join(paths[:5])} together"
+        require_two_classes(y, where, target)
+        X = drop_empty_columns(X, where, {})
     return X, y
 
 

@@ -360,15 +360,31 @@ def _objects_as_numbers(df: pd.DataFrame,
     return df
 
 
-def as_read(out: pd.DataFrame, read_as: dict[Any, IsoText | ObjectValues], n_original: int,
-            path: str | os.PathLike) -> pd.DataFrame:
+@dataclass
+class EmptyColumn:
+    """A column with no value in any row, left out of the model: where it was, and its
+    dtype, to write it back empty."""
+
+    position: int
+    dtype: Any
+
+
+def as_read(out: pd.DataFrame, read_as: dict[Any, IsoText | ObjectValues | EmptyColumn],
+            n_original: int, path: str | os.PathLike) -> pd.DataFrame:
     """``out`` (``n_original`` rows as read, then new ones) with the columns of ``read_as``
     as the file had them: the original rows' values as read (pandas would write
     ``2024-05-01 08:30:00`` for ``2024-05-01T08:30:00Z``), the new rows in the same kind
-    and style. A CSV's dates stay dates in a Parquet output."""
+    and style, and empty columns back in their places. A CSV's dates stay dates in a
+    Parquet output."""
     text = str(path) == STDOUT or table_kind(path)[0] in READERS
     out = out.copy()
+    empty = sorted((kept.position, name) for name, kept in read_as.items()
+                   if isinstance(kept, EmptyColumn))
+    for position, name in empty:  # in the file's order, so each lands where it was
+        out.insert(position, name, pd.Series(index=out.index, dtype=read_as[name].dtype))
     for name, kept in read_as.items():
+        if isinstance(kept, EmptyColumn):
+            continue
         if (name in out.columns and (text or not kept.text_only)
                 and (is_datetime64_any_dtype(out[name]) or is_float_dtype(out[name]))):
             new = kept.format(out[name].iloc[n_original:])

@@ -251,6 +251,10 @@ def _numeric_columns_as_float(
 
 
 def _check_finite(df: pd.DataFrame, categorical: list) -> None:
+    empty = [c for c in df.columns if df[c].isna().all()]
+    if empty:  # imputing or dropping rows, the advice below, would not help
+        raise ValueError(f"Columns {empty[:10]} have no value in any row; drop them (e.g. "
+                         "df.dropna(axis=1, how='all')).")
     missing = [c for c in df.columns if df[c].isna().any()]
     if missing:
         raise ValueError(
