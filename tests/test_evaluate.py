@@ -235,6 +235,18 @@ def test_bad_fold_counts_are_named(binary, cv, repeats, match):
         evaluate(X, y, classifiers=["logreg"], cv=cv, repeats=repeats)
 
 
+def test_folds_cut_to_the_rarest_class_are_said():
+    # --folds 20 with a class of 10 rows ran 10 folds; only the header's "10 folds" told
+    rng = np.random.default_rng(0)
+    X, y = pd.DataFrame({"a": rng.normal(size=60)}), pd.Series([0] * 50 + [1] * 10)
+    with pytest.warns(UserWarning, match="20 folds cut to 10: the rarest class has 10 rows"):
+        result = evaluate(X, y, samplers=["none"], classifiers=["logreg"], cv=20)
+    assert result.scores["fold"].nunique() == 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing said when the folds fit
+        evaluate(X, y, samplers=["none"], classifiers=["logreg"], cv=10)
+
+
 def test_folds_can_be_given_as_index_pairs_or_by_a_group_splitter(binary):
     from sklearn.model_selection import StratifiedGroupKFold
 

@@ -306,10 +306,14 @@ def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:
         return check_cv(cv, y, classifier=True)
     if cv < 2:
         raise ValueError(f"cv must be at least 2 folds, got {cv}.")
-    n_splits = int(min(cv, y.value_counts().min()))
+    rarest = int(y.value_counts().min())
+    n_splits = min(int(cv), rarest)
     if n_splits < 2:
         raise ValueError("Every class needs at least 2 rows for cross-validation; the "
-                         f"rarest class has {int(y.value_counts().min())}.")
+                         f"rarest class has {rarest}.")
+    if n_splits < cv:  # said, not only shown in the header: a user compares fold counts
+        warnings.warn(f"{cv} folds cut to {n_splits}: the rarest class has {rarest} rows, "
+                      "and every test fold needs one of them.", UserWarning, stacklevel=3)
     return RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=repeats,
                                    random_state=random_state)
 
