@@ -394,6 +394,29 @@ def test_save_and_load_name_bad_paths(mixed_frame, tmp_path):
         CVAEOverSampler.load(tmp_path / "m.vaeaug")
 
 
+def test_save_and_load_through_file_objects(mixed_frame, tmp_path):
+    # save() wrote to an io.BytesIO (torch.save takes one), but load() then said "stat:
+    # path should be string, bytes, os.PathLike or integer, not BytesIO"
+    import io
+
+    X, y = mixed_frame
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    buffer = io.BytesIO()
+    sampler.save(buffer)
+    buffer.seek(0)
+    loaded = CVAEOverSampler.load(buffer)
+    pd.testing.assert_frame_equal(sampler.sample(10, random_state=2)[0],
+                                  loaded.sample(10, random_state=2)[0])
+    with open(tmp_path / "m.vaeaug", "wb") as file:
+        sampler.save(file)
+    with open(tmp_path / "m.vaeaug", "rb") as file:
+        assert CVAEOverSampler.load(file).get_params() == sampler.get_params()
+    with pytest.raises(ValueError, match="the BytesIO is not a readable vaeaug model file"):
+        CVAEOverSampler.load(io.BytesIO(b"not a model"))
+    with pytest.raises(TypeError, match="from a path or a binary file object, not int"):
+        CVAEOverSampler.load(3)
+
+
 @pytest.mark.parametrize("minority, balanced", [(10, False), (11, True)])
 def test_auto_balance_is_a_plain_shuffle_only_for_tiny_classes(monkeypatch, minority,
                                                                 balanced):

@@ -40,8 +40,9 @@ def _plain(value: Any) -> Any:
     return None
 
 
-def save(estimator: Any, path: str | os.PathLike) -> None:
-    """Write a fitted :class:`~vaeaug.CVAEOverSampler` (or image sampler) to ``path``."""
+def save(estimator: Any, path: Any) -> None:
+    """Write a fitted :class:`~vaeaug.CVAEOverSampler` (or image sampler) to ``path``, or to
+    a binary file object (``io.BytesIO``, a file opened with ``"wb"``)."""
     if isinstance(path, (str, os.PathLike)):  # torch would say so from its C++ writer
         if os.path.isdir(path):
             raise ValueError(f"{path} is a folder; save to a file in it, e.g. "
@@ -96,9 +97,11 @@ def restore_table_format(estimator: Any, state: dict[str, Any]) -> None:
         estimator.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
 
 
-def load(cls: type, path: str | os.PathLike, device: str = "auto") -> Any:
-    """Read a sampler written by :func:`save` (safe: no code in the file is run)."""
+def load(cls: type, path: Any, device: str = "auto") -> Any:
+    """Read a sampler written by :func:`save` from a path or a binary file object (safe: no
+    code in the file is run)."""
     state = _read(path)
+    path = source_name(path)
     kind = state.get("kind", "CVAEOverSampler")  # files from before image models
     if kind != cls.__name__:
         images = kind == "ImageCVAEOverSampler"
@@ -146,13 +149,26 @@ def kind(path: str | os.PathLike) -> str:
     return str(_read(path).get("kind", "CVAEOverSampler"))
 
 
-def _read(path: str | os.PathLike) -> dict[str, Any]:
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"No model file at {path}.")
-    if os.path.isdir(path):
-        raise ValueError(f"{path} is a folder, not a vaeaug model file.")
+def source_name(source: Any) -> str:
+    """How messages name a model's path, or a file object (``io.BytesIO``, an open file)."""
+    if isinstance(source, (str, os.PathLike)):
+        return str(source)
+    return str(getattr(source, "name", None) or f"the {type(source).__name__}")
+
+
+def _read(source: Any) -> dict[str, Any]:
+    """The state stored at ``source``: a path, or a binary file object."""
+    path = source_name(source)  # for the messages
+    if isinstance(source, (str, os.PathLike)):
+        if not os.path.exists(source):
+            raise FileNotFoundError(f"No model file at {path}.")
+        if os.path.isdir(source):
+            raise ValueError(f"{path} is a folder, not a vaeaug model file.")
+    elif not (hasattr(source, "read") and hasattr(source, "seek")):
+        raise TypeError(f"A model is read from a path or a binary file object, not "
+                        f"{type(source).__name__}.")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated, not a zip, or holding objects that are not data
         raise ValueError(
             f"{path} is not a readable vaeaug model file: it is damaged, or holds objects "

@@ -510,13 +510,15 @@ class CVAEOverSampler(BaseOverSampler):
 
     # -- persistence ---------------------------------------------------------------------------
     def save(self, path: Any) -> None:
-        """Write the fitted sampler to ``path`` (tensors and plain data only)."""
+        """Write the fitted sampler to ``path``, or to a binary file object such as
+        ``io.BytesIO`` (tensors and plain data only)."""
         check_is_fitted(self, "module_")
         persistence.save(self, path)
 
     @classmethod
     def load(cls, path: Any, device: str = "auto") -> CVAEOverSampler:
-        """Read a sampler written by :meth:`save`; no code in the file is ever run."""
+        """Read a sampler written by :meth:`save` from a path or a binary file object; no
+        code in the file is ever run."""
         return persistence.load(cls, path, device)
 
     # What a model file stores about the data's format, besides the network.
