@@ -35,7 +35,9 @@ LABELS = np.r_[np.zeros(30, int), np.ones(10, int)]
     (small_frame().assign(a=lambda d: d.a.where(d.index > 0)), LABELS,
      r"NaN \(missing values\) in columns \['a'\].*SimpleImputer"),
     (small_frame().assign(b=np.inf), LABELS, r"infinity in columns \['b'\]"),
-    (small_frame().assign(c=np.nan), LABELS, r"NaN .* in columns \['c'\]"),
+    # all NaN: imputing or dropping the rows (the NaN message's advice) would not help
+    (small_frame().assign(c=np.nan), LABELS, r"Columns \['c'\] have no value in any row; "
+                                             r"drop them"),
     (small_frame(), np.zeros(40, int), "needs to have more than 1 class"),
     (small_frame(), np.linspace(0, 1, 40), "Unknown label type: continuous"),
     (small_frame(), np.tile([[1, 1], [0, 1]], (20, 1)), "Multilabel"),

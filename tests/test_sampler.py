@@ -560,3 +560,42 @@ def test_integer_columns_at_their_dtype_limit_do_not_wrap_around(dtype):
     assert str(new.dtype) == dtype
     assert new.min() >= 0 and new.max() <= top
     assert (new > top // 2).all()  # the class holds only the sentinel
+
+
+def test_columns_of_decimal_and_date_objects_are_modelled_as_numbers(tmp_path):
+    # pd.read_sql gives SQL DECIMAL and DATE columns as Python objects, and Series.dt.date
+    # makes dates so: each was a category per value (an identifier warning, new rows only
+    # repeating old values, refused past 1,000 values)
+    import datetime
+    import decimal
+    import warnings
+
+    rng = np.random.default_rng(0)
+    n = 200
+    first = datetime.date(2024, 1, 1)
+    X = pd.DataFrame({
+        "a": rng.normal(size=n),
+        "day": [first + datetime.timedelta(days=int(d)) for d in rng.integers(0, 300, n)],
+        "price": [decimal.Decimal(f"{v:.2f}") for v in rng.uniform(1, 100, n)],
+    })
+    y = np.r_[np.zeros(170, int), np.ones(30, int)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no identifier warning
+        sampler = CVAEOverSampler(random_state=0, epochs=20)
+        X_res, _ = sampler.fit_resample(X, y)
+    kinds = {info["name"]: info["kind"] for info in sampler.transformer_.columns_}
+    assert kinds == {"a": "numeric", "day": "numeric", "price": "numeric"}
+    pd.testing.assert_frame_equal(X_res.iloc[:n], X)  # the originals, objects and all
+    new = X_res.iloc[n:]
+    assert len(new) == 140
+    assert all(type(v) is datetime.date for v in new["day"])
+    assert all(type(v) is decimal.Decimal and v.as_tuple().exponent == -2
+               for v in new["price"])
+    assert X["day"].min() <= new["day"].min() and new["day"].max() <= X["day"].max()
+    assert new["day"].nunique() > 20 and not new["day"].isin(set(X["day"])).all()
+    sampler.save(tmp_path / "m.vaeaug")
+    pd.testing.assert_frame_equal(CVAEOverSampler.load(tmp_path / "m.vaeaug").sample(
+        5, random_state=1)[0], sampler.sample(5, random_state=1)[0])
+    assert sampler.encode(X.iloc[:3], y[:3]).shape == (3, sampler.latent_dim)
+    named = CVAEOverSampler(epochs=1, categorical_features=["day"]).fit(X, y)
+    assert named.transformer_.categorical == ["day"]  # asked for: a category per date

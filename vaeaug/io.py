@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
-import decimal
 import functools
 import os
 import sys
@@ -20,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_float_dtype
+
+from .preprocessing import numbers_as_objects, object_values, objects_as_numbers
 
 READERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
 TABLE_SUFFIXES = (*READERS, ".parquet", ".pq")
@@ -319,22 +320,18 @@ def _iso_dates_as_datetimes(df: pd.DataFrame,
 @dataclass
 class ObjectValues:
     """A Parquet column of Python objects that vaeaug models as numbers: decimals (SQL
-    DECIMAL: money, say) as floats, dates (Parquet's DATE) as datetimes. Read as they are,
-    each would be a category per value. New values are made decimals (at the column's
-    scale) or dates again; the original rows keep their own."""
+    DECIMAL: money, say) as floats, dates (Parquet's DATE) as datetimes
+    (:func:`vaeaug.preprocessing.object_values`). Read as they are, each would be a category
+    per value. New values are made decimals (at the column's scale) or dates again; the
+    original rows keep their own."""
 
     original: pd.Series
-    kind: str  # "decimal" or "date"
-    scale: int = 0
+    kind: dict[str, Any]
     text_only = False
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (floats or datetimes) as this column's objects."""
-        if self.kind == "date":
-            return pd.Series(values.dt.date, dtype=object)
-        step = decimal.Decimal(1).scaleb(-self.scale)
-        return pd.Series([decimal.Decimal(repr(float(v))).quantize(step) for v in values],
-                         dtype=object)
+        return numbers_as_objects(values, self.kind)
 
 
 def _objects_as_numbers(df: pd.DataFrame,
@@ -342,19 +339,11 @@ def _objects_as_numbers(df: pd.DataFrame,
     """Object columns of decimals or dates (Parquet's DECIMAL and DATE), as floats and
     datetimes; ``read_as`` receives each one's :class:`ObjectValues`."""
     for name in df.columns:
-        if not pd.api.types.is_object_dtype(df[name]):
+        kind = object_values(df[name])
+        if kind is None:
             continue
-        values = df[name].dropna()
-        kinds = set(values.map(type)) if len(values) else set()
-        if kinds == {decimal.Decimal} and all(v.is_finite() for v in values):
-            scale = max(0, *(-v.as_tuple().exponent for v in values))
-            kept = ObjectValues(df[name], "decimal", scale)
-            df[name] = df[name].astype(np.float64)
-        elif kinds == {datetime.date}:
-            kept = ObjectValues(df[name], "date")
-            df[name] = pd.to_datetime(df[name])
-        else:
-            continue
+        kept = ObjectValues(df[name], kind)
+        df[name] = objects_as_numbers(df[name], kind)
         if read_as is not None:
             read_as[name] = kept
     return df

@@ -7,6 +7,8 @@ slice of the encoded matrix with the kind of likelihood that models it.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -103,6 +105,38 @@ def _time_step(col: pd.Series) -> int:
     return 1
 
 
+def object_values(col: pd.Series) -> dict[str, Any] | None:
+    """How vaeaug models a column of Python objects as numbers, or None: decimals (SQL
+    DECIMAL, money) as floats, ``{"objects": "decimal", "scale": digits after the point}``;
+    dates (SQL DATE, ``Series.dt.date``) as datetimes, ``{"objects": "date"}``. As
+    categories each would be one per value, and new rows could only repeat them."""
+    if not pd.api.types.is_object_dtype(col.dtype):
+        return None
+    values = col.dropna()
+    kinds = set(values.map(type)) if len(values) else set()
+    if kinds == {decimal.Decimal} and all(v.is_finite() for v in values):
+        return {"objects": "decimal",
+                "scale": max(0, *(-int(v.as_tuple().exponent) for v in values))}
+    if kinds == {datetime.date}:  # exactly dates: a datetime is a date too
+        return {"objects": "date"}
+    return None
+
+
+def objects_as_numbers(col: pd.Series, kind: dict[str, Any]) -> pd.Series:
+    """A column of :func:`object_values` ``kind`` as floats or datetimes."""
+    return pd.to_datetime(col) if kind["objects"] == "date" else col.astype(np.float64)
+
+
+def numbers_as_objects(values: pd.Series, kind: dict[str, Any]) -> pd.Series:
+    """Floats or datetimes back as the objects of :func:`object_values` ``kind``: dates, or
+    decimals at the column's scale."""
+    if kind["objects"] == "date":
+        return pd.Series(values.dt.date, dtype=object)
+    step = decimal.Decimal(1).scaleb(-kind["scale"])
+    return pd.Series([decimal.Decimal(repr(float(v))).quantize(step) for v in values],
+                     dtype=object)
+
+
 def _python_scalar(value: Any) -> Any:
     """numpy scalars -> plain Python values, so they serialise safely."""
     return value.item() if isinstance(value, np.generic) else value
@@ -133,15 +167,18 @@ class TableTransformer:
     def __init__(self, categorical: list | None = None) -> None:
         self.categorical = list(categorical or [])
 
-    def fit(self, df: pd.DataFrame) -> TableTransformer:
-        """Learn each column's encoder from ``df``."""
+    def fit(self, df: pd.DataFrame,
+            objects: dict[Any, dict[str, Any]] | None = None) -> TableTransformer:
+        """Learn each column's encoder from ``df``. ``objects`` names the numeric columns
+        that were Python objects (:func:`object_values`), to decode them as such."""
         self.columns_: list[dict[str, Any]] = []
         for name in df.columns:
             col = df[name]
             if name in self.categorical:
                 self.columns_.append(self._fit_categorical(name, col))
             else:
-                self.columns_.append(self._fit_numeric(name, col))
+                self.columns_.append({**self._fit_numeric(name, col),
+                                      **(objects or {}).get(name, {})})
         self._build_spans()
         return self
 
@@ -234,7 +271,9 @@ class TableTransformer:
         for info, span in zip(self.columns_, self.spans_):
             block = matrix[:, span.start : span.stop]
             if info["kind"] == NUMERIC:
-                data[info["name"]] = self._decode_numeric(info, block[:, 0])
+                values = self._decode_numeric(info, block[:, 0])
+                data[info["name"]] = (numbers_as_objects(values, info) if "objects" in info
+                                      else values)
             else:
                 data[info["name"]] = self._decode_categorical(info, block)
         return pd.DataFrame(data, columns=[info["name"] for info in self.columns_])

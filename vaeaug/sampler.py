@@ -219,7 +219,7 @@ class CVAEOverSampler(BaseOverSampler):
                                                   self._sampling_type)
         self.classes_ = np.unique(all_labels)
         codes = np.searchsorted(self.classes_, labels)
-        transformer = TableTransformer(categorical).fit(table)
+        transformer = TableTransformer(categorical).fit(table, fmt.objects)
         if replicas.world_size > 1:
             transformer = TableTransformer.merge(replicas.gather((len(table), transformer)))
         self.transformer_ = transformer

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
 
@@ -21,7 +21,13 @@ from scipy import sparse
 from sklearn.preprocessing import label_binarize
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
-from .preprocessing import is_categorical_dtype, is_time_dtype, numbers
+from .preprocessing import (
+    is_categorical_dtype,
+    is_time_dtype,
+    numbers,
+    object_values,
+    objects_as_numbers,
+)
 
 
 @dataclass
@@ -33,6 +39,8 @@ class InputFormat:
     sparse_format: str | None = None
     y_kind: str = "ndarray"  # "ndarray" | "series" | "frame" | "list" | "onehot"
     y_name: Any = None  # Series name, or DataFrame columns
+    #: DataFrame columns of decimal or date objects, modelled as numbers: {column: kind}
+    objects: dict = field(default_factory=dict)
 
 
 def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, list, InputFormat]:
@@ -66,10 +74,29 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
     _check_shape(df)
     categorical = _categorical_columns(df, categorical_features,
                                        detect=fmt.x_kind == "dataframe")
+    if fmt.x_kind == "dataframe":
+        df, fmt.objects = _objects_as_numbers(df, categorical, categorical_features)
+        categorical = [c for c in categorical if c not in fmt.objects]
     _check_hashable(df, categorical)
     df = _numeric_columns_as_float(df, categorical, fmt)
     _check_finite(df, categorical)
     return df, categorical, fmt
+
+
+def _objects_as_numbers(df: pd.DataFrame, categorical: list,
+                        requested: Any) -> tuple[pd.DataFrame, dict[Any, dict[str, Any]]]:
+    """Columns of decimal or date objects (:func:`~vaeaug.preprocessing.object_values`)
+    that were not named categorical, as floats and datetimes; and what each one was."""
+    named = ([] if requested is None or (isinstance(requested, str) and requested == "auto")
+             else _requested_columns(df, list(np.atleast_1d(np.asarray(requested,
+                                                                       dtype=object)))))
+    objects = {c: kind for c in categorical if c not in named
+               for kind in [object_values(df[c])] if kind}
+    if objects:
+        df = df.copy()  # the caller's frame is left as it is
+        for c, kind in objects.items():
+            df[c] = objects_as_numbers(df[c], kind)
+    return df, objects
 
 
 def _check_hashable(df: pd.DataFrame, categorical: list) -> None:
