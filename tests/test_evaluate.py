@@ -442,3 +442,24 @@ def test_python_examples_in_docs_run():
     result = names["result"]
     assert len(result.scores) == 4 * 4 * 5 * 2  # samplers x classifiers x folds x repeats
     assert set(result.compare("smote", metric="gmean").sampler) == {"none", "vaeaug", "ros"}
+
+
+def test_borderline_smote_and_adasyn_by_name(binary):
+    from imblearn.over_sampling import ADASYN, BorderlineSMOTE
+
+    from vaeaug.evaluate import choose_samplers, default_samplers
+
+    X, y = binary
+    assert "adasyn" not in default_samplers(X)  # named, not run by default
+    chosen = choose_samplers("none,borderline,adasyn", X, random_state=3)
+    assert isinstance(chosen["borderline"], BorderlineSMOTE)
+    assert isinstance(chosen["adasyn"], ADASYN) and chosen["adasyn"].random_state == 3
+    result = evaluate(X, y, samplers=["none", "borderline", "adasyn"], classifiers=["logreg"],
+                      cv=3)
+    synthetic = result.scores.groupby("sampler")["n_synthetic"].mean()
+    assert synthetic["none"] == 0 and synthetic["borderline"] > 0 and synthetic["adasyn"] > 0
+    table = pd.DataFrame({"a": np.arange(60.0), "c": ["x", "y"] * 30})
+    with pytest.raises(ValueError, match=r"adasyn interpolates numbers, and the table has "
+                                         r"categorical columns \['c'\]"):
+        choose_samplers(["adasyn"], table)
+    assert choose_samplers({"adasyn": None}, table) == {"adasyn": None}  # a user's own

@@ -754,7 +754,8 @@ def class_table(y: pd.Series, unit: str) -> str:
 @click.option("--target", "-t", help="Name of the class column (with INPUT).")
 @click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
 @click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
-              help="Comma-separated: none, vaeaug, smote, ros.")
+              help="Comma-separated: none, vaeaug, smote, ros; also borderline, adasyn "
+                   "(Borderline-SMOTE, ADASYN; numeric tables).")
 @click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
               help="Comma-separated: logreg, knn, tree, forest.")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
@@ -785,7 +786,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate --dataset wine --report wine-report/
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
-    from .evaluate import choose, default_classifiers, default_samplers
+    from .evaluate import choose, choose_samplers, default_classifiers
     from .evaluate import evaluate as run_evaluation
 
     if report and not force:  # before the work, as for the other commands' outputs
@@ -799,7 +800,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")
     X, y = load_input(input, target, dataset)
-    chosen_s = choose(samplers, default_samplers(X, seed), "sampler")
+    chosen_s = choose_samplers(samplers, X, seed)
     chosen_c = choose(classifiers, default_classifiers(seed), "classifier")
     with dask_client(backend, scheduler):
         result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,

@@ -74,15 +74,54 @@ def default_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
             "smote": smote, "ros": RandomOverSampler(random_state=random_state)}
 
 
-def choose(given: Any, defaults: dict[str, Any], what: str) -> dict[str, Any]:
-    """``given`` as a dict {name: object}: a dict as it is, ``None`` for ``defaults``, or
-    names of ``defaults`` (a list, or one string, comma-separated as on the command line).
+#: Oversamplers that interpolate numbers only, offered by name besides the defaults.
+NUMERIC_ONLY_SAMPLERS = ("borderline", "adasyn")
+
+
+def known_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
+    """:func:`default_samplers`, and imbalanced-learn's Borderline-SMOTE and ADASYN
+    (``"borderline"``, ``"adasyn"``: the other classic oversamplers, for numeric tables)."""
+    from imblearn.over_sampling import ADASYN, BorderlineSMOTE
+
+    return {**default_samplers(X, random_state),
+            "borderline": BorderlineSMOTE(random_state=random_state),
+            "adasyn": ADASYN(random_state=random_state)}
+
+
+def choose_samplers(given: Any, X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
+    """:func:`choose` for samplers: names pick from :func:`known_samplers`, ``None`` gives
+    :func:`default_samplers`.
 
     Raises
     ------
     ValueError
-        A name that ``defaults`` lacks, or something that is neither a dict nor names.
+        As :func:`choose`; and Borderline-SMOTE or ADASYN named for a table with
+        categorical columns, which they cannot interpolate.
     """
+    chosen = choose(given, default_samplers(X, random_state), "sampler",
+                    known_samplers(X, random_state))
+    numeric_only = [n for n in NUMERIC_ONLY_SAMPLERS
+                    if n in chosen and not isinstance(given, Mapping)]
+    categorical = categorical_columns(X) if numeric_only else []
+    if categorical:
+        raise ValueError(f"{numeric_only[0]} interpolates numbers, and the table has "
+                         f"categorical columns {categorical[:10]}; compare with smote "
+                         "(SMOTENC or SMOTEN there), ros or vaeaug instead.")
+    return chosen
+
+
+def choose(given: Any, defaults: dict[str, Any], what: str,
+           known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``given`` as a dict {name: object}: a dict as it is, ``None`` for ``defaults``, or
+    names of ``known`` (default: ``defaults``; a list, or one string, comma-separated as on
+    the command line).
+
+    Raises
+    ------
+    ValueError
+        A name that ``known`` lacks, or something that is neither a dict nor names.
+    """
+    known = defaults if known is None else known
     if given is None:
         return dict(defaults)
     if isinstance(given, Mapping):
@@ -93,16 +132,18 @@ def choose(given: Any, defaults: dict[str, Any], what: str) -> dict[str, Any]:
              else list(given) if isinstance(given, list | tuple) else None)
     if names is None or not all(isinstance(n, str) for n in names):
         raise ValueError(f"{what}s must be a dict {{name: {what}}} or a list of the names "
-                         f"{', '.join(defaults)}; got {type(given).__name__}.")
+                         f"{', '.join(known)}; got {type(given).__name__}.")
     if not names:
-        raise ValueError(f"no {what} named; choose from {', '.join(defaults)}.")
-    unknown = [n for n in names if n not in defaults]
+        raise ValueError(f"no {what} named; choose from {', '.join(known)}.")
+    unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(defaults)}.")
-    return {n: defaults[n] for n in names}
+        raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(known)}.")
+    return {n: known[n] for n in names}
 
 
-def categorical_columns(X: pd.DataFrame) -> list:
+def categorical_columns(X: Any) -> list:
+    """The labels of ``X``'s categorical columns (an array's are found as a DataFrame's)."""
+    X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
     return [c for c in X.columns if is_categorical_dtype(X[c].dtype)]
 
 
@@ -210,7 +251,8 @@ def evaluate(
         Class labels.
     samplers : dict {name: sampler or None}, or list of names, optional
         Objects with ``fit_resample``; ``None`` means no oversampling. Names pick from
-        :func:`default_samplers` (``["none", "vaeaug"]``); default: all of them.
+        :func:`known_samplers` (``["none", "vaeaug"]``; ``"borderline"`` and ``"adasyn"``
+        for numeric tables); default: :func:`default_samplers`, none, vaeaug, smote, ros.
     classifiers : dict {name: classifier}, or list of names, optional
         scikit-learn classifiers. Names pick from :func:`default_classifiers`
         (``["logreg", "knn"]``); default: all of them.
@@ -244,7 +286,7 @@ def evaluate(
     check_label_values(y)
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
-    samplers = choose(samplers, default_samplers(X, random_state), "sampler")
+    samplers = choose_samplers(samplers, X, random_state)
     classifiers = choose(classifiers, default_classifiers(random_state), "classifier")
     check_roles(samplers, classifiers)
     folds = list(_splitter(cv, repeats, random_state, y).split(X, y, groups))
