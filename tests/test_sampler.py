@@ -599,3 +599,12 @@ def test_columns_of_decimal_and_date_objects_are_modelled_as_numbers(tmp_path):
     assert sampler.encode(X.iloc[:3], y[:3]).shape == (3, sampler.latent_dim)
     named = CVAEOverSampler(epochs=1, categorical_features=["day"]).fit(X, y)
     assert named.transformer_.categorical == ["day"]  # asked for: a category per date
+
+
+def test_an_unknown_class_lists_twenty_of_many():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(600, 2)), np.repeat(np.arange(30), 20)
+    sampler = CVAEOverSampler(epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"Unknown class 99; the model knows \[0, 1, 2, .*, "
+                                         r"19, \.\.\.\] \(30 in all\)\.$"):
+        sampler.sample(3, y=99)

@@ -43,6 +43,7 @@ from .preprocessing import (
     pandas_dtype,
 )
 from .sampler import CVAEOverSampler
+from .validation import listed
 
 DEFAULTS = CVAEOverSampler().get_params()
 
@@ -248,7 +249,8 @@ def find_class(y: pd.Series, name: str) -> Any:
                and not isinstance(label, (bool, np.bool_)) and label == number]
     if number is not None and len(numeric) == 1:
         return numeric[0]
-    raise InputError(f"unknown class {name!r}; classes are {sorted(map(str, labels))}.")
+    raise InputError(f"unknown class {name!r}; classes are "
+                     f"{listed(sorted(map(str, labels)))}.")
 
 
 def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,

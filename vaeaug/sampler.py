@@ -37,6 +37,7 @@ from .validation import (
     as_labels,
     as_table,
     is_count,
+    listed,
     restore_X,
     restore_y,
     sampling_counts,
@@ -396,7 +397,7 @@ class CVAEOverSampler(BaseOverSampler):
         for label, count in plan.items():
             if _plain(label) not in known:
                 raise ValueError(f"Unknown class {label!r}; the model knows "
-                                 f"{sorted(known, key=str)}.")
+                                 f"{listed(self.classes_.tolist())}.")
             if not is_count(count):
                 raise ValueError(f"The sample count for class {label!r} must be a whole "
                                  f"number >= 0, got {count!r}.")

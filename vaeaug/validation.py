@@ -43,6 +43,15 @@ class InputFormat:
     objects: dict = field(default_factory=dict)
 
 
+def listed(values: Any, limit: int = 20) -> str:
+    """``values`` as a list in a message, its first ``limit`` only when there are more
+    (a model of 1,000 classes would otherwise print them all)."""
+    values = list(values)
+    if len(values) <= limit:
+        return str(values)
+    return f"{str(values[:limit])[:-1]}, ...] ({len(values)} in all)"
+
+
 def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, list, InputFormat]:
     """Return ``X`` as a DataFrame, the labels of its categorical columns, and its format.
 
