@@ -1147,3 +1147,25 @@ def test_a_target_of_few_fractional_values_is_classes(numeric_csv, tmp_path):
     pd.testing.assert_frame_equal(written.iloc[:len(df)], df)
     info = run("info", numeric_csv, "-t", "label")
     assert "3 classes" in info.output
+
+
+def test_dash_as_input_reads_the_table_from_stdin(numeric_csv, tmp_path):
+    out = tmp_path / "o.csv"
+    assert run("augment", numeric_csv, "-t", "label", "-o", out, *FAST).exit_code == 0
+    piped = CliRunner().invoke(main, ["augment", "-", "-t", "label", "-o", "-", *FAST],
+                               input=numeric_csv.read_bytes())
+    assert piped.exit_code == 0, piped.output
+    assert piped.stdout == out.read_text()  # the same rows as from the file
+    pd.read_csv(numeric_csv).to_parquet(tmp_path / "d.parquet")
+    info = CliRunner().invoke(main, ["info", "-", "-t", "label"],
+                              input=(tmp_path / "d.parquet").read_bytes())
+    assert info.exit_code == 0 and info.stdout.startswith("stdin: 110 rows, 3 feature columns")
+    bad = CliRunner().invoke(main, ["augment", "-", "-t", "nope", "-o", "-", *FAST],
+                             input=numeric_csv.read_bytes())
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error: stdin: no target column 'nope'")
+    empty = CliRunner().invoke(main, ["augment", "-", "-t", "label", "-o", "-"], input="")
+    assert empty.exit_code == 2
+    assert "Error: stdin: nothing was piped in (no table)." in empty.output
+    twice = CliRunner().invoke(main, ["fit", "-", "-", "-t", "label", "-o",
+                                      tmp_path / "m.vaeaug"], input="a,label\n1,x\n")
+    assert twice.exit_code == 2 and "'-' (stdin) may be given once." in twice.output

@@ -19,10 +19,12 @@ from sklearn.utils.multiclass import type_of_target
 
 from . import __version__, distributed
 from .io import (
+    STDIN,
     STDOUT,
     EmptyColumn,
     InputError,
     as_read,
+    as_shown,
     check_output,
     check_table_output,
     first_line,
@@ -30,6 +32,7 @@ from .io import (
     index_for,
     names_a_table,
     read_table,
+    stdin_as_file,
     table_path,
     write_atomic,
     write_table,
@@ -69,9 +72,22 @@ def user_errors(func: Callable) -> Callable:
                 return func(*args, **kwargs)
         except (InputError, ValueError, TypeError, FileNotFoundError, PermissionError,
                 IsADirectoryError, NotADirectoryError, MemoryError) as exc:
-            raise CLIError(first_line(exc)) from None
+            raise CLIError(as_shown(first_line(exc))) from None
 
     return wrapper
+
+
+def piped(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """INPUT ``-`` (one of them, for ``fit``): the table piped to stdin, saved as a file
+    (:func:`vaeaug.io.stdin_as_file`)."""
+    values = value if isinstance(value, tuple) else (value,)
+    if values.count(STDIN) > 1:
+        raise CLIError(f"'{STDIN}' (stdin) may be given once.")
+    try:
+        files = tuple(stdin_as_file() if v == STDIN else v for v in values)
+    except InputError as exc:
+        raise CLIError(str(exc)) from None
+    return files if isinstance(value, tuple) else files[0]
 
 
 class WarningPrinter:
@@ -84,7 +100,7 @@ class WarningPrinter:
     def __call__(self, message: Warning | str, *args: Any, **kwargs: Any) -> None:
         if str(message) not in self.shown:
             self.shown.add(str(message))
-            click.echo(f"Warning: {message}", err=True)
+            click.echo(f"Warning: {as_shown(str(message))}", err=True)
 
 
 def _epochs(value: str) -> int | str:
@@ -316,7 +332,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("input", type=click.Path())
+@click.argument("input", type=click.Path(), callback=piped)
 @click.option("--target", "-t", help="Name of the class column (tables).")
 @click.option("--output", "-o", required=True, type=click.Path(),
               help="Where to write the original rows plus the synthetic ones ('-': CSV "
@@ -484,7 +500,8 @@ def save(sampler: CVAEOverSampler, path: str) -> None:
 
 
 @main.command()
-@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(),
+                callback=piped)
 @click.option("--target", "-t", required=True, help="Name of the class column.")
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Model file to write (e.g. model.vaeaug).")
@@ -623,7 +640,7 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
 
 
 @main.command()
-@click.argument("input", type=click.Path())
+@click.argument("input", type=click.Path(), callback=piped)
 @click.option("--target", "-t", help="Name of the class column (tables).")
 @click.option("--categorical", help="Comma-separated columns to treat as categorical.")
 @user_errors
@@ -670,8 +687,8 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     with warnings.catch_warnings():  # said below, under the column, as the other problems
         warnings.simplefilter("ignore", NumbersAsTextWarning)
         _, cats, _ = as_table(X, named or None)
-    click.echo(f"{input}: {len(y)} rows, {X.shape[1]} feature column{'s' * (X.shape[1] != 1)}, "
-               f"{y.nunique()} classes")
+    click.echo(f"{as_shown(input)}: {len(y)} rows, {X.shape[1]} feature "
+               f"column{'s' * (X.shape[1] != 1)}, {y.nunique()} classes")
     click.echo(class_table(y, "rows"))
     click.echo("\ncolumns:")
     for col in X.columns:
@@ -752,7 +769,7 @@ def class_table(y: pd.Series, unit: str) -> str:
 
 
 @main.command()
-@click.argument("input", required=False, type=click.Path())
+@click.argument("input", required=False, type=click.Path(), callback=piped)
 @click.option("--target", "-t", help="Name of the class column (with INPUT).")
 @click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
 @click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
@@ -812,7 +829,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     if report:
         from .report import write_report
 
-        path = write_report(result, X, y, report, title=str(dataset or input),
+        path = write_report(result, X, y, report, title=as_shown(str(dataset or input)),
                             random_state=seed)
         click.echo(f"wrote {path}", err=True)
 
@@ -865,7 +882,8 @@ def load_input(input: str | None, target: str | None, dataset: str | None
 def format_summary(result: Any, name: str | None) -> str:
     """Mean ± std per classifier and sampler, and the best sampler per metric."""
     scores = result.scores
-    lines = [f"{name}: {scores.fold.nunique()} folds, mean ± std on the test folds", ""]
+    lines = [f"{as_shown(str(name))}: {scores.fold.nunique()} folds, mean ± std on the test "
+             "folds", ""]
     for clf in scores.classifier.unique():
         lines += [f"classifier: {clf}", result.table(clf).to_string(), ""]
     return "\n".join(lines)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import csv
 import datetime
 import functools
 import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -31,6 +33,8 @@ COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
 OTHER_SEPARATORS = (";", "\t", "|")
 #: The output name that means standard output (CSV), as in many Unix tools.
 STDOUT = "-"
+#: The input name that means standard input (a CSV, TSV or Parquet table).
+STDIN = "-"
 
 
 class InputError(ValueError):
@@ -60,6 +64,41 @@ def table_path(path: str | os.PathLike) -> Path:
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
     return path
+
+
+def stdin_as_file() -> str:
+    """What is piped to standard input, saved as a file that the table readers take
+    (``stdin.parquet`` for Parquet, else ``stdin.csv``, whose separator is found as any
+    CSV's), and removed when the process ends.
+
+    Raises
+    ------
+    InputError
+        When nothing is piped in (stdin is a terminal) or it is empty.
+    """
+    if sys.stdin is None or sys.stdin.isatty():
+        raise InputError(f"'{STDIN}' reads a table piped to stdin, and nothing is piped in; "
+                         f"e.g. cat data.csv | vaeaug augment {STDIN} -t label -o out.csv.")
+    data = sys.stdin.buffer.read()
+    if not data.strip():
+        raise InputError("stdin: nothing was piped in (no table).")
+    folder = tempfile.mkdtemp(prefix="vaeaug-stdin-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    path = Path(folder) / ("stdin.parquet" if data[:4] == b"PAR1" else "stdin.csv")
+    path.write_bytes(data)
+    _STDIN_FILES.append(str(path))
+    return str(path)
+
+
+#: The files :func:`stdin_as_file` wrote, which messages call "stdin".
+_STDIN_FILES: list[str] = []
+
+
+def as_shown(text: str) -> str:
+    """``text`` with the file that holds the piped table named ``stdin``."""
+    for path in _STDIN_FILES:
+        text = text.replace(path, "stdin")
+    return text
 
 
 def table_kind(path: str | os.PathLike) -> tuple[str, str | None]:
