@@ -166,3 +166,29 @@ def test_torchrun_cli_fit_writes_one_model_from_all_shards(tmp_path):
     X_new, y_new = sampler.sample(20, y="rare", random_state=0)
     assert len(X_new) == 20 and set(y_new) == {"rare"}
     assert X_new.notna().all().all()
+
+
+@pytest.mark.parametrize("gpus, rank, expected", [(2, 1, "cuda:1"), (4, 1, "cuda:1"),
+                                                  (1, 1, "cpu"), (1, 0, "cpu"), (0, 0, "cpu")])
+def test_each_process_gets_its_own_gpu_or_all_train_on_cpus(monkeypatch, gpus, rank, expected):
+    # torchrun --nproc_per_node 2 on a one-GPU machine: rank 1 asked for cuda:1 and died
+    # with "CUDA error: invalid device ordinal" (found on a lent H200)
+    from vaeaug import distributed
+
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", str(rank))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: gpus > 0)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: gpus)
+    if expected == "cpu" and gpus:
+        with pytest.warns(UserWarning, match=f"torchrun started 2 processes on this machine, "
+                                             f"which has {gpus} GPU: training on the CPUs"):
+            assert str(distributed.process_device("auto", say=True)) == expected
+    else:
+        assert str(distributed.process_device("auto", say=True)) == expected
+    monkeypatch.setattr(distributed, "resolve_device", lambda requested: torch.device("cuda"))
+    if gpus >= 2:
+        assert str(distributed.process_device("cuda")) == expected
+    else:
+        with pytest.raises(ValueError, match=r"device='cuda': torchrun started 2 processes on "
+                                             r"this machine, which has [01] GPU"):
+            distributed.process_device("cuda")

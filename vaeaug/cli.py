@@ -226,7 +226,9 @@ def warn_spaced_labels(y: pd.Series, path: str, target: str) -> None:
     a typing slip in a file, which would otherwise make a class of a few rows of its own."""
     if y.dtype.kind not in "OSU" and not isinstance(y.dtype, pd.StringDtype):
         return
-    labels = pd.Series(y.unique())
+    # as objects: grouping a categorical's labels into lists fails in pandas 3.0
+    # ("unhashable type: 'list'", casting the lists back to the categories)
+    labels = pd.Series(np.asarray(y.unique(), dtype=object))
     labels = labels[labels.map(lambda v: isinstance(v, str))]
     same = labels.groupby(labels.str.strip()).agg(list)
     same = same[same.map(len) > 1]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -42,14 +43,45 @@ def is_launched() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
+def process_device(requested: str, say: bool = False) -> torch.device:
+    """This process's device: its own GPU (``LOCAL_RANK``) for ``"auto"`` or ``"cuda"``,
+    when the machine has one for every process ``torchrun`` started on it.
+
+    With fewer GPUs, ``"auto"`` trains every process on the CPUs (gloo; a warning if
+    ``say``): the processes must agree, and one GPU cannot hold two NCCL ranks.
+
+    Raises
+    ------
+    ValueError
+        ``"cuda"`` asked for with fewer GPUs than processes on this machine.
+    """
+    device = resolve_device(requested)
+    if device.type != "cuda" or device.index is not None:
+        return device
+    processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    gpus = torch.cuda.device_count()
+    if processes <= gpus:
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    advice = f"start one per GPU (--nproc_per_node {gpus})"
+    if requested != "auto":
+        raise ValueError(f"device={requested!r}: torchrun started {processes} processes on "
+                         f"this machine, which has {gpus} GPU{'s' * (gpus != 1)}; {advice}, "
+                         "or train on the CPUs (--device cpu).")
+    if say:
+        warnings.warn(f"torchrun started {processes} processes on this machine, which has "
+                      f"{gpus} GPU{'s' * (gpus != 1)}: training on the CPUs (gloo); {advice} "
+                      "to train on the GPUs.", UserWarning, stacklevel=3)
+    return torch.device("cpu")
+
+
 def init(device: str = "auto") -> None:
     """Join the process group ``torchrun`` set up (NCCL for CUDA, gloo otherwise)."""
     if dist.is_initialized():
         return
-    cuda = resolve_device(device).type == "cuda"
-    if cuda:
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    dist.init_process_group("nccl" if cuda else "gloo")
+    resolved = process_device(device, say=True)
+    if resolved.type == "cuda":
+        torch.cuda.set_device(resolved)
+    dist.init_process_group("nccl" if resolved.type == "cuda" else "gloo")
 
 
 class Replicas:
@@ -79,10 +111,7 @@ class Replicas:
                          np.concatenate([c for _, c in parts]))
 
     def device(self, requested: str) -> torch.device:
-        device = resolve_device(requested)
-        if device.type == "cuda" and device.index is None:
-            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        return device
+        return process_device(requested)
 
     def wrap(self, module: nn.Module) -> nn.Module:
         # DDP copies rank 0's parameters to every replica and averages gradients.
