@@ -98,8 +98,9 @@ def choose_samplers(given: Any, X: pd.DataFrame, random_state: int = 0) -> dict[
         As :func:`choose`; and Borderline-SMOTE or ADASYN named for a table with
         categorical columns, which they cannot interpolate.
     """
-    chosen = choose(given, default_samplers(X, random_state), "sampler",
-                    known_samplers(X, random_state))
+    known = known_samplers(X, random_state)
+    defaults = {n: s for n, s in known.items() if n not in NUMERIC_ONLY_SAMPLERS}
+    chosen = choose(given, defaults, "sampler", known)
     numeric_only = [n for n in NUMERIC_ONLY_SAMPLERS
                     if n in chosen and not isinstance(given, Mapping)]
     categorical = categorical_columns(X) if numeric_only else []

@@ -112,8 +112,14 @@ def object_values(col: pd.Series) -> dict[str, Any] | None:
     categories each would be one per value, and new rows could only repeat them."""
     if not pd.api.types.is_object_dtype(col.dtype):
         return None
+    # the first value rules out a text column without a pass over all its rows (every fit
+    # looks at every categorical column)
+    head = col.iloc[:1000].dropna()
+    first = head if len(head) else col.dropna()
+    if not len(first) or type(first.iat[0]) not in (decimal.Decimal, datetime.date):
+        return None
     values = col.dropna()
-    kinds = set(values.map(type)) if len(values) else set()
+    kinds = set(values.map(type))
     if kinds == {decimal.Decimal} and all(v.is_finite() for v in values):
         return {"objects": "decimal",
                 "scale": max(0, *(-int(v.as_tuple().exponent) for v in values))}
