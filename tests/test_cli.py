@@ -1169,3 +1169,17 @@ def test_dash_as_input_reads_the_table_from_stdin(numeric_csv, tmp_path):
     twice = CliRunner().invoke(main, ["fit", "-", "-", "-t", "label", "-o",
                                       tmp_path / "m.vaeaug"], input="a,label\n1,x\n")
     assert twice.exit_code == 2 and "'-' (stdin) may be given once." in twice.output
+
+
+def test_fractional_classes_over_several_files(numeric_csv, tmp_path):
+    # each file was read on its own: one of whole labels (2.0) kept floats beside the other's
+    # text ('0.25'), and the fit refused the mix
+    df = pd.read_csv(numeric_csv)
+    df["label"] = df["label"].map({"big": 0.25, "mid": 1.5, "tiny": 2.0})
+    df[df["label"] < 2].to_csv(tmp_path / "a.csv", index=False)
+    df[df["label"] == 2].to_csv(tmp_path / "b.csv", index=False)
+    model = tmp_path / "m.vaeaug"
+    result = run("fit", tmp_path / "a.csv", tmp_path / "b.csv", "-t", "label", "-o", model,
+                 *FAST)
+    assert result.exit_code == 0, result.output
+    assert CVAEOverSampler.load(model).classes_.tolist() == ["0.25", "1.5", "2.0"]

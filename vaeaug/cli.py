@@ -179,14 +179,8 @@ def read_labelled(path: str, target: str, one_part: bool = False,
     warn_spaced_labels(y, str(path), target)
     if not one_part:
         require_two_classes(y, str(path), target)
-    if type_of_target(y.to_numpy()) == "continuous":
-        if not few_values(y):
-            raise InputError(f"{path}: target column {target!r} holds continuous numbers "
-                             f"({y.nunique()} distinct values), not classes; bin them into "
-                             "classes first, or name the class column.")
-        # doses or grades (0.5, 1.5, ...): classes, which scikit-learn refuses as floats
-        y = y.map(lambda v: repr(float(v))).astype(object)
-    if not one_part:  # parts are checked together: a column may be empty in one of them
+    if not one_part:  # parts are checked together: a column may be empty in one of them,
+        y = as_classes(y, path, target)  # or its fractional labels all whole numbers
         df = drop_empty_columns(df, path, read_as, keep=target)
     X = df.drop(columns=[target])
     if X.shape[1] == 0:
@@ -196,6 +190,18 @@ def read_labelled(path: str, target: str, one_part: bool = False,
 
 #: A target of fractional numbers with at most this many distinct values is read as classes.
 FEW_VALUES = 20
+
+
+def as_classes(y: pd.Series, where: str | os.PathLike, target: str) -> pd.Series:
+    """``y`` as class labels: a few fractional values (doses 0.5, 1.5, ...; see
+    :func:`few_values`) as their text, which scikit-learn takes; more are refused."""
+    if type_of_target(y.to_numpy()) != "continuous":
+        return y
+    if not few_values(y):
+        raise InputError(f"{where}: target column {target!r} holds continuous numbers "
+                         f"({y.nunique()} distinct values), not classes; bin them into "
+                         "classes first, or name the class column.")
+    return y.map(lambda v: repr(float(v))).astype(object)
 
 
 def few_values(y: pd.Series) -> bool:
@@ -571,8 +577,9 @@ def read_many(paths: tuple[str, ...], target: str,
     X, y = (parts[0] if len(parts) == 1 else
             (pd.concat([X for X, _ in parts], ignore_index=True),
              pd.concat([y for _, y in parts], ignore_index=True)))
+    where = paths[0] if len(paths) == 1 else f"{', '.join(paths[:5])} together"
+    y = as_classes(y, where, target)
     if not shard:
-        where = paths[0] if len(paths) == 1 else f"{', '.join(paths[:5])} together"
         require_two_classes(y, where, target)
         X = drop_empty_columns(X, where, {})
     return X, y
