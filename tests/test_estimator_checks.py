@@ -1,8 +1,10 @@
 """scikit-learn's and imbalanced-learn's estimator checks on CVAEOverSampler."""
 
 import pytest
+import sklearn
 from imblearn.utils.estimator_checks import parametrize_with_checks as imblearn_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks as sklearn_checks
+from sklearn.utils.fixes import parse_version
 
 from vaeaug import CVAEOverSampler
 
@@ -16,7 +18,17 @@ def as_list(mark: pytest.MarkDecorator) -> pytest.MarkDecorator:
     return pytest.mark.parametrize(names, list(values), **mark.kwargs)
 
 
-@sklearn_checks([FAST])
+def known_check_bugs(estimator) -> dict[str, str]:
+    """Checks that fail in scikit-learn itself before they reach the estimator."""
+    if parse_version(sklearn.__version__) >= parse_version("1.7"):
+        return {}
+    return {"check_positive_only_tag_during_fit":
+            "scikit-learn 1.6 casts X to int32 for an estimator that takes categorical input, "
+            "then subtracts a float mean in place: a UFuncTypeError in the check (1.7 runs "
+            "it, and it passes)"}
+
+
+@sklearn_checks([FAST], expected_failed_checks=known_check_bugs)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
