@@ -1160,6 +1160,11 @@ def test_dash_as_input_reads_the_table_from_stdin(numeric_csv, tmp_path):
     info = CliRunner().invoke(main, ["info", "-", "-t", "label"],
                               input=(tmp_path / "d.parquet").read_bytes())
     assert info.exit_code == 0 and info.stdout.startswith("stdin: 110 rows, 3 feature columns")
+    import gzip  # a compressed CSV, told by its first bytes
+
+    packed = CliRunner().invoke(main, ["info", "-", "-t", "label"],
+                                input=gzip.compress(numeric_csv.read_bytes()))
+    assert packed.exit_code == 0 and packed.stdout == info.stdout
     bad = CliRunner().invoke(main, ["augment", "-", "-t", "nope", "-o", "-", *FAST],
                              input=numeric_csv.read_bytes())
     assert bad.exit_code == 2 and bad.stderr.startswith("Error: stdin: no target column 'nope'")

@@ -69,8 +69,9 @@ def table_path(path: str | os.PathLike) -> Path:
 
 def stdin_as_file() -> str:
     """What is piped to standard input, saved as a file that the table readers take
-    (``stdin.parquet`` for Parquet, else ``stdin.csv``, whose separator is found as any
-    CSV's), and removed when the process ends.
+    (``stdin.parquet`` for Parquet, ``stdin.csv.gz`` and the like for a compressed CSV
+    (:data:`STDIN_KINDS`), else ``stdin.csv``, whose separator is found as any CSV's), and
+    removed when the process ends.
 
     Raises
     ------
@@ -85,12 +86,17 @@ def stdin_as_file() -> str:
         raise InputError("stdin: nothing was piped in (no table).")
     folder = tempfile.mkdtemp(prefix="vaeaug-stdin-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    path = Path(folder) / ("stdin.parquet" if data[:4] == b"PAR1" else "stdin.csv")
+    name = next((n for magic, n in STDIN_KINDS if data.startswith(magic)), "stdin.csv")
+    path = Path(folder) / name
     path.write_bytes(data)
     _STDIN_FILES.append(str(path))
     return str(path)
 
 
+#: What piped data is, by its first bytes: Parquet, or a compressed CSV (of COMPRESSIONS).
+STDIN_KINDS = ((b"PAR1", "stdin.parquet"), (b"\x1f\x8b", "stdin.csv.gz"),
+               (b"BZh", "stdin.csv.bz2"), (b"\xfd7zXZ\x00", "stdin.csv.xz"),
+               (b"PK\x03\x04", "stdin.csv.zip"))
 #: The files :func:`stdin_as_file` wrote, which messages call "stdin".
 _STDIN_FILES: list[str] = []
 
