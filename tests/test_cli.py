@@ -1188,3 +1188,17 @@ def test_fractional_classes_over_several_files(numeric_csv, tmp_path):
                  *FAST)
     assert result.exit_code == 0, result.output
     assert CVAEOverSampler.load(model).classes_.tolist() == ["0.25", "1.5", "2.0"]
+
+
+def test_dash_at_a_terminal_is_refused_not_waited_on(monkeypatch):
+    # reading a terminal would wait for typing: the user meant a pipe
+    from vaeaug.io import InputError, stdin_as_file
+
+    class Terminal:
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal())
+    with pytest.raises(InputError, match=r"reads a table piped to stdin, and nothing is piped "
+                                         r"in; e\.g\. cat data\.csv \| vaeaug augment -"):
+        stdin_as_file()
