@@ -608,3 +608,24 @@ def test_an_unknown_class_lists_twenty_of_many():
     with pytest.raises(ValueError, match=r"Unknown class 99; the model knows \[0, 1, 2, .*, "
                                          r"19, \.\.\.\] \(30 in all\)\.$"):
         sampler.sample(3, y=99)
+
+
+def test_new_values_keep_the_columns_decimals(tmp_path):
+    # a price in cents got new prices such as 61.61968231201172
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"price": rng.uniform(1, 100, 300).round(2),
+                      "grams": rng.uniform(0, 1e6, 300).round(1) * 1.0,
+                      "whole": rng.integers(0, 50, 300).astype(float),
+                      "exact": rng.normal(size=300)})
+    y = np.r_[np.zeros(250, int), np.ones(50, int)]
+    sampler = CVAEOverSampler(random_state=0)
+    new = sampler.fit_resample(X, y)[0].iloc[len(X):]
+    np.testing.assert_array_equal(new["price"], new["price"].round(2))
+    np.testing.assert_array_equal(new["grams"], new["grams"].round(1))
+    np.testing.assert_array_equal(new["whole"], new["whole"].round())
+    assert (new["exact"] != new["exact"].round(6)).mean() > 0.9  # full precision: as before
+    assert new["price"].round(1).ne(new["price"]).any()  # cents, not dimes
+    assert new["price"].between(X["price"].min(), X["price"].max()).all()
+    sampler.save(tmp_path / "m.vaeaug")
+    again = CVAEOverSampler.load(tmp_path / "m.vaeaug").sample(20, random_state=3)[0]
+    np.testing.assert_array_equal(again["price"], again["price"].round(2))

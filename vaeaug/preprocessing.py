@@ -143,6 +143,29 @@ def numbers_as_objects(values: pd.Series, kind: dict[str, Any]) -> pd.Series:
                      dtype=object)
 
 
+#: A float column whose values have at most this many decimals (prices, measurements to a
+#: given resolution) gets new values rounded to as many; finer columns are left as they are.
+MAX_DECIMALS = 6
+#: Values of a column that :func:`_decimals` looks at, spread over all its rows.
+DECIMALS_SAMPLE = 10_000
+
+
+def _decimals(values: np.ndarray) -> int | None:
+    """The fewest decimals, at most :data:`MAX_DECIMALS`, that hold every value of a float
+    column (those of a spread-out sample), or None: numbers read from ``12.5`` and ``3.25``
+    hold 2, full-precision floats none."""
+    # the range's ends too, so that rounding keeps new values within it
+    sample = np.r_[values[:: max(1, len(values) // DECIMALS_SAMPLE)], values.min(),
+                   values.max()]
+    for decimals in range(MAX_DECIMALS + 1):
+        scaled = sample * 10.0 ** decimals
+        # 12.35 is read as the double nearest to it: scaled, a few units in the last place
+        # from a whole number
+        if np.all(np.abs(scaled - np.rint(scaled)) <= 8 * np.spacing(np.abs(scaled))):
+            return decimals
+    return None
+
+
 def _python_scalar(value: Any) -> Any:
     """numpy scalars -> plain Python values, so they serialise safely."""
     return value.item() if isinstance(value, np.generic) else value
@@ -161,7 +184,8 @@ class TableTransformer:
 
     Numeric columns are standardised, heavy-tailed ones put on an asinh scale (see
     :data:`HEAVY_TAIL_RATIO`); categorical columns are one-hot encoded. Decoding
-    clips numeric values to each column's observed range, rounds integer columns, takes the
+    clips numeric values to each column's observed range, rounds integer columns (and float
+    columns to their decimals, :func:`_decimals`), takes the
     most likely category, and restores every column's original dtype.
 
     Parameters
@@ -195,7 +219,9 @@ class TableTransformer:
         scale = float(np.abs(values).max()) or 1.0
         mean = float((values / scale).mean() * scale)
         std = float((values / scale).std() * scale)
+        decimals = (_decimals(values) if pd.api.types.is_float_dtype(col.dtype) else None)
         return {**_robust_scale_if_heavy_tailed(values, std),
+            **({} if decimals is None else {"decimals": decimals}),
             "name": _python_scalar(name),
             "kind": NUMERIC,
             "dtype": _dtype_to_str(col.dtype),
@@ -292,6 +318,8 @@ class TableTransformer:
         values = np.clip(values, info["min"], info["max"])
         if info["integer"]:
             values = np.rint(values)
+        elif "decimals" in info:  # prices in cents get cents (the range's ends have them too)
+            values = np.round(values, info["decimals"])
         dtype = pandas_dtype(info)
         if is_time_dtype(dtype):  # from counts of the dtype's unit, as they were read
             step = info.get("step", 1)
@@ -353,6 +381,9 @@ class TableTransformer:
                            integer=all(c["integer"] for _, c in infos))
                 if "step" in info:  # each step divides the coarser ones (TIME_STEPS)
                     out["step"] = min(c["step"] for _, c in infos)
+                out.pop("decimals", None)  # the finest of the shards', if all have some
+                if all("decimals" in c for _, c in infos):
+                    out["decimals"] = max(c["decimals"] for _, c in infos)
                 # the asinh scale where every shard found the column heavy-tailed (shards of
                 # one table agree but for rare splits), its centre and spread the shards'
                 # averages (close to, not equal to, the whole table's); else standardised
