@@ -81,10 +81,10 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
         kind = "list" if isinstance(X, list) else "ndarray"
         df, fmt = pd.DataFrame(arr), InputFormat(kind, x_dtype=arr.dtype)
     _check_shape(df)
-    categorical = _categorical_columns(df, categorical_features,
-                                       detect=fmt.x_kind == "dataframe")
+    named = _named_columns(df, categorical_features)
+    categorical = _categorical_columns(df, named, detect=fmt.x_kind == "dataframe")
     if fmt.x_kind == "dataframe":
-        df, fmt.objects = _objects_as_numbers(df, categorical, categorical_features)
+        df, fmt.objects = _objects_as_numbers(df, categorical, named or [])
         categorical = [c for c in categorical if c not in fmt.objects]
     _check_hashable(df, categorical)
     df = _numeric_columns_as_float(df, categorical, fmt)
@@ -93,12 +93,9 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
 
 
 def _objects_as_numbers(df: pd.DataFrame, categorical: list,
-                        requested: Any) -> tuple[pd.DataFrame, dict[Any, dict[str, Any]]]:
+                        named: list) -> tuple[pd.DataFrame, dict[Any, dict[str, Any]]]:
     """Columns of decimal or date objects (:func:`~vaeaug.preprocessing.object_values`)
-    that were not named categorical, as floats and datetimes; and what each one was."""
-    named = ([] if requested is None or (isinstance(requested, str) and requested == "auto")
-             else _requested_columns(df, list(np.atleast_1d(np.asarray(requested,
-                                                                       dtype=object)))))
+    that were not ``named`` categorical, as floats and datetimes; and what each one was."""
     objects = {c: kind for c in categorical if c not in named
                for kind in [object_values(df[c])] if kind}
     if objects:
@@ -155,12 +152,20 @@ def _check_shape(df: pd.DataFrame) -> None:
         raise ValueError(f"Complex data not supported (columns {complex_cols[:10]}).")
 
 
-def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list:
-    """Column labels to treat as categorical: named, indexed, masked or detected.
+def _named_columns(df: pd.DataFrame, requested: Any) -> list | None:
+    """The columns ``categorical_features`` names, indexes or masks; None for ``"auto"``."""
+    if requested is None or (isinstance(requested, str) and requested == "auto"):
+        return None
+    return _requested_columns(df, list(np.atleast_1d(np.asarray(requested, dtype=object))))
+
+
+def _categorical_columns(df: pd.DataFrame, named: list | None, detect: bool) -> list:
+    """Column labels to treat as categorical: ``named`` (:func:`_named_columns`) or
+    detected.
 
     Detection covers pandas dtypes and, in arrays of dtype object, columns holding strings.
     """
-    if requested is None or (isinstance(requested, str) and requested == "auto"):
+    if named is None:
         if detect:
             found = [c for c in df.columns if is_categorical_dtype(df[c].dtype)]
         else:
@@ -168,7 +173,7 @@ def _categorical_columns(df: pd.DataFrame, requested: Any, detect: bool) -> list
                      and df[c].map(lambda v: isinstance(v, str)).any()]
         warn_numbers_as_text(df, found, stacklevel=5)
         return found
-    chosen = _requested_columns(df, list(np.atleast_1d(np.asarray(requested, dtype=object))))
+    chosen = list(named)
     if detect:  # a text or category column cannot be numeric, whether it was named or not
         chosen += [c for c in df.columns if c not in chosen
                    and is_categorical_dtype(df[c].dtype) and not pd.api.types.is_bool_dtype(df[c])]
