@@ -1,5 +1,7 @@
 """Evaluation: no leakage, correct metrics, the meta-estimator, the report."""
 
+import datetime
+import decimal
 import warnings
 from pathlib import Path
 
@@ -290,6 +292,28 @@ def test_date_columns_are_scored_as_numbers(binary):
     assert X["when"].dtype.kind == "M"  # the caller's frame untouched
 
 
+def test_decimal_and_date_objects_are_scored_as_numbers(binary):
+    # they were one-hot categories here (and Borderline-SMOTE refused the table), while
+    # vaeaug itself, and the CLI, model them as the numbers they are
+    X, y = binary
+    X = pd.DataFrame(X).set_axis([f"f{i}" for i in range(X.shape[1])], axis=1)
+    X["price"] = [decimal.Decimal(f"{v:.2f}") for v in X["f0"] * 10]
+    X["day"] = [datetime.date(2024, 1, 1) + datetime.timedelta(days=i) for i in range(len(X))]
+    seen = []
+
+    class DtypeRecorder(BaseEstimator):
+        def fit_resample(self, X, y):
+            seen.append((X["price"].dtype.kind, X["day"].dtype.kind))
+            return X, y
+
+    result = evaluate(X, y, samplers={"rec": DtypeRecorder()}, classifiers=["logreg"], cv=3)
+    assert result.scores.gmean.notna().all()
+    assert set(seen) == {("f", "f")}
+    scores = evaluate(X, y, samplers=["borderline"], classifiers=["logreg"], cv=3).scores
+    assert scores.gmean.notna().all()
+    assert isinstance(X["price"].iat[0], decimal.Decimal)  # the caller's frame untouched
+
+
 def test_a_continuous_target_is_named(binary):
     X, _ = binary
     with pytest.raises(ValueError, match="Unknown label type: continuous"):
@@ -392,6 +416,22 @@ def test_feature_plot_takes_dates(mixed_frame):
     fig = plot_feature_distributions(sampler, X, y, n_features=len(X.columns))
     day = next(ax for ax in fig.axes if ax.get_title() == "day")
     assert "as a count of its unit" in day.get_xlabel() and len(day.patches) == 2 * 20
+
+
+def test_feature_plot_takes_decimal_and_date_objects(mixed_frame):
+    # the forest's ranking raised "float() argument must be ... not 'datetime.date'"
+    pytest.importorskip("matplotlib")
+    from vaeaug.report import plot_feature_distributions
+
+    X, y = mixed_frame
+    X = X.assign(day=[datetime.date(2024, 1, 1) + datetime.timedelta(days=i)
+                      for i in range(len(X))],
+                 price=[decimal.Decimal(i % 50) / 4 for i in range(len(X))])
+    sampler = CVAEOverSampler(**FAST).fit(X, y)
+    fig = plot_feature_distributions(sampler, X, y, n_features=len(X.columns))
+    for name in ("day", "price"):  # histograms of 20 bins each, real and synthetic
+        ax = next(ax for ax in fig.axes if ax.get_title() == name)
+        assert len(ax.patches) == 2 * 20
 
 
 def test_progress_moves_once_per_sampler_fit(binary, capsys):

@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .io import first_line
-from .preprocessing import is_categorical_dtype, times_as_numbers
+from .preprocessing import is_categorical_dtype, objects_as_numbers_all, times_as_numbers
 from .sampler import CVAEOverSampler
 from .validation import NumbersAsTextWarning, check_label_values, is_count, warn_numbers_as_text
 
@@ -279,9 +279,9 @@ def evaluate(
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     # set_axis returns a new frame: the caller's column names stay as they were
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)
-    # dates and durations as the numbers they are modelled as: the scaler and the
-    # classifiers take numbers only
-    X = times_as_numbers(X)
+    # decimal and date objects, dates and durations as the numbers vaeaug models them as:
+    # the scaler and the classifiers take numbers only, and every sampler sees the same table
+    X = times_as_numbers(objects_as_numbers_all(X))
     # said once for the whole table here, not per fold (a fold may miss the odd value)
     warn_numbers_as_text(X, categorical_columns(X))
     check_label_values(y)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype, is_float_dtype
 
-from .preprocessing import numbers_as_objects, object_values, objects_as_numbers
+from .preprocessing import numbers_as_objects, object_columns, objects_as_numbers_all
 
 READERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
 TABLE_SUFFIXES = (*READERS, ".parquet", ".pq")
@@ -389,15 +389,10 @@ def _objects_as_numbers(df: pd.DataFrame,
                         read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
     """Object columns of decimals or dates (Parquet's DECIMAL and DATE), as floats and
     datetimes; ``read_as`` receives each one's :class:`ObjectValues`."""
-    for name in df.columns:
-        kind = object_values(df[name])
-        if kind is None:
-            continue
-        kept = ObjectValues(df[name], kind)
-        df[name] = objects_as_numbers(df[name], kind)
-        if read_as is not None:
-            read_as[name] = kept
-    return df
+    kinds = object_columns(df)
+    if read_as is not None:
+        read_as.update({name: ObjectValues(df[name], kind) for name, kind in kinds.items()})
+    return objects_as_numbers_all(df, kinds)
 
 
 @dataclass

@@ -133,6 +133,26 @@ def objects_as_numbers(col: pd.Series, kind: dict[str, Any]) -> pd.Series:
     return pd.to_datetime(col) if kind["objects"] == "date" else col.astype(np.float64)
 
 
+def object_columns(df: pd.DataFrame, columns: Sequence[Any] | None = None
+                   ) -> dict[Any, dict[str, Any]]:
+    """The columns of ``df`` (of ``columns``, default all) that :func:`object_values` models
+    as numbers, and the kind of each."""
+    names = df.columns if columns is None else columns
+    return {c: kind for c in names for kind in [object_values(df[c])] if kind}
+
+
+def objects_as_numbers_all(df: pd.DataFrame,
+                           kinds: dict[Any, dict[str, Any]] | None = None) -> pd.DataFrame:
+    """``df`` with its columns of decimal or date objects (``kinds``, default
+    :func:`object_columns`) as floats or datetimes: a copy where there are any."""
+    kinds = object_columns(df) if kinds is None else kinds
+    if kinds:
+        df = df.copy()  # the caller's frame is left as it is
+        for c, kind in kinds.items():
+            df[c] = objects_as_numbers(df[c], kind)
+    return df
+
+
 def numbers_as_objects(values: pd.Series, kind: dict[str, Any]) -> pd.Series:
     """Floats or datetimes back as the objects of :func:`object_values` ``kind``: dates, or
     decimals at the column's scale."""

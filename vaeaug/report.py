@@ -7,6 +7,7 @@ of the latent space (real vs synthetic, by class).
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,13 @@ import pandas as pd
 
 from .evaluate import Evaluation
 from .io import write_atomic
-from .preprocessing import is_time_dtype, numbers, times_as_numbers
+from .preprocessing import (
+    is_time_dtype,
+    numbers,
+    object_columns,
+    objects_as_numbers_all,
+    times_as_numbers,
+)
 from .sampler import CVAEOverSampler
 
 
@@ -140,12 +147,17 @@ def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.
     rare = y.value_counts().idxmin()
     categorical = set(sampler.transformer_.categorical)
     cats = [c for c in X.columns if c in categorical]
-    ranked = times_as_numbers(X, [c for c in X.columns if c not in categorical])
+    # decimal and date objects as the numbers they are modelled as, for the forest and the
+    # histograms (the sampler gives such objects back)
+    objects = object_columns(X, [c for c in X.columns if c not in categorical])
+    as_numbers = functools.partial(objects_as_numbers_all, kinds=objects)
+    ranked = times_as_numbers(as_numbers(X), [c for c in X.columns if c not in categorical])
     if cats:  # category codes are enough for a ranking
         ranked[cats] = OrdinalEncoder().fit_transform(X[cats].astype(str))
     forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(ranked, y)
     top = [X.columns[i] for i in np.argsort(forest.feature_importances_)[::-1][:n_features]]
     X_new, _ = sampler.sample(max(200, int((y == rare).sum())), y=rare, random_state=0)
+    X, X_new = as_numbers(X), as_numbers(X_new)
     fig, axes = plt.subplots(1, len(top), figsize=(3.2 * len(top), 3), squeeze=False)
     for ax, col in zip(axes[0], top):
         real = X.loc[y == rare, col]

@@ -25,8 +25,8 @@ from .preprocessing import (
     is_categorical_dtype,
     is_time_dtype,
     numbers,
-    object_values,
-    objects_as_numbers,
+    object_columns,
+    objects_as_numbers_all,
 )
 
 
@@ -96,13 +96,8 @@ def _objects_as_numbers(df: pd.DataFrame, categorical: list,
                         named: list) -> tuple[pd.DataFrame, dict[Any, dict[str, Any]]]:
     """Columns of decimal or date objects (:func:`~vaeaug.preprocessing.object_values`)
     that were not ``named`` categorical, as floats and datetimes; and what each one was."""
-    objects = {c: kind for c in categorical if c not in named
-               for kind in [object_values(df[c])] if kind}
-    if objects:
-        df = df.copy()  # the caller's frame is left as it is
-        for c, kind in objects.items():
-            df[c] = objects_as_numbers(df[c], kind)
-    return df, objects
+    objects = object_columns(df, [c for c in categorical if c not in named])
+    return objects_as_numbers_all(df, objects), objects
 
 
 def _check_hashable(df: pd.DataFrame, categorical: list) -> None:
