@@ -158,13 +158,55 @@ def test_image_folder_modes_are_read_by_their_colours(tmp_path):
         X, _, _ = read_image_folder(tmp_path)  # one mode left: kept as it is, grey
     assert X.shape == (2, 4, 6)
 
-    Image.fromarray(np.full((4, 6), 4000, dtype=np.uint16)).save(tmp_path / "a/deep.png")
-    with pytest.raises(InputError, match=r"deep.png: I(;16)? images .* save them as 8-bit"):
+    Image.fromarray(np.full((4, 6), 1.5, dtype=np.float32)).save(tmp_path / "a/float.tif")
+    with pytest.raises(InputError, match=r"float.tif: F images with values beyond 16 bits .* "
+                                         r"save them as 8- or 16-bit images first"):
         read_image_folder(tmp_path)
-    (tmp_path / "a/deep.png").unlink()
+    (tmp_path / "a/float.tif").unlink()
+    Image.fromarray(rgb).save(tmp_path / "a/rgb.png")
+    Image.fromarray(np.full((4, 6), 4000, dtype=np.uint16)).save(tmp_path / "b/deep.png")
+    with pytest.raises(InputError, match=r"16-bit grey images and colour images \(.*rgb.png\)"):
+        read_image_folder(tmp_path)
+    (tmp_path / "a/rgb.png").unlink()
+    (tmp_path / "b/deep.png").unlink()
     Image.fromarray(rgb[:3]).save(tmp_path / "a/small.png")
     with pytest.raises(InputError, match=r"differ in size \(width x height: 6x3, 6x4\)"):
         read_image_folder(tmp_path)
+
+
+def test_sixteen_bit_grey_folders_are_read_and_written_in_16_bits(tmp_path):
+    # they were refused ("I;16 images ... save them as 8-bit images first"): microscopy and
+    # X-ray images come as 16-bit PNGs, and 8 bits would throw away their depth
+    from PIL import Image
+
+    from vaeaug.io import read_image_folder
+
+    rng = np.random.default_rng(0)
+    src = tmp_path / "scans"
+    for label, n, level in (("healthy", 30, 20000), ("lesion", 8, 40000)):
+        (src / label).mkdir(parents=True)
+        for i in range(n):
+            pixels = rng.normal(level, 3000, (8, 8)).clip(0, 65535).astype(np.uint16)
+            Image.fromarray(pixels).save(src / label / f"{i:03d}.png")
+    Image.fromarray(np.full((8, 8), 200, dtype=np.uint8)).save(src / "lesion" / "eight.png")
+    X, y, files = read_image_folder(src)
+    assert X.dtype == np.uint16 and X.shape == (39, 8, 8)
+    by_file = {f.relative_to(src).as_posix(): x for f, x in zip(files, X)}
+    assert (by_file["lesion/eight.png"] == 200 * 257).all()  # 8-bit grey on the 16-bit scale
+    np.testing.assert_array_equal(by_file["healthy/000.png"],
+                                  np.asarray(Image.open(src / "healthy" / "000.png")))
+    out, grid = tmp_path / "out", tmp_path / "grid.png"
+    result = CliRunner().invoke(main, ["augment", str(src), "--class-balance", "-o", str(out),
+                                       "--grid", str(grid), "--epochs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    new = sorted((out / "lesion").glob("synthetic_*.png"))
+    assert len(new) == 30 - 9
+    with Image.open(new[0]) as image:
+        assert image.mode.startswith("I;16")
+        pixels = np.asarray(image)
+    assert pixels.max() > 255  # 16 bits written, not clipped to 8
+    with Image.open(grid) as image:
+        assert image.mode in ("L", "RGB")
 
 
 def test_image_folder_walks_class_subfolders_and_skips_hidden_files(tmp_path):

@@ -96,7 +96,7 @@ def load_image_folder(path: str) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     X : ndarray of uint8, shape (N, H, W) or (N, H, W, C)
-        All images must share one size and mode.
+        All images must share one size. Of uint16, shape (N, H, W), for 16-bit grey images.
     y : ndarray of str
         Each image's class: the name of its sub-folder.
     """

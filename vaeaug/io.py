@@ -550,24 +550,39 @@ def _pil():
 
 #: Pillow modes read as they are: 8 bits per channel, grey or colour, with or without alpha.
 KEPT_MODES = ("L", "LA", "RGB", "RGBA")
-#: Modes of more than 8 bits per channel (16-bit and 32-bit integers, floats).
-DEEP_MODES = ("I", "F", "I;16", "I;16B", "I;16L", "I;16N")
+#: Modes of 16-bit grey images (16-bit PNGs and TIFFs: microscopy, X-rays), read as uint16;
+#: "I" (32-bit integers) too when its values fit 16 bits, as older Pillows open such PNGs.
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+#: Modes refused: 32-bit integers beyond 16 bits, and floats.
+DEEP_MODES = ("I", "F")
 
 
-def _eight_bit(image: Any, file: Path) -> Any:
-    """``image`` in one of :data:`KEPT_MODES`: palette images by their colours (not their
-    palette indices), 1-bit images as grey, CMYK and other colour spaces as RGB."""
+def _readable(image: Any, file: Path) -> Any:
+    """``image`` in one of :data:`KEPT_MODES` or :data:`SIXTEEN_BIT_MODES`: palette images by
+    their colours (not their palette indices), 1-bit images as grey, CMYK and other colour
+    spaces as RGB."""
     if image.mode in KEPT_MODES:
         return image
+    if image.mode in SIXTEEN_BIT_MODES:
+        low, high = image.getextrema()
+        if 0 <= low and high <= 65535:
+            return image
     if image.mode in DEEP_MODES:
-        raise InputError(f"{file}: {image.mode} images (more than 8 bits per channel) are not "
-                         "supported; save them as 8-bit images first.")
+        raise InputError(f"{file}: {image.mode} images with values beyond 16 bits (floats, or "
+                         "integers outside 0-65535) are not supported; save them as 8- or "
+                         "16-bit images first.")
     if image.mode == "1":
         return image.convert("L")
     if image.mode in ("P", "PA"):
         has_alpha = image.mode == "PA" or "transparency" in image.info
         return image.convert("RGBA" if has_alpha else "RGB")
     return image.convert("RGB")
+
+
+def _pixels(image: Any) -> np.ndarray:
+    """An image of :func:`_readable` as an array: uint16 for 16-bit grey, uint8 otherwise."""
+    pixels = np.asarray(image)
+    return pixels.astype(np.uint16) if image.mode in SIXTEEN_BIT_MODES else pixels
 
 
 def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[Path]]:
@@ -577,6 +592,8 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     their files. All images must have the same size. Palette, 1-bit and CMYK images are read
     by their colours; when the folder mixes grey and colour images, all are read as colour
     (RGB, or RGBA if any has transparency), as torchvision's loader reads every image as RGB.
+    16-bit grey images give a uint16 array (N, H, W), 8-bit grey ones among them scaled to
+    16 bits (times 257).
     """
     Image = _pil()
     root = Path(path)
@@ -604,7 +621,7 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     for _, f in files:
         try:
             with Image.open(f) as image:
-                images.append(_eight_bit(image, f).copy())
+                images.append(_readable(image, f).copy())
         except OSError as exc:
             raise InputError(f"{f}: cannot read it as an image ({exc}).") from None
     sizes = sorted({image.size for image in images})
@@ -612,12 +629,25 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
         raise InputError(f"{root}: images differ in size (width x height: "
                          f"{', '.join(f'{w}x{h}' for w, h in sizes[:4])}"
                          f"{' ...' if len(sizes) > 4 else ''}); resize them to one size first.")
-    modes = {image.mode for image in images}
+    labels = np.array([c for c, _ in files], dtype=object)
+    return _same_mode(root, images, [f for _, f in files]), labels, [f for _, f in files]
+
+
+def _same_mode(root: Path, images: list, files: list[Path]) -> np.ndarray:
+    """The images of :func:`read_image_folder` as one array, in one mode."""
+    modes = {"I;16" if image.mode in SIXTEEN_BIT_MODES else image.mode for image in images}
+    if "I;16" in modes and modes - {"I;16", "L"}:
+        colour = next(f for f, image in zip(files, images)
+                      if image.mode not in (*SIXTEEN_BIT_MODES, "L"))
+        raise InputError(f"{root}: 16-bit grey images and colour images ({colour}) mixed; "
+                         "convert them to one kind first.")
+    if "I;16" in modes:  # 8-bit grey among 16-bit grey: the same scale, 255 -> 65535
+        return np.stack([_pixels(image) if image.mode in SIXTEEN_BIT_MODES
+                         else np.asarray(image).astype(np.uint16) * 257 for image in images])
     if len(modes) > 1:  # grey and colour, or with and without alpha
         common = "RGBA" if modes & {"LA", "RGBA"} else "RGB"
         images = [image.convert(common) for image in images]
-    labels = np.array([c for c, _ in files], dtype=object)
-    return np.stack([np.asarray(image) for image in images]), labels, [f for _, f in files]
+    return np.stack([np.asarray(image) for image in images])
 
 
 def _hidden(name: str) -> bool:
@@ -674,11 +704,15 @@ def write_image_folder(out_dir: str | os.PathLike, root: str | os.PathLike,
 
 def save_grid(path: str | os.PathLike, images: np.ndarray, labels: np.ndarray,
               per_class: int = 8) -> None:
-    """One row of up to ``per_class`` uint8 images (N, H, W[, C]) per class, as a PNG.
+    """One row of up to ``per_class`` images (N, H, W[, C]) per class, as a PNG.
 
     Uses torchvision's ``make_grid`` and ``save_image`` when torchvision is installed (the
-    ``images`` extra), and the same layout drawn with pillow otherwise.
+    ``images`` extra), and the same layout drawn with pillow otherwise. 16-bit images are
+    drawn in 8 bits, their darkest pixel black and their brightest white.
     """
+    if images.dtype != np.uint8:
+        low, high = (float(images.min()), float(images.max())) if images.size else (0, 1)
+        images = np.rint((images - low) * (255 / max(high - low, 1))).astype(np.uint8)
     classes = list(dict.fromkeys(labels.tolist()))
     h, w = images.shape[1:3]
     channels = images.shape[3:] if images.ndim == 4 else ()
