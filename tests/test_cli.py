@@ -92,6 +92,22 @@ def test_augment_counts_for_a_class_with_an_equals_sign(numeric_csv, tmp_path):
     assert pd.read_csv(out)["label"].value_counts()["size=S"] == 30
 
 
+@pytest.mark.parametrize("option, value", [("--counts", "Smith, J=30,mid=25"),
+                                           ("--classes", "Smith, J,mid")])
+def test_class_names_with_commas_can_be_named(numeric_csv, tmp_path, option, value):
+    # the commas that separate the classes split the name too: "unknown class 'Smith'"
+    frame = pd.read_csv(numeric_csv).replace({"label": {"tiny": "Smith, J"}})
+    frame.to_csv(numeric_csv, index=False)
+    out = tmp_path / "out.csv"
+    extra = [] if option == "--counts" else ["--class-balance"]
+    result = run("augment", numeric_csv, "-t", "label", option, value, *extra, "-o", out,
+                 *FAST)
+    assert result.exit_code == 0, result.output
+    counts = pd.read_csv(out)["label"].value_counts().to_dict()
+    assert counts == ({"big": 80, "mid": 25, "Smith, J": 30} if option == "--counts"
+                      else {"big": 80, "mid": 80, "Smith, J": 80})
+
+
 def test_classes_named_as_whole_numbers_find_float_labels(numeric_csv, tmp_path):
     # a label column of 0.0 / 1.0 (R and pandas write them so): "--counts 1=30" said
     # "unknown class '1'; classes are ['0.0', '1.0']"
@@ -114,6 +130,8 @@ def test_classes_named_as_whole_numbers_find_float_labels(numeric_csv, tmp_path)
     (["--counts", "tiny=30", "--classes", "mid"], "--classes goes with --class-balance or "
                                                   "--ratio"),  # --classes was ignored
     (["--counts", "tiny=abc"], "--counts expects CLASS=COUNT pairs, got 'tiny=abc'."),
+    (["--counts", "tiny,mid=30"], "--counts expects CLASS=COUNT pairs, got 'tiny'."),
+    (["--class-balance", "--classes", "tiny,nope"], "unknown class 'nope'"),
     (["--counts", "tiny=5"], "asks for 5 rows of class 'tiny', which already has 10"),
 ])
 def test_augment_count_options_that_cannot_be_met(numeric_csv, tmp_path, args, message):

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import math
 import os
+import re
 import signal
 import warnings
 from collections.abc import Callable, Iterator
@@ -114,6 +115,27 @@ def _epochs(value: str) -> int | str:
 
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
+
+def _split_names(value: str | None, known: Callable[[str], bool]) -> list[str]:
+    """``value`` split at its commas, except where the pieces around one make up a
+    ``known`` name together: a class called "yes, often" can be named as it is."""
+    pieces = value.split(",") if value else []
+    names, i = [], 0
+    while i < len(pieces):
+        j = next(j for j in range(len(pieces), i, -1)
+                 if j == i + 1 or known(",".join(pieces[i:j]).strip()))
+        names.append(",".join(pieces[i:j]).strip())
+        i = j
+    return [n for n in names if n]
+
+
+def _is_class(y: pd.Series, name: str) -> bool:
+    try:
+        find_class(y, name)
+    except InputError:
+        return False
+    return True
 
 
 def seed_option(**kwargs: Any) -> Callable:
@@ -288,8 +310,10 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
             raise InputError("--classes goes with --class-balance or --ratio; --counts names "
                              "its classes itself.")
         plan = {}
-        for item in _split(counts):
-            name, sep, value = item.rpartition("=")  # a class may hold "=" itself
+        pair = re.compile(r"(.*)=\s*(\d+)\s*")  # greedy: a class may hold "=" itself
+        for item in _split_names(counts, lambda text: bool(pair.fullmatch(text)) and _is_class(
+                y, pair.fullmatch(text).group(1).strip())):
+            name, sep, value = item.rpartition("=")
             if not sep or not value.strip().isdigit():
                 raise InputError(f"--counts expects CLASS=COUNT pairs, got {item!r}.")
             label = find_class(y, name.strip())
@@ -305,7 +329,8 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
     if not 0 < fraction <= 1:
         raise InputError(f"--ratio must be in (0, 1], got {ratio}.")
     majority = int(current.max())
-    chosen = [find_class(y, c) for c in _split(classes)] or list(current.index)
+    chosen = [find_class(y, c) for c in _split_names(classes, functools.partial(_is_class, y))
+              ] or list(current.index)
     goal = math.ceil(fraction * majority)
     return {label: max(int(current[label]), goal) for label in chosen}
 
