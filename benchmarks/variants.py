@@ -211,7 +211,15 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             # then n_new of them chosen by kernel herding (a representative, less random subset)
             times = int(name[4:].split("_")[0])
             rule = "proj" + name.split("_")[1]  # herd4_33: candidates of proj33
-            pool = variants(s, X_train, y_train, [rule], seed, n=times * n_new)[rule]
+            if "_ens" in name:  # twenty-first round: _ensK draws the candidates from K
+                # CVAEs of the fold (other seeds), an equal share from each, herded together
+                models = [s, *ENSEMBLE[: int(name.split("_ens")[1]) - 1]]
+                share = -(-times * n_new // len(models))
+                pool = np.concatenate([variants(e, X_train, y_train, [rule], seed + 7919 * j,
+                                                n=share)[rule]
+                                       for j, e in enumerate(models)])
+            else:
+                pool = variants(s, X_train, y_train, [rule], seed, n=times * n_new)[rule]
             if "_elbo" in name:  # nineteenth round: _elboXX drops the XX % of the candidates
                 # that the CVAE itself finds least like the class (the issue's "filter by the
                 # model's own encoder"), then herds n_new rows from the rest; _elbotopXX
@@ -440,6 +448,11 @@ def own_class_filter(s: CVAEOverSampler, pool: np.ndarray, k: int, drop: float, 
 CLEANING = {"_tomekmaj": [0], "_tomek": "all"}
 
 
+#: Twenty-first round: the fold's further CVAEs for the _ensK variants (other seeds, the same
+#: rows), set by run_dataset.
+ENSEMBLE: list = []
+
+
 def generator(variant: str) -> str:
     """The rule that draws a variant's rows (its name without a cleaning suffix)."""
     return next((variant.removesuffix(k) for k in CLEANING if variant.endswith(k)), variant)
@@ -465,6 +478,9 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         seed = i + SEED_OFFSET
         s = CVAEOverSampler(random_state=seed, **PARAMS).fit(X_tr, y[train])
         secs = time.perf_counter() - start
+        members = max([int(v.split("_ens")[1]) for v in names if "_ens" in v], default=1)
+        ENSEMBLE[:] = [CVAEOverSampler(random_state=seed + 1000 * j, **PARAMS).fit(X_tr, y[train])
+                       for j in range(1, members)]
         encoded = s.transformer_.transform(s.check_compatible(X_tr))
         drawn = variants(s, encoded, y[train], sorted({generator(v) for v in names}),
                          seed + GEN_OFFSET)

@@ -430,6 +430,41 @@ def test_iso_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     assert pd.to_datetime(new["stamp"]).between(frame["stamp"].min(), frame["stamp"].max()).all()
 
 
+def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
+    # 09/18/2024 and 18.9.2024 (Excel's CSVs in the US and in Europe) were categories, one
+    # per date: new rows could only repeat dates seen
+    frame = pd.read_csv(numeric_csv)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(110) * 3, unit="D")
+    frame["us"] = days.strftime("%m/%d/%Y")
+    frame["de"] = [f"{d.day}.{d.month}.{d.year}" for d in days]
+    frame["mixed"] = ["13/01/2024", "01-14-2024"] * 55  # two ways of writing: stays text
+    frame["bad"] = ["31/02/2024", "13/03/2024"] * 55  # matches the pattern, is no date
+    frame["label"] = frame["label"].map({"big": "15/01/2024", "mid": "15/02/2024",
+                                         "tiny": "15/03/2024"})
+    path, out = tmp_path / "dates.csv", tmp_path / "out.csv"
+    frame.to_csv(path, index=False)
+    info = run("info", path, "-t", "label").output
+    assert "us: numeric (datetime)" in info and "de: numeric (datetime)" in info
+    assert "mixed: categorical (2 levels)" in info and "bad: categorical (2 levels)" in info
+    result = run("augment", path, "-t", "label", "--classes", "15/03/2024", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    pd.testing.assert_frame_equal(written.iloc[:110], frame.astype(str))
+    new = written.iloc[110:]
+    assert set(new["label"]) == {"15/03/2024"} and len(new) == 70
+    us = pd.to_datetime(new["us"], format="%m/%d/%Y")  # month first and padded, as read
+    assert new["us"].str.fullmatch(r"\d\d/\d\d/2024").all()
+    assert us.between(days.min(), days.max()).all() and (us.dt.hour == 0).all()
+    assert new["de"].str.fullmatch(r"[1-9]\d?\.[1-9]\d?\.202[45]").all()  # day first, unpadded
+    pd.to_datetime(new["de"], format="%d.%m.%Y")
+    ambiguous = tmp_path / "ambiguous.csv"
+    frame.assign(us=["05/03/2021", "06/03/2021"] * 55).to_csv(ambiguous, index=False)
+    result = run("info", ambiguous, "-t", "label")
+    assert "us: categorical (2 levels)" in result.output
+    assert ("Warning: " + str(ambiguous) + ": column 'us' holds dates that read as day/month "
+            "and as month/day alike") in result.stderr
+
+
 def test_iso_times_with_a_zone_are_dates_and_come_back_as_written(numeric_csv, tmp_path):
     # "2024-07-18T17:44:13Z", "…+05:30" (JavaScript, logs, APIs) were text: a category per
     # time, refused past 1,000; and "2024-01-01T08:00:00" came back as "2024-01-01 08:00:00"

@@ -139,12 +139,13 @@ def names_a_table(path: str | os.PathLike) -> bool:
 
 
 def read_table(path: str | os.PathLike,
-               read_as: dict[Any, IsoText | ObjectValues] | None = None) -> pd.DataFrame:
+               read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file, chosen by its extension.
 
     ``read_as``, if given, receives the columns whose values were converted to be
-    modelled as numbers (a CSV's ISO dates, :class:`IsoText`; a Parquet file's decimals and
-    dates, :class:`ObjectValues`), for writing them back as they were.
+    modelled as numbers (a CSV's dates, :class:`IsoText` and :class:`NumericDateText`; a
+    Parquet file's decimals and dates, :class:`ObjectValues`), for writing them back as they
+    were.
 
     Raises
     ------
@@ -165,7 +166,8 @@ def read_table(path: str | os.PathLike,
             _warn_repeated_names(path, sep, compression)
             if sep == ";":
                 df = _decimal_commas_as_numbers(df)
-            df = _iso_dates_as_datetimes(df, read_as)
+            df = _numeric_dates_as_datetimes(_iso_dates_as_datetimes(df, read_as), path,
+                                             read_as)
         else:
             df = _objects_as_numbers(pd.read_parquet(path), read_as)
     except pd.errors.EmptyDataError:
@@ -298,8 +300,8 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
 
 #: A date, or a date and time, as ISO 8601 writes them (what pandas, R, databases and
 #: JavaScript export), with or without a zone (``Z``, ``+02:00``): a CSV has no dtypes, so
-#: such a column would be text, a category per date (and refused past 1,000 of them). Other
-#: date formats (05/03/2021) are ambiguous and stay text.
+#: such a column would be text, a category per date (and refused past 1,000 of them). Dates
+#: written day and month first are :data:`NUMERIC_DATE`.
 ISO_ZONE = r"(?:Z|[+-]\d{2}:?\d{2})"
 ISO_DATE = (r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
             + ISO_ZONE + "?)?")
@@ -344,6 +346,65 @@ def _iso_style(raw: pd.Series, text: pd.Series) -> IsoText:
                 f"{min(offsets)[:3]}:{min(offsets)[3:]}" if len(offsets) == 1 else "+00:00")
     return IsoText(raw, sep="T" if text.str.contains("T").any() else " ",
                    dates_only=bool((text.str.len() == 10).all()), zone=zone)
+
+
+#: A date as spreadsheets write it, day and month (in either order) before a 4-digit year,
+#: with ``/``, ``.`` or ``-`` between them: 05/03/2021, 5.3.2021, 03-05-2021. Read as dates
+#: when the values tell the order (a number above 12 in one of the two places).
+NUMERIC_DATE = r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
+
+
+@dataclass
+class NumericDateText:
+    """How a CSV wrote a column of :data:`NUMERIC_DATE` dates: its text, kept for the
+    original rows, and the style that new rows are written in."""
+
+    original: pd.Series
+    day_first: bool
+    sep: str
+    #: 05/03/2021 rather than 5/3/2021
+    padded: bool
+    text_only = True
+
+    def format(self, values: pd.Series) -> pd.Series:
+        """``values`` (datetimes) as text in this column's style."""
+        width = 2 if self.padded else 1
+        return pd.Series([self.sep.join([*((f"{v.day:0{width}d}", f"{v.month:0{width}d}")[
+            ::1 if self.day_first else -1]), str(v.year)]) for v in values], dtype=object)
+
+
+def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
+                                read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
+    """Text columns whose every value is a :data:`NUMERIC_DATE` whose order the values tell,
+    as datetimes; a warning for those that read both ways. ``read_as`` receives each
+    converted column's :class:`NumericDateText`."""
+    for name in df.columns:
+        text = _text_values(df[name])
+        if not (text is not None and text[:100].str.fullmatch(NUMERIC_DATE).all()
+                and text.str.fullmatch(NUMERIC_DATE).all()):
+            continue
+        parts = text.str.extract(f"^{NUMERIC_DATE}$")
+        if parts[1].nunique() != 1:  # 05/03-2021: not one way of writing dates
+            continue
+        first, second = parts[0].astype(int), parts[2].astype(int)
+        orders = [day_first for day_first, month in ((True, second), (False, first))
+                  if month.between(1, 12).all()]
+        if len(orders) == 2:
+            warnings.warn(f"{path}: column {name!r} holds dates that read as day/month and as "
+                          "month/day alike (no number above 12), so it is read as text, a "
+                          "category per date; write them as ISO dates (2021-03-05) to model "
+                          "them as dates.", UserWarning, stacklevel=2)
+        if len(orders) != 1:
+            continue
+        sep, day_first = parts[1].iat[0], orders[0]
+        with contextlib.suppress(ValueError):  # 31/02/2021 matches, but is no date
+            raw = df[name]
+            df[name] = pd.to_datetime(raw, format=sep.join(
+                ["%d", "%m"][:: 1 if day_first else -1] + ["%Y"]))
+            if read_as is not None:
+                padded = bool((parts[0].str.len() == 2).all() and (parts[2].str.len() == 2).all())
+                read_as[name] = NumericDateText(raw, day_first, sep, padded)
+    return df
 
 
 def _iso_dates_as_datetimes(df: pd.DataFrame,
