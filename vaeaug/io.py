@@ -369,8 +369,13 @@ class NumericDateText:
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (datetimes) as text in this column's style."""
         width = 2 if self.padded else 1
-        return pd.Series([self.sep.join([*((f"{v.day:0{width}d}", f"{v.month:0{width}d}")[
-            ::1 if self.day_first else -1]), str(v.year)]) for v in values], dtype=object)
+
+        def text(v: pd.Timestamp) -> str:
+            day, month = f"{v.day:0{width}d}", f"{v.month:0{width}d}"
+            first, second = (day, month) if self.day_first else (month, day)
+            return f"{first}{self.sep}{second}{self.sep}{v.year}"
+
+        return pd.Series([text(v) for v in values], dtype=object)
 
 
 def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
