@@ -77,6 +77,10 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the nineteenth round: candidates that the CVAE's own loss finds less like the
         # minority than like the majority (label-swapped ELBO) dropped before herding;
         # herd4_25_elbotop25 drops the most minority-like quarter instead
+    python benchmarks/variants.py herd4_25,herd4_25_ens2 out.csv
+        # the twenty-first round: _ensK herds candidates drawn from K CVAEs of the fold
+        # (seeds seed, seed + 1000, ...), an equal share from each; VAEAUG_AUTO_STEPS=750
+        # for K = 2 at the time of one default fit
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
