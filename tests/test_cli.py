@@ -437,7 +437,10 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(110) * 3, unit="D")
     frame["us"] = days.strftime("%m/%d/%Y")
     frame["de"] = [f"{d.day}.{d.month}.{d.year}" for d in days]
+    frame["stamp"] = [f"{d.month}/{d.day}/{d.year} {d.hour}:{d.minute:02d}"
+                      for d in days + pd.to_timedelta(np.arange(110) * 37, unit="min")]
     frame["mixed"] = ["13/01/2024", "01-14-2024"] * 55  # two ways of writing: stays text
+    frame["part"] = ["13/01/2024", "14/01/2024 10:00"] * 55  # time in some rows: stays text
     frame["bad"] = ["31/02/2024", "13/03/2024"] * 55  # matches the pattern, is no date
     frame["label"] = frame["label"].map({"big": "15/01/2024", "mid": "15/02/2024",
                                          "tiny": "15/03/2024"})
@@ -446,6 +449,7 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     info = run("info", path, "-t", "label").output
     assert "us: numeric (datetime)" in info and "de: numeric (datetime)" in info
     assert "mixed: categorical (2 levels)" in info and "bad: categorical (2 levels)" in info
+    assert "stamp: numeric (datetime)" in info and "part: categorical (2 levels)" in info
     result = run("augment", path, "-t", "label", "--classes", "15/03/2024", "-o", out, *FAST)
     assert result.exit_code == 0, result.output
     written = pd.read_csv(out, dtype=str)
@@ -457,6 +461,11 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     assert us.between(days.min(), days.max()).all() and (us.dt.hour == 0).all()
     assert new["de"].str.fullmatch(r"[1-9]\d?\.[1-9]\d?\.202[45]").all()  # day first, unpadded
     pd.to_datetime(new["de"], format="%d.%m.%Y")
+    # month first, unpadded, whole minutes; hours unpadded as read (some were 0-9)
+    assert new["stamp"].str.fullmatch(r"[1-9]\d?/[1-9]\d?/2024 [1-9]?\d:\d\d").all()
+    stamps = pd.to_datetime(new["stamp"], format="%m/%d/%Y %H:%M")
+    read = pd.to_datetime(frame["stamp"], format="%m/%d/%Y %H:%M")
+    assert stamps.between(read.min(), read.max()).all() and stamps.dt.minute.nunique() > 1
     ambiguous = tmp_path / "ambiguous.csv"
     frame.assign(us=["05/03/2021", "06/03/2021"] * 55).to_csv(ambiguous, index=False)
     result = run("info", ambiguous, "-t", "label")

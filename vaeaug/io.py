@@ -349,9 +349,10 @@ def _iso_style(raw: pd.Series, text: pd.Series) -> IsoText:
 
 
 #: A date as spreadsheets write it, day and month (in either order) before a 4-digit year,
-#: with ``/``, ``.`` or ``-`` between them: 05/03/2021, 5.3.2021, 03-05-2021. Read as dates
-#: when the values tell the order (a number above 12 in one of the two places).
-NUMERIC_DATE = r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
+#: with ``/``, ``.`` or ``-`` between them, and perhaps a 24-hour time: 05/03/2021,
+#: 5.3.2021, 03-05-2021 14:30, 5/3/2021 9:05:00. Read as dates when the values tell the
+#: order (a number above 12 in one of the two places).
+NUMERIC_DATE = r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?: (\d{1,2}):(\d{2})(:\d{2})?)?"
 
 
 @dataclass
@@ -364,16 +365,24 @@ class NumericDateText:
     sep: str
     #: 05/03/2021 rather than 5/3/2021
     padded: bool
+    #: the time after the date: None, "minutes" (14:30) or "seconds" (14:30:05)
+    time: str | None = None
+    #: 09:05 rather than 9:05
+    hour_padded: bool = True
     text_only = True
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (datetimes) as text in this column's style."""
-        width = 2 if self.padded else 1
+        width, hour_width = 2 if self.padded else 1, 2 if self.hour_padded else 1
 
         def text(v: pd.Timestamp) -> str:
             day, month = f"{v.day:0{width}d}", f"{v.month:0{width}d}"
             first, second = (day, month) if self.day_first else (month, day)
-            return f"{first}{self.sep}{second}{self.sep}{v.year}"
+            date = f"{first}{self.sep}{second}{self.sep}{v.year}"
+            if self.time is None:
+                return date
+            seconds = f":{v.second:02d}" if self.time == "seconds" else ""
+            return f"{date} {v.hour:0{hour_width}d}:{v.minute:02d}{seconds}"
 
         return pd.Series([text(v) for v in values], dtype=object)
 
@@ -389,7 +398,8 @@ def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
                 and text.str.fullmatch(NUMERIC_DATE).all()):
             continue
         parts = text.str.extract(f"^{NUMERIC_DATE}$")
-        if parts[1].nunique() != 1:  # 05/03-2021: not one way of writing dates
+        if parts[1].nunique() != 1 or any(  # 05/03-2021, times in some rows only: not
+                parts[g].isna().any() and parts[g].notna().any() for g in (4, 6)):  # one way
             continue
         first, second = parts[0].astype(int), parts[2].astype(int)
         orders = [day_first for day_first, month in ((True, second), (False, first))
@@ -402,13 +412,17 @@ def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
         if len(orders) != 1:
             continue
         sep, day_first = parts[1].iat[0], orders[0]
+        time = (None if parts[4].isna().all() else
+                "minutes" if parts[6].isna().all() else "seconds")
+        fmt = sep.join(["%d", "%m"][:: 1 if day_first else -1] + ["%Y"]) + {
+            None: "", "minutes": " %H:%M", "seconds": " %H:%M:%S"}[time]
         with contextlib.suppress(ValueError):  # 31/02/2021 matches, but is no date
             raw = df[name]
-            df[name] = pd.to_datetime(raw, format=sep.join(
-                ["%d", "%m"][:: 1 if day_first else -1] + ["%Y"]))
+            df[name] = pd.to_datetime(raw, format=fmt)
             if read_as is not None:
                 padded = bool((parts[0].str.len() == 2).all() and (parts[2].str.len() == 2).all())
-                read_as[name] = NumericDateText(raw, day_first, sep, padded)
+                read_as[name] = NumericDateText(raw, day_first, sep, padded, time, bool(
+                    time is None or (parts[4].str.len() == 2).all()))
     return df
 
 
