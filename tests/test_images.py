@@ -5,6 +5,7 @@ import stat
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
@@ -170,8 +171,11 @@ def test_image_folder_modes_are_read_by_their_colours(tmp_path):
     (tmp_path / "a/rgb.png").unlink()
     (tmp_path / "b/deep.png").unlink()
     Image.fromarray(rgb[:3]).save(tmp_path / "a/small.png")
-    with pytest.raises(InputError, match=r"differ in size \(width x height: 6x3, 6x4\)"):
+    with pytest.raises(InputError, match=r"differ in size \(width x height: 6x3, 6x4\); .* "
+                                         r"or pass --image-size 6x3 to vaeaug augment"):
         read_image_folder(tmp_path)
+    X, _, _ = read_image_folder(tmp_path, size=(5, 2))  # width, height
+    assert X.shape == (3, 2, 5, 3)
 
 
 def test_sixteen_bit_grey_folders_are_read_and_written_in_16_bits(tmp_path):
@@ -207,6 +211,33 @@ def test_sixteen_bit_grey_folders_are_read_and_written_in_16_bits(tmp_path):
     assert pixels.max() > 255  # 16 bits written, not clipped to 8
     with Image.open(grid) as image:
         assert image.mode in ("L", "RGB")
+
+
+def test_image_size_reads_a_folder_of_several_sizes(digits, tmp_path):
+    # a folder of photos of several sizes could only be refused ("resize them to one size")
+    from PIL import Image
+
+    src = digit_folder(digits, tmp_path / "digits")
+    first = sorted((src / "0").glob("*.png"))[0]
+    Image.open(first).resize((12, 10)).save(first)
+    out = tmp_path / "out"
+    args = ["augment", str(src), "--class-balance", "-o", str(out), "--epochs", "2", "-q"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 2 and "--image-size" in refused.output
+    result = CliRunner().invoke(main, [*args, "--image-size", "6x7"])
+    assert result.exit_code == 0, result.output
+    with Image.open(next((out / "2").glob("synthetic_*.png"))) as image:
+        assert image.size == (6, 7)
+    assert (out / "0" / first.name).read_bytes() == first.read_bytes()  # copied as it was
+    for bad, message in (("6y7", "'6y7' is not a size; give WIDTHxHEIGHT"),
+                         ("0", "'0' is not a size")):
+        result = CliRunner().invoke(main, [*args, "-f", "--image-size", bad])
+        assert result.exit_code == 2 and message in result.output
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"a": [1.0, 2.0], "label": ["x", "y"]}).to_csv(table, index=False)
+    result = CliRunner().invoke(main, ["augment", str(table), "-t", "label", "-o",
+                                       str(tmp_path / "o.csv"), "--image-size", "8"])
+    assert result.exit_code == 2 and "--image-size is for folders of images" in result.output
 
 
 def test_image_folder_walks_class_subfolders_and_skips_hidden_files(tmp_path):

@@ -138,6 +138,19 @@ def _is_class(y: pd.Series, name: str) -> bool:
     return True
 
 
+def _image_size(ctx: click.Context, param: click.Parameter,
+                value: str | None) -> tuple[int, int] | None:
+    """``--image-size`` as (width, height): ``64x48``, or ``64`` for a square."""
+    if value is None:
+        return None
+    parts = value.lower().replace(" ", "").split("x")
+    if len(parts) > 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise click.BadParameter(f"{value!r} is not a size; give WIDTHxHEIGHT in pixels, "
+                                 "e.g. 64x48, or one number for a square.")
+    width = int(parts[0])
+    return width, int(parts[-1])
+
+
 def seed_option(**kwargs: Any) -> Callable:
     """``--seed``, also spelled ``--random-state`` (the name scikit-learn's users try first)."""
     return click.option("--seed", "--random-state", "seed", type=int, callback=_seed, **kwargs)
@@ -382,13 +395,17 @@ def main() -> None:
               help="Generate with a model saved by `vaeaug fit` instead of training one.")
 @click.option("--grid", type=click.Path(dir_okay=False),
               help="Images: also save a PNG grid of synthetic images, one row per class.")
+@click.option("--image-size", metavar="WxH", callback=_image_size,
+              help="Images: read every image at this size (64x64, or 64), for folders of "
+                   "images of several sizes.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @model_options
 @user_errors
 def augment(input: str, target: str | None, output: str, class_balance: bool,
             ratio: float | None, counts: str | None, classes: str | None,
             mark_synthetic: bool, save_model: str | None, model_path: str | None,
-            grid: str | None, force: bool, **model: Any) -> None:
+            grid: str | None, image_size: tuple[int, int] | None, force: bool,
+            **model: Any) -> None:
     """Train on INPUT and write it with synthetic rows (or images) added.
 
     \b
@@ -403,8 +420,10 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     """
     if Path(input).is_dir():
         augment_images(input, output, (class_balance, ratio, counts, classes), grid, force,
-                       model_path, save_model, model)
+                       model_path, save_model, model, image_size)
         return
+    if image_size:
+        raise InputError(f"--image-size is for folders of images, and {input} is a table.")
     if target is None:
         raise target_required(input)
     check_table_output(output, force, inputs=(input,))
@@ -441,7 +460,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
 
 def augment_images(input: str, output: str, plan_options: tuple, grid: str | None,
                    force: bool, model_path: str | None, save_model: str | None,
-                   model: dict[str, Any]) -> None:
+                   model: dict[str, Any], size: tuple[int, int] | None = None) -> None:
     """The augment command for a folder of images (one sub-folder per class)."""
     from .image_sampler import ImageCVAEOverSampler
     from .io import read_image_folder, save_grid, write_image_folder
@@ -458,7 +477,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
         raise InputError(f"{output} exists; pass --force to replace it.")
     if save_model:
         check_model_output(save_model, force, inputs=(input, output))
-    images, labels, files = read_image_folder(input)
+    images, labels, files = read_image_folder(input, size)
     if len(set(labels)) < 2:
         raise InputError(f"{input}: one class folder ({labels[0]!r}); oversampling needs at "
                          "least two, each in its own sub-folder.")

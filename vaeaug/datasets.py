@@ -90,19 +90,28 @@ def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
 
 
 # -- images ------------------------------------------------------------------------------------
-def load_image_folder(path: str) -> tuple[np.ndarray, np.ndarray]:
+def load_image_folder(path: str, size: tuple[int, int] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """Images in one sub-folder per class (torchvision's ``ImageFolder`` layout).
+
+    Parameters
+    ----------
+    path : str
+        The folder.
+    size : (width, height), optional
+        Resize every image to this size (bilinear, as torchvision's ``Resize``); without
+        it, all images must share one size.
 
     Returns
     -------
     X : ndarray of uint8, shape (N, H, W) or (N, H, W, C)
-        All images must share one size. Of uint16, shape (N, H, W), for 16-bit grey images.
+        Of uint16, shape (N, H, W), for 16-bit grey images.
     y : ndarray of str
         Each image's class: the name of its sub-folder.
     """
     from .io import read_image_folder
 
-    images, labels, _ = read_image_folder(path)
+    images, labels, _ = read_image_folder(path, size)
     return images, labels
 
 

@@ -665,13 +665,16 @@ def _pixels(image: Any) -> np.ndarray:
     return pixels.astype(np.uint16) if image.mode in SIXTEEN_BIT_MODES else pixels
 
 
-def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, list[Path]]:
+def read_image_folder(path: str | os.PathLike, size: tuple[int, int] | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, list[Path]]:
     """Images of a folder with one sub-folder per class (torchvision's ImageFolder layout).
 
     Returns the images as one uint8 array (N, H, W) or (N, H, W, C), their class names, and
-    their files. All images must have the same size. Palette, 1-bit and CMYK images are read
-    by their colours; when the folder mixes grey and colour images, all are read as colour
-    (RGB, or RGBA if any has transparency), as torchvision's loader reads every image as RGB.
+    their files. All images must have the same size, or are resized (bilinear, as
+    torchvision's ``Resize``) to ``size``, (width, height), when it is given. Palette, 1-bit
+    and CMYK images are read by their colours; when the folder mixes grey and colour images,
+    all are read as colour (RGB, or RGBA if any has transparency), as torchvision's loader
+    reads every image as RGB.
     16-bit grey images give a uint16 array (N, H, W), 8-bit grey ones among them scaled to
     16 bits (times 257).
     """
@@ -701,14 +704,18 @@ def read_image_folder(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, 
     for _, f in files:
         try:
             with Image.open(f) as image:
-                images.append(_readable(image, f).copy())
+                image = _readable(image, f)
+                images.append(image.resize(size, Image.Resampling.BILINEAR)
+                              if size and image.size != size else image.copy())
         except OSError as exc:
             raise InputError(f"{f}: cannot read it as an image ({exc}).") from None
     sizes = sorted({image.size for image in images})
     if len(sizes) > 1:
         raise InputError(f"{root}: images differ in size (width x height: "
                          f"{', '.join(f'{w}x{h}' for w, h in sizes[:4])}"
-                         f"{' ...' if len(sizes) > 4 else ''}); resize them to one size first.")
+                         f"{' ...' if len(sizes) > 4 else ''}); resize them to one size first, "
+                         f"or pass --image-size {sizes[0][0]}x{sizes[0][1]} to vaeaug augment "
+                         "(size= to load_image_folder) to read them at one size.")
     labels = np.array([c for c, _ in files], dtype=object)
     return _same_mode(root, images, [f for _, f in files]), labels, [f for _, f in files]
 
