@@ -474,6 +474,41 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
             "and as month/day alike") in result.stderr
 
 
+def test_formatted_numbers_in_a_csv_are_read_as_numbers(numeric_csv, tmp_path):
+    # "$1,037.72", "56.2%" and "1,037,719" were categories, one per value (with a warning
+    # to rewrite the file): new rows could only repeat them
+    frame = pd.read_csv(numeric_csv)
+    rng = np.random.default_rng(0)
+    money = rng.normal(1000, 300, 110)
+    frame["amount"] = [f"{'-' if v < 900 else ''}${abs(v):,.2f}" for v in money]
+    frame["share"] = [f"{v:.1f}%" for v in rng.uniform(0, 100, 110)]
+    frame["count"] = [f"{int(v * 1000):,}" for v in money]
+    frame["weight"] = [f"{v:.1f} kg" for v in rng.uniform(50, 90, 110)]
+    frame["mixed"] = ["$5", "5 €"] * 55  # two ways of writing: stays text
+    frame["label"] = frame["label"].map({"big": "$100", "mid": "$200", "tiny": "$300"})
+    path, out = tmp_path / "money.csv", tmp_path / "out.csv"
+    frame.to_csv(path, index=False)
+    info = run("info", path, "-t", "label").output
+    for name in ("amount", "share", "count", "weight"):
+        assert f"{name}: numeric (float)" in info
+    assert "mixed: categorical (2 levels)" in info
+    result = run("augment", path, "-t", "label", "--classes", "$300", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    pd.testing.assert_frame_equal(written.iloc[:110], frame.astype(str))
+    new = written.iloc[110:]
+    assert set(new["label"]) == {"$300"} and len(new) == 70
+    assert new["amount"].str.fullmatch(r"-?\$\d{1,3}(,\d{3})*\.\d\d").all()
+    assert new["share"].str.fullmatch(r"\d{1,3}\.\d%").all()
+    assert new["count"].str.fullmatch(r"\d{1,3}(,\d{3})*").all()
+    assert new["weight"].str.fullmatch(r"\d\d\.\d kg").all()
+    amounts = new["amount"].str.replace(r"[$,]", "", regex=True).astype(float)
+    assert amounts.nunique() > 10  # new values, not repeats of the column's
+    parquet = tmp_path / "out.parquet"  # Parquet has dtypes: the numbers stay numbers
+    assert run("augment", path, "-t", "label", "-o", parquet, *FAST).exit_code == 0
+    assert pd.read_parquet(parquet)["share"].dtype == np.float64
+
+
 def test_iso_times_with_a_zone_are_dates_and_come_back_as_written(numeric_csv, tmp_path):
     # "2024-07-18T17:44:13Z", "…+05:30" (JavaScript, logs, APIs) were text: a category per
     # time, refused past 1,000; and "2024-01-01T08:00:00" came back as "2024-01-01 08:00:00"

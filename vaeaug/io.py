@@ -164,8 +164,10 @@ def read_table(path: str | os.PathLike,
                                  "is one field while the lines below have several: a title "
                                  "or comment above the header? Delete that line.")
             _warn_repeated_names(path, sep, compression)
-            if sep == ";":
+            if sep == ";":  # 1,5 is one and a half there, not a thousands separator
                 df = _decimal_commas_as_numbers(df)
+            else:
+                df = _formatted_numbers_as_numbers(df, read_as)
             df = _numeric_dates_as_datetimes(_iso_dates_as_datetimes(df, read_as), path,
                                              read_as)
         else:
@@ -295,6 +297,57 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
             values = df[name].dropna().astype(str)
             numbers = pd.to_numeric(values.str.replace(",", ".", regex=False))
             df[name] = numbers.reindex(df.index).astype(np.float64)  # missing stays NaN
+    return df
+
+
+#: A number as spreadsheets format it: a currency sign before it (``$1,037.72``), a percent
+#: sign, currency sign or short unit after it (``12.5%``, ``3.2 kg``), thousands separated by
+#: commas (``1,037,719``). Groups: sign, prefix, whole part, fraction, suffix.
+FORMATTED_NUMBER = (r"(-?)([$€£¥]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
+                    r"( ?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
+
+
+@dataclass
+class NumberText:
+    """How a CSV wrote a column of :data:`FORMATTED_NUMBER` numbers: its text, kept for the
+    original rows, and the style that new rows are written in."""
+
+    original: pd.Series
+    prefix: str
+    suffix: str
+    thousands: bool
+    decimals: int
+    text_only = True
+
+    def format(self, values: pd.Series) -> pd.Series:
+        """``values`` (floats) as text in this column's style: ``-$1,037.72``."""
+        spec = f"{',' if self.thousands else ''}.{self.decimals}f"
+        return pd.Series([f"{'-' if v < 0 else ''}{self.prefix}{abs(v):{spec}}{self.suffix}"
+                          for v in values], dtype=object)
+
+
+def _formatted_numbers_as_numbers(df: pd.DataFrame,
+                                  read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
+    """Text columns whose every value is a :data:`FORMATTED_NUMBER` with one prefix and one
+    suffix throughout (and some formatting), as floats. ``read_as`` receives each converted
+    column's :class:`NumberText`."""
+    for name in df.columns:
+        text = _text_values(df[name])
+        if not (text is not None and text[:100].str.fullmatch(FORMATTED_NUMBER).all()
+                and text.str.fullmatch(FORMATTED_NUMBER).all()):
+            continue
+        parts = text.str.extract(f"^{FORMATTED_NUMBER}$").fillna("")
+        prefix, suffix = set(parts[1]), set(parts[4])
+        thousands = bool(parts[2].str.contains(",", regex=False).any())
+        if len(prefix) > 1 or len(suffix) > 1 or not (prefix | suffix != {""} or thousands):
+            continue  # $5 beside 5 €, or 3 kg beside 3kg: not one way of writing them
+        numbers = pd.Series((parts[0] + parts[2].str.replace(",", "", regex=False)
+                             + parts[3]).astype(float).to_numpy(), index=text.to_numpy())
+        raw = df[name]
+        df[name] = raw.map(numbers, na_action="ignore").astype(np.float64)
+        if read_as is not None:
+            decimals = max(0, int(parts[3].str.len().max()) - 1)  # ".72": 2
+            read_as[name] = NumberText(raw, prefix.pop(), suffix.pop(), thousands, decimals)
     return df
 
 
