@@ -833,8 +833,8 @@ def test_augment_with_saved_model_and_column_check(numeric_csv, tmp_path):
     # the right columns, but text where the model had numbers: refused (the file's rows
     # were copied to the output as they were, beside the new rows)
     texts = tmp_path / "texts.csv"
-    pd.read_csv(numeric_csv).assign(x1=lambda d: d.x1.astype(str) + "kg").to_csv(texts,
-                                                                               index=False)
+    pd.read_csv(numeric_csv).assign(x1=lambda d: "about " + d.x1.astype(str)).to_csv(
+        texts, index=False)  # ("1.2kg" is read as numbers with a unit now)
     result = run("augment", texts, "-t", "label", "--model", model, "-o", tmp_path / "t.csv")
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: Column 'x1' held numbers in fit but holds text")
