@@ -147,8 +147,7 @@ def _image_size(ctx: click.Context, param: click.Parameter,
     if len(parts) > 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
         raise click.BadParameter(f"{value!r} is not a size; give WIDTHxHEIGHT in pixels, "
                                  "e.g. 64x48, or one number for a square.")
-    width = int(parts[0])
-    return width, int(parts[-1])
+    return int(parts[0]), int(parts[-1])
 
 
 def seed_option(**kwargs: Any) -> Callable:

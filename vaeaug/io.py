@@ -143,9 +143,9 @@ def read_table(path: str | os.PathLike,
     """Read a CSV, TSV or Parquet file, chosen by its extension.
 
     ``read_as``, if given, receives the columns whose values were converted to be
-    modelled as numbers (a CSV's dates, :class:`IsoText` and :class:`NumericDateText`; a
-    Parquet file's decimals and dates, :class:`ObjectValues`), for writing them back as they
-    were.
+    modelled as numbers (a CSV's dates, :class:`IsoText` and :class:`NumericDateText`, and
+    formatted numbers, :class:`NumberText`; a Parquet file's decimals and dates,
+    :class:`ObjectValues`), for writing them back as they were.
 
     Raises
     ------
@@ -288,6 +288,16 @@ def _text_values(col: pd.Series) -> pd.Series | None:
     return values.astype(str) if len(values) else None
 
 
+def _matching_values(col: pd.Series, pattern: str) -> pd.Series | None:
+    """A text column's distinct values if every one of them is ``pattern``, else None."""
+    text = _text_values(col)
+    # the first values decide most columns, without a pass over a large column's others
+    if (text is not None and text[:100].str.fullmatch(pattern).all()
+            and text.str.fullmatch(pattern).all()):
+        return text
+    return None
+
+
 def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
     """Text columns whose every value is a number with a decimal comma, as floats."""
     for name in df.columns:
@@ -332,9 +342,8 @@ def _formatted_numbers_as_numbers(df: pd.DataFrame,
     suffix throughout (and some formatting), as floats. ``read_as`` receives each converted
     column's :class:`NumberText`."""
     for name in df.columns:
-        text = _text_values(df[name])
-        if not (text is not None and text[:100].str.fullmatch(FORMATTED_NUMBER).all()
-                and text.str.fullmatch(FORMATTED_NUMBER).all()):
+        text = _matching_values(df[name], FORMATTED_NUMBER)
+        if text is None:
             continue
         parts = text.str.extract(f"^{FORMATTED_NUMBER}$").fillna("")
         prefix, suffix = set(parts[1]), set(parts[4])
@@ -446,9 +455,8 @@ def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
     as datetimes; a warning for those that read both ways. ``read_as`` receives each
     converted column's :class:`NumericDateText`."""
     for name in df.columns:
-        text = _text_values(df[name])
-        if not (text is not None and text[:100].str.fullmatch(NUMERIC_DATE).all()
-                and text.str.fullmatch(NUMERIC_DATE).all()):
+        text = _matching_values(df[name], NUMERIC_DATE)
+        if text is None:
             continue
         parts = text.str.extract(f"^{NUMERIC_DATE}$")
         if parts[1].nunique() != 1 or any(  # 05/03-2021, times in some rows only: not
@@ -485,10 +493,8 @@ def _iso_dates_as_datetimes(df: pd.DataFrame,
     which vaeaug models as numbers (docs/cli.md); with a zone, as UTC. ``read_as`` receives
     each converted column's :class:`IsoText`."""
     for name in df.columns:
-        text = _text_values(df[name])
-        # the first values decide most columns, without a pass over a large column's others
-        if not (text is not None and text[:100].str.fullmatch(ISO_DATE).all()
-                and text.str.fullmatch(ISO_DATE).all()):
+        text = _matching_values(df[name], ISO_DATE)
+        if text is None:
             continue
         zoned = text.str.contains(ISO_ZONE + "$")
         if zoned.any() and not zoned.all():  # local times beside zoned ones: no one instant
