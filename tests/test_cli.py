@@ -430,6 +430,18 @@ def test_iso_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     assert pd.to_datetime(new["stamp"]).between(frame["stamp"].min(), frame["stamp"].max()).all()
 
 
+def augmented_tiny_class(frame, path, out, tiny):
+    """The new rows, as text, of ``augment --classes tiny`` on ``frame`` (written at
+    ``path``), after checking that the 110 original rows came back as the file has them."""
+    result = run("augment", path, "-t", "label", "--classes", tiny, "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    pd.testing.assert_frame_equal(written.iloc[:110], frame.astype(str))
+    new = written.iloc[110:]
+    assert set(new["label"]) == {tiny} and len(new) == 70
+    return new
+
+
 def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     # 09/18/2024 and 18.9.2024 (Excel's CSVs in the US and in Europe) were categories, one
     # per date: new rows could only repeat dates seen
@@ -450,12 +462,7 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     assert "us: numeric (datetime)" in info and "de: numeric (datetime)" in info
     assert "mixed: categorical (2 levels)" in info and "bad: categorical (2 levels)" in info
     assert "stamp: numeric (datetime)" in info and "part: categorical (2 levels)" in info
-    result = run("augment", path, "-t", "label", "--classes", "15/03/2024", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    written = pd.read_csv(out, dtype=str)
-    pd.testing.assert_frame_equal(written.iloc[:110], frame.astype(str))
-    new = written.iloc[110:]
-    assert set(new["label"]) == {"15/03/2024"} and len(new) == 70
+    new = augmented_tiny_class(frame, path, out, "15/03/2024")
     us = pd.to_datetime(new["us"], format="%m/%d/%Y")  # month first and padded, as read
     assert new["us"].str.fullmatch(r"\d\d/\d\d/2024").all()
     assert us.between(days.min(), days.max()).all() and (us.dt.hour == 0).all()
@@ -492,12 +499,7 @@ def test_formatted_numbers_in_a_csv_are_read_as_numbers(numeric_csv, tmp_path):
     for name in ("amount", "share", "count", "weight"):
         assert f"{name}: numeric (float)" in info
     assert "mixed: categorical (2 levels)" in info
-    result = run("augment", path, "-t", "label", "--classes", "$300", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    written = pd.read_csv(out, dtype=str)
-    pd.testing.assert_frame_equal(written.iloc[:110], frame.astype(str))
-    new = written.iloc[110:]
-    assert set(new["label"]) == {"$300"} and len(new) == 70
+    new = augmented_tiny_class(frame, path, out, "$300")
     assert new["amount"].str.fullmatch(r"-?\$\d{1,3}(,\d{3})*\.\d\d").all()
     assert new["share"].str.fullmatch(r"\d{1,3}\.\d%").all()
     assert new["count"].str.fullmatch(r"\d{1,3}(,\d{3})*").all()
