@@ -1,6 +1,7 @@
 """The vaeaug command line, through click's CliRunner and as a real subprocess."""
 
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -403,6 +404,13 @@ def test_parquet_decimals_and_dates_are_numbers_and_stay_their_kind(numeric_csv,
     assert all(type(v) is datetime.date for v in new["day"])
     assert new["day"].between(min(frame["day"]), max(frame["day"])).all()
     assert new["price"].nunique() > 0.5 * len(new)  # new values, not repeats of a few
+    # a model fitted on the file samples decimals and dates too (it gave floats, datetimes)
+    model, sampled = tmp_path / "db.vaeaug", tmp_path / "sampled.parquet"
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    assert run("sample", model, "-n", "5", "-o", sampled).exit_code == 0
+    new = pd.read_parquet(sampled)
+    assert all(isinstance(v, decimal.Decimal) for v in new["price"])
+    assert all(type(v) is datetime.date for v in new["day"])
 
 
 def test_iso_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
@@ -509,6 +517,37 @@ def test_formatted_numbers_in_a_csv_are_read_as_numbers(numeric_csv, tmp_path):
     parquet = tmp_path / "out.parquet"  # Parquet has dtypes: the numbers stay numbers
     assert run("augment", path, "-t", "label", "-o", parquet, *FAST).exit_code == 0
     assert pd.read_parquet(parquet)["share"].dtype == np.float64
+
+
+def test_sample_writes_dates_and_numbers_as_the_training_file_did(numeric_csv, tmp_path):
+    # `vaeaug sample` wrote 2024-09-18 and 1037.72 for a file of 09/18/2024 and $1,037.72
+    frame = pd.read_csv(numeric_csv)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(110) * 3, unit="D")
+    frame["us"] = days.strftime("%m/%d/%Y")
+    frame["zulu"] = (days + pd.Timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    frame["amount"] = [f"${v:,.2f}" for v in np.random.default_rng(0).normal(1000, 300, 110)]
+    path, model = tmp_path / "styled.csv", tmp_path / "m.vaeaug"
+    frame.to_csv(path, index=False)
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    # kept through a load and a save from Python as well
+    CVAEOverSampler.load(model).save(tmp_path / "again.vaeaug")
+    for saved in (model, tmp_path / "again.vaeaug"):
+        result = run("sample", saved, "-n", "20")
+        assert result.exit_code == 0, result.output
+        new = pd.read_csv(io.StringIO(result.stdout), dtype=str)
+        assert new["us"].str.fullmatch(r"\d\d/\d\d/2024").all()
+        assert new["zulu"].str.fullmatch(r"2024-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
+        assert new["amount"].str.fullmatch(r"-?\$\d{1,3}(,\d{3})*\.\d\d").all()
+    parquet = tmp_path / "s.parquet"  # Parquet keeps dtypes: dates and numbers as such
+    assert run("sample", model, "-n", "5", "-o", parquet).exit_code == 0
+    dtypes = pd.read_parquet(parquet).dtypes
+    assert dtypes["us"].kind == "M" and dtypes["amount"] == np.float64
+    # --save-model keeps them too
+    again = tmp_path / "saved.vaeaug"
+    assert run("augment", path, "-t", "label", "-o", tmp_path / "o.csv", "--save-model",
+               again, *FAST).exit_code == 0
+    new = pd.read_csv(io.StringIO(run("sample", again, "-n", "5").stdout), dtype=str)
+    assert new["us"].str.fullmatch(r"\d\d/\d\d/2024").all()
 
 
 def test_iso_times_with_a_zone_are_dates_and_come_back_as_written(numeric_csv, tmp_path):

@@ -34,6 +34,8 @@ from .io import (
     names_a_table,
     read_table,
     stdin_as_file,
+    styles,
+    styles_as_read,
     table_path,
     write_atomic,
     write_table,
@@ -450,7 +452,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
         out[SYNTHETIC_COLUMN] = np.arange(len(out)) >= len(X)
     write_table(out, output)
     if save_model:
-        save(sampler, save_model)
+        save(sampler, save_model, None if model_path else read_as)
     added = labels.iloc[len(y):].value_counts()  # a categorical's lists classes with 0 too
     summary = ", ".join(f"{label}: +{n}" for label, n in added.items() if n) or "nothing to add"
     click.echo(f"wrote {'stdout' if output == STDOUT else output}: {len(X)} original + "
@@ -546,7 +548,11 @@ def build_sampler(model: dict[str, Any], verbose: bool = True,
         categorical_features=_split(model["categorical"]) or None, **params)
 
 
-def save(sampler: CVAEOverSampler, path: str) -> None:
+def save(sampler: CVAEOverSampler, path: str, read_as: dict | None = None) -> None:
+    """Write a model; with the training file's ``read_as``, its text styles go with it, so
+    that `vaeaug sample` writes dates and formatted numbers as that file did."""
+    if read_as is not None:
+        sampler._text_styles = styles(read_as)
     write_atomic(path, sampler.save)
 
 
@@ -576,25 +582,26 @@ def fit(inputs: tuple[str, ...], target: str, output: str, force: bool, **model:
     for path in inputs:
         table_path(path)
     check_model_output(output, force, inputs=inputs)
+    read_as: dict = {}  # the first file's, whose styles `vaeaug sample` writes in
     if distributed.is_launched():
-        sampler = fit_shard(inputs, target, model)
+        sampler = fit_shard(inputs, target, model, read_as)
         if sampler is None:  # not process 0
             return
     else:
-        sampler = build_sampler(model).fit(*read_many(inputs, target))
-    save(sampler, output)
+        sampler = build_sampler(model).fit(*read_many(inputs, target, read_as=read_as))
+    save(sampler, output, read_as)
     click.echo(f"wrote {output}: classes {[str(c) for c in sampler.classes_]}, "
                f"{sampler.n_features_in_} columns", err=True)
 
 
-def fit_shard(inputs: tuple[str, ...], target: str,
-              model: dict[str, Any]) -> CVAEOverSampler | None:
+def fit_shard(inputs: tuple[str, ...], target: str, model: dict[str, Any],
+              read_as: dict | None = None) -> CVAEOverSampler | None:
     """This torchrun process's part of a data-parallel fit; the sampler on process 0."""
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     if len(inputs) >= world:
-        X, y = read_many(inputs[rank::world], target, shard=True)
+        X, y = read_many(inputs[rank::world], target, shard=True, read_as=read_as)
     else:
-        X, y = read_many(inputs, target, shard=True)
+        X, y = read_many(inputs, target, shard=True, read_as=read_as)
         X, y = X.iloc[rank::world], y.iloc[rank::world]
     distributed.init(model["device"])
     try:
@@ -604,13 +611,15 @@ def fit_shard(inputs: tuple[str, ...], target: str,
     return sampler if rank == 0 else None
 
 
-def read_many(paths: tuple[str, ...], target: str,
-              shard: bool = False) -> tuple[pd.DataFrame, pd.Series]:
+def read_many(paths: tuple[str, ...], target: str, shard: bool = False,
+              read_as: dict | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Rows of one or more files with the same columns (in any order; the first file's is
     kept), in file order. Each file may hold a
     single class; together they need two, unless they are one process's ``shard`` of a
-    data-parallel fit (the classes of all shards are checked together)."""
-    parts = [read_labelled(path, target, one_part=True)[:2] for path in paths]
+    data-parallel fit (the classes of all shards are checked together). ``read_as``
+    receives the first file's :func:`~vaeaug.io.as_read` entries."""
+    parts = [read_labelled(path, target, one_part=True, read_as=read_as if i == 0 else None
+                           )[:2] for i, path in enumerate(paths)]
     columns = list(parts[0][0].columns)
     for i, (path, (X, y)) in enumerate(zip(paths[1:], parts[1:]), start=1):
         if sorted(map(str, X.columns)) != sorted(map(str, columns)):
@@ -684,6 +693,8 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     X_new = X_new if isinstance(X_new, pd.DataFrame) else pd.DataFrame(X_new)
     target = sampler._input_format.y_name or "target"
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
+    # dates and formatted numbers as the training file wrote them (models that remember it)
+    out = as_read(out, styles_as_read(getattr(sampler, "_text_styles", None)), 0, output)
     write_table(out, output)
     if output != STDOUT and not quiet:
         counts = ", ".join(f"{c}: {n}" for c, n in pd.Series(y_new).value_counts(

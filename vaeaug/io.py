@@ -15,7 +15,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -565,6 +565,28 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, IsoText | ObjectValues | Empty
             out[name] = np.concatenate([kept.original.to_numpy(dtype=object),
                                         new.to_numpy(dtype=object)])
     return out
+
+
+#: The kinds of :func:`as_read` entry a model keeps (:func:`styles`): how new values of a
+#: column are written. Empty columns are left out: their places are the input file's.
+STYLES = {kind.__name__: kind for kind in (IsoText, NumericDateText, NumberText, ObjectValues)}
+
+
+def styles(read_as: dict[Any, Any]) -> dict[str, dict[str, Any]]:
+    """The styles of ``read_as`` as plain data, for a model file: what :func:`as_read` needs
+    to write a model's new rows as the training file wrote its values, without the file's
+    own values."""
+    return {name: {"style": type(kept).__name__,
+                   **{f.name: getattr(kept, f.name) for f in fields(kept)
+                      if f.name != "original"}}
+            for name, kept in read_as.items() if type(kept).__name__ in STYLES}
+
+
+def styles_as_read(stored: dict[str, dict[str, Any]] | None) -> dict[Any, Any]:
+    """:func:`styles` back as :func:`as_read` entries (with no original rows)."""
+    return {name: STYLES[style["style"]](pd.Series([], dtype=object), **{
+        k: v for k, v in style.items() if k != "style"})
+        for name, style in (stored or {}).items() if style.get("style") in STYLES}
 
 
 def check_table_output(path: str | os.PathLike, force: bool,

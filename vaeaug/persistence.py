@@ -87,6 +87,9 @@ def table_format_state(estimator: Any) -> dict[str, Any]:
                          else str(np.dtype(fmt.x_dtype)), "sparse_format": fmt.sparse_format,
                          "y_kind": fmt.y_kind, "y_name": _plain(fmt.y_name)},
         "feature_names_in": None if names is None else [str(n) for n in names],
+        # how the command line's training file wrote dates and formatted numbers, so that
+        # `vaeaug sample` writes them alike (older readers ignore the key)
+        "text_styles": _plain(getattr(estimator, "_text_styles", None)),
     }
 
 
@@ -95,6 +98,7 @@ def restore_table_format(estimator: Any, state: dict[str, Any]) -> None:
     estimator._input_format = InputFormat(**dict(state["input_format"]))
     if state["feature_names_in"] is not None:
         estimator.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
+    estimator._text_styles = state.get("text_styles")
 
 
 def load(cls: type, path: Any, device: str = "auto") -> Any:
