@@ -325,8 +325,12 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
                              "its classes itself.")
         plan = {}
         pair = re.compile(r"(.*)=\s*(\d+)\s*")  # greedy: a class may hold "=" itself
-        for item in _split_names(counts, lambda text: bool(pair.fullmatch(text)) and _is_class(
-                y, pair.fullmatch(text).group(1).strip())):
+
+        def names_a_count(text: str) -> bool:
+            match = pair.fullmatch(text)
+            return bool(match) and _is_class(y, match.group(1).strip())
+
+        for item in _split_names(counts, names_a_count):
             name, sep, value = item.rpartition("=")
             if not sep or not value.strip().isdigit():
                 raise InputError(f"--counts expects CLASS=COUNT pairs, got {item!r}.")

@@ -290,12 +290,15 @@ def _text_values(col: pd.Series) -> pd.Series | None:
 
 def _matching_values(col: pd.Series, pattern: str) -> pd.Series | None:
     """A text column's distinct values if every one of them is ``pattern``, else None."""
+    if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
+        return None
+    # the first values rule most columns out without a pass over all rows (each reader
+    # asks this of every text column)
+    head = col.iloc[:1000].dropna().astype(str)
+    if len(head) and not head.str.fullmatch(pattern).all():
+        return None
     text = _text_values(col)
-    # the first values decide most columns, without a pass over a large column's others
-    if (text is not None and text[:100].str.fullmatch(pattern).all()
-            and text.str.fullmatch(pattern).all()):
-        return text
-    return None
+    return text if text is not None and text.str.fullmatch(pattern).all() else None
 
 
 def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
@@ -740,12 +743,6 @@ def _readable(image: Any, file: Path) -> Any:
     return image.convert("RGB")
 
 
-def _pixels(image: Any) -> np.ndarray:
-    """An image of :func:`_readable` as an array: uint16 for 16-bit grey, uint8 otherwise."""
-    pixels = np.asarray(image)
-    return pixels.astype(np.uint16) if image.mode in SIXTEEN_BIT_MODES else pixels
-
-
 def read_image_folder(path: str | os.PathLike, size: tuple[int, int] | None = None
                       ) -> tuple[np.ndarray, np.ndarray, list[Path]]:
     """Images of a folder with one sub-folder per class (torchvision's ImageFolder layout).
@@ -810,8 +807,8 @@ def _same_mode(root: Path, images: list, files: list[Path]) -> np.ndarray:
         raise InputError(f"{root}: 16-bit grey images and colour images ({colour}) mixed; "
                          "convert them to one kind first.")
     if "I;16" in modes:  # 8-bit grey among 16-bit grey: the same scale, 255 -> 65535
-        return np.stack([_pixels(image) if image.mode in SIXTEEN_BIT_MODES
-                         else np.asarray(image).astype(np.uint16) * 257 for image in images])
+        return np.stack([np.asarray(image).astype(np.uint16) * (
+            1 if image.mode in SIXTEEN_BIT_MODES else 257) for image in images])
     if len(modes) > 1:  # grey and colour, or with and without alpha
         common = "RGBA" if modes & {"LA", "RGBA"} else "RGB"
         images = [image.convert(common) for image in images]
