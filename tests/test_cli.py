@@ -459,6 +459,9 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     frame["de"] = [f"{d.day}.{d.month}.{d.year}" for d in days]
     frame["stamp"] = [f"{d.month}/{d.day}/{d.year} {d.hour}:{d.minute:02d}"
                       for d in days + pd.to_timedelta(np.arange(110) * 37, unit="min")]
+    frame["clock"] = [f"{d.month}/{d.day}/{d.year} {(d.hour - 1) % 12 + 1}:{d.minute:02d}:00 "
+                      f"{'AM' if d.hour < 12 else 'PM'}"  # Excel's US default
+                      for d in days + pd.to_timedelta(np.arange(110) * 131, unit="min")]
     frame["mixed"] = ["13/01/2024", "01-14-2024"] * 55  # two ways of writing: stays text
     frame["part"] = ["13/01/2024", "14/01/2024 10:00"] * 55  # time in some rows: stays text
     frame["bad"] = ["31/02/2024", "13/03/2024"] * 55  # matches the pattern, is no date
@@ -470,6 +473,7 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     assert "us: numeric (datetime)" in info and "de: numeric (datetime)" in info
     assert "mixed: categorical (2 levels)" in info and "bad: categorical (2 levels)" in info
     assert "stamp: numeric (datetime)" in info and "part: categorical (2 levels)" in info
+    assert "clock: numeric (datetime)" in info
     new = augmented_tiny_class(frame, path, out, "15/03/2024")
     us = pd.to_datetime(new["us"], format="%m/%d/%Y")  # month first and padded, as read
     assert new["us"].str.fullmatch(r"\d\d/\d\d/2024").all()
@@ -481,6 +485,10 @@ def test_spreadsheet_dates_in_a_csv_are_read_as_dates(numeric_csv, tmp_path):
     stamps = pd.to_datetime(new["stamp"], format="%m/%d/%Y %H:%M")
     read = pd.to_datetime(frame["stamp"], format="%m/%d/%Y %H:%M")
     assert stamps.between(read.min(), read.max()).all() and stamps.dt.minute.nunique() > 1
+    # a 12-hour clock with " AM"/" PM", as read (hours 1-12, both halves of the day)
+    assert new["clock"].str.fullmatch(r"[1-9]\d?/[1-9]\d?/2024 (1[0-2]|[1-9]):\d\d:00 [AP]M").all()
+    clock = pd.to_datetime(new["clock"], format="%m/%d/%Y %I:%M:%S %p")
+    assert clock.dt.hour.min() < 12 <= clock.dt.hour.max()
     ambiguous = tmp_path / "ambiguous.csv"
     frame.assign(us=["05/03/2021", "06/03/2021"] * 55).to_csv(ambiguous, index=False)
     result = run("info", ambiguous, "-t", "label")

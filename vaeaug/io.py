@@ -414,10 +414,12 @@ def _iso_style(raw: pd.Series, text: pd.Series) -> IsoText:
 
 
 #: A date as spreadsheets write it, day and month (in either order) before a 4-digit year,
-#: with ``/``, ``.`` or ``-`` between them, and perhaps a 24-hour time: 05/03/2021,
-#: 5.3.2021, 03-05-2021 14:30, 5/3/2021 9:05:00. Read as dates when the values tell the
-#: order (a number above 12 in one of the two places).
-NUMERIC_DATE = r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?: (\d{1,2}):(\d{2})(:\d{2})?)?"
+#: with ``/``, ``.`` or ``-`` between them, and perhaps a time, 24-hour or with AM/PM:
+#: 05/03/2021, 5.3.2021, 03-05-2021 14:30, 5/3/2021 9:05:00, 9/18/2024 2:30:00 PM (Excel's
+#: and .NET's US default). Read as dates when the values tell the order (a number above 12
+#: in one of the two places).
+NUMERIC_DATE = (r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
+                r"(?: (\d{1,2}):(\d{2})(:\d{2})?( ?[AaPp][Mm])?)?")
 
 
 @dataclass
@@ -434,6 +436,8 @@ class NumericDateText:
     time: str | None = None
     #: 09:05 rather than 9:05
     hour_padded: bool = True
+    #: a 12-hour clock, and how its PM is written (" PM", "pm", ...); None for 24 hours
+    am_pm: str | None = None
     text_only = True
 
     def format(self, values: pd.Series) -> pd.Series:
@@ -447,7 +451,12 @@ class NumericDateText:
             if self.time is None:
                 return date
             seconds = f":{v.second:02d}" if self.time == "seconds" else ""
-            return f"{date} {v.hour:0{hour_width}d}:{v.minute:02d}{seconds}"
+            hour, half = v.hour, ""
+            if self.am_pm is not None:  # 12 AM is midnight, 12 PM noon
+                hour = (v.hour - 1) % 12 + 1
+                half = (self.am_pm.replace("P", "A").replace("p", "a") if v.hour < 12
+                        else self.am_pm)
+            return f"{date} {hour:0{hour_width}d}:{v.minute:02d}{seconds}{half}"
 
         return pd.Series([text(v) for v in values], dtype=object)
 
@@ -463,7 +472,11 @@ def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
             continue
         parts = text.str.extract(f"^{NUMERIC_DATE}$")
         if parts[1].nunique() != 1 or any(  # 05/03-2021, times in some rows only: not
-                parts[g].isna().any() and parts[g].notna().any() for g in (4, 6)):  # one way
+                parts[g].isna().any() and parts[g].notna().any() for g in (4, 6, 7)):  # one way
+            continue
+        # how AM/PM is written (" PM", "pm", ...), told by the PM form
+        halves = set(parts[7].dropna().str.replace("A", "P").str.replace("a", "p"))
+        if len(halves) > 1:  # " PM" beside "pm": not one way either
             continue
         first, second = parts[0].astype(int), parts[2].astype(int)
         orders = [day_first for day_first, month in ((True, second), (False, first))
@@ -478,15 +491,18 @@ def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
         sep, day_first = parts[1].iat[0], orders[0]
         time = (None if parts[4].isna().all() else
                 "minutes" if parts[6].isna().all() else "seconds")
+        am_pm = halves.pop() if halves else None
+        clock = "%I" if am_pm else "%H"
         fmt = sep.join(["%d", "%m"][:: 1 if day_first else -1] + ["%Y"]) + {
-            None: "", "minutes": " %H:%M", "seconds": " %H:%M:%S"}[time]
+            None: "", "minutes": f" {clock}:%M", "seconds": f" {clock}:%M:%S"}[time] + (
+            " %p" if am_pm and am_pm.startswith(" ") else "%p" if am_pm else "")
         with contextlib.suppress(ValueError):  # 31/02/2021 matches, but is no date
             raw = df[name]
             df[name] = pd.to_datetime(raw, format=fmt)
             if read_as is not None:
                 padded = bool((parts[0].str.len() == 2).all() and (parts[2].str.len() == 2).all())
                 read_as[name] = NumericDateText(raw, day_first, sep, padded, time, bool(
-                    time is None or (parts[4].str.len() == 2).all()))
+                    time is None or (parts[4].str.len() == 2).all()), am_pm)
     return df
 
 
