@@ -145,6 +145,7 @@ def test_output_type_and_folder_are_checked_before_the_work(numeric_csv, tmp_pat
     # "-o out.xlsx" was refused only when training was over; -o FOLDER said "exists"
     result = run("augment", numeric_csv, "-t", "no_such_target", "-o", tmp_path / "o.xlsx")
     assert result.exit_code == 2 and "o.xlsx: unknown file type '.xlsx'" in result.output
+    assert "A spreadsheet: save the sheet as CSV UTF-8" in result.output  # a way forward
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path, "--force")
     assert result.exit_code == 2
     assert f"{tmp_path}: a folder; give a file name, e.g. {tmp_path / 'out.csv'}." in (
@@ -153,6 +154,7 @@ def test_output_type_and_folder_are_checked_before_the_work(numeric_csv, tmp_pat
     assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
     result = run("sample", model, "-n", "3", "-o", tmp_path / "x.json")
     assert result.exit_code == 2 and "x.json: unknown file type '.json'" in result.output
+    assert "spreadsheet" not in result.output
 
 
 def test_augment_keel_categorical_with_mark_synthetic(keel_csv, tmp_path):

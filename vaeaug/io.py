@@ -27,6 +27,8 @@ from .preprocessing import numbers_as_objects, object_columns, objects_as_number
 
 READERS = {".csv": ",", ".tsv": "\t", ".txt": ","}
 TABLE_SUFFIXES = (*READERS, ".parquet", ".pq")
+#: Spreadsheet files, which get a hint to save them as CSV.
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".numbers")
 #: Compressed text tables (``data.csv.gz``), read and written as pandas does them.
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zip": "zip"}
 #: Separators tried when a file's header has none of the separator its extension implies
@@ -123,9 +125,11 @@ def table_kind(path: str | os.PathLike) -> tuple[str, str | None]:
     if suffix in COMPRESSIONS and inner in READERS:
         suffix, compression = inner, COMPRESSIONS[suffix]
     if suffix not in TABLE_SUFFIXES:
+        sheet = (" A spreadsheet: save the sheet as CSV UTF-8 (Excel, LibreOffice and Numbers "
+                 "open CSV files too)." if suffix in SPREADSHEET_SUFFIXES else "")
         raise InputError(f"{path}: unknown file type {path.suffix.lower()!r}; use .csv, .tsv "
                          "or .parquet (.csv and .tsv also compressed: .csv.gz, .bz2, .xz or "
-                         ".zip).")
+                         f".zip).{sheet}")
     return suffix, compression
 
 
