@@ -548,6 +548,10 @@ def test_sample_writes_dates_and_numbers_as_the_training_file_did(numeric_csv, t
         assert new["us"].str.fullmatch(r"\d\d/\d\d/2024").all()
         assert new["zulu"].str.fullmatch(r"2024-\d\d-\d\dT\d\d:\d\d:\d\dZ").all()
         assert new["amount"].str.fullmatch(r"-?\$\d{1,3}(,\d{3})*\.\d\d").all()
+    info = run("info", model).output  # and `vaeaug info` says how
+    assert "us: numeric (datetime), written like 09/18/2024" in info
+    assert "zulu: numeric (datetime), written like 2024-09-18T14:30:05Z" in info
+    assert "amount: numeric (float), written like $1,234.56" in info
     parquet = tmp_path / "s.parquet"  # Parquet keeps dtypes: dates and numbers as such
     assert run("sample", model, "-n", "5", "-o", parquet).exit_code == 0
     dtypes = pd.read_parquet(parquet).dtypes

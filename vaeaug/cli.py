@@ -24,6 +24,7 @@ from .io import (
     STDOUT,
     EmptyColumn,
     InputError,
+    NumberText,
     as_read,
     as_shown,
     check_output,
@@ -795,10 +796,13 @@ def describe_model(path: str, kind: str) -> None:
     click.echo(kept.rename_axis("class").to_frame().to_string())
     if not images:
         click.echo("\ncolumns:")
+        written = styles_as_read(getattr(sampler, "_text_styles", None))
         for info in sampler.transformer_.columns_:
             kind_ = (f"categorical ({len(info['categories'])} levels)"
                      if info["kind"] != NUMERIC else
                      f"numeric ({number_kind(pandas_dtype(info))}{HEAVY * asinh_scaled(info)})")
+            if info["name"] in written:
+                kind_ += written_like(written[info["name"]])
             click.echo(f"  {info['name']}: {kind_}")
     params = sampler.get_params()
     shown = ", ".join(f"{k}={params[k]!r}" for k in MODEL_SETTINGS if k in params)
@@ -807,6 +811,19 @@ def describe_model(path: str, kind: str) -> None:
     if history:
         click.echo(f"trained {len(history)} epoch{'s' * (len(history) > 1)}; last epoch's "
                    f"loss {history[-1]:.4g}")
+
+
+def written_like(style: Any) -> str:
+    """How ``vaeaug sample`` writes a column of a model's text ``style`` (``vaeaug info``):
+    an example value, or nothing for a style that only Parquet output shows."""
+    if not style.text_only:
+        return ""
+    if isinstance(style, NumberText):
+        example = pd.Series([1234.56])
+    else:  # dates: 18 September 2024, 14:30:05 (in UTC for a zone)
+        example = pd.Series([pd.Timestamp("2024-09-18 14:30:05",
+                                          tz="UTC" if getattr(style, "zone", None) else None)])
+    return f", written like {style.format(example).iat[0]}"
 
 
 #: The extension ``vaeaug fit`` and the docs give model files (any other works too).
