@@ -171,9 +171,10 @@ def read_table(path: str | os.PathLike,
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
                 df = _decimal_commas_as_numbers(df)
             else:
-                df = _formatted_numbers_as_numbers(df, read_as)
-            df = _numeric_dates_as_datetimes(_iso_dates_as_datetimes(df, read_as), path,
-                                             read_as)
+                df = read_columns(df, FORMATTED_NUMBER, _formatted_number, read_as)
+            df = read_columns(df, ISO_DATE, _iso_date, read_as)
+            df = read_columns(df, NUMERIC_DATE, functools.partial(_numeric_date, path),
+                              read_as)
         else:
             df = _objects_as_numbers(pd.read_parquet(path), read_as)
     except pd.errors.EmptyDataError:
@@ -292,6 +293,33 @@ def _text_values(col: pd.Series) -> pd.Series | None:
     return values.astype(str) if len(values) else None
 
 
+@dataclass
+class TextStyle:
+    """A CSV column read as numbers or dates (:func:`read_columns`): its text, kept for the
+    original rows (written back unchanged), and how subclasses write new rows
+    (``format(values)``, values as read to text)."""
+
+    original: pd.Series
+    #: only text outputs need the text back (Parquet keeps numbers and dates as such)
+    text_only = True
+
+
+def read_columns(df: pd.DataFrame, pattern: str,
+                 parse: Callable[[Any, pd.Series, pd.Series], tuple[pd.Series, Any] | None],
+                 read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
+    """``df`` with each text column whose every value is ``pattern`` replaced by what
+    ``parse(name, column, distinct values)`` makes of it: its new values and their
+    :class:`TextStyle`, which ``read_as`` receives; or None, which leaves it as text."""
+    for name in df.columns:
+        text = _matching_values(df[name], pattern)
+        parsed = None if text is None else parse(name, df[name], text)
+        if parsed is not None:
+            df[name], style = parsed
+            if read_as is not None:
+                read_as[name] = style
+    return df
+
+
 def _matching_values(col: pd.Series, pattern: str) -> pd.Series | None:
     """A text column's distinct values if every one of them is ``pattern``, else None."""
     if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
@@ -325,16 +353,13 @@ FORMATTED_NUMBER = (r"(-?)([$€£¥]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
 
 
 @dataclass
-class NumberText:
-    """How a CSV wrote a column of :data:`FORMATTED_NUMBER` numbers: its text, kept for the
-    original rows, and the style that new rows are written in."""
+class NumberText(TextStyle):
+    """How a CSV wrote a column of :data:`FORMATTED_NUMBER` numbers."""
 
-    original: pd.Series
     prefix: str
     suffix: str
     thousands: bool
     decimals: int
-    text_only = True
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (floats) as text in this column's style: ``-$1,037.72``."""
@@ -343,28 +368,20 @@ class NumberText:
                           for v in values], dtype=object)
 
 
-def _formatted_numbers_as_numbers(df: pd.DataFrame,
-                                  read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
-    """Text columns whose every value is a :data:`FORMATTED_NUMBER` with one prefix and one
-    suffix throughout (and some formatting), as floats. ``read_as`` receives each converted
-    column's :class:`NumberText`."""
-    for name in df.columns:
-        text = _matching_values(df[name], FORMATTED_NUMBER)
-        if text is None:
-            continue
-        parts = text.str.extract(f"^{FORMATTED_NUMBER}$").fillna("")
-        prefix, suffix = set(parts[1]), set(parts[4])
-        thousands = bool(parts[2].str.contains(",", regex=False).any())
-        if len(prefix) > 1 or len(suffix) > 1 or not (prefix | suffix != {""} or thousands):
-            continue  # $5 beside 5 €, or 3 kg beside 3kg: not one way of writing them
-        numbers = pd.Series((parts[0] + parts[2].str.replace(",", "", regex=False)
-                             + parts[3]).astype(float).to_numpy(), index=text.to_numpy())
-        raw = df[name]
-        df[name] = raw.map(numbers, na_action="ignore").astype(np.float64)
-        if read_as is not None:
-            decimals = max(0, int(parts[3].str.len().max()) - 1)  # ".72": 2
-            read_as[name] = NumberText(raw, prefix.pop(), suffix.pop(), thousands, decimals)
-    return df
+def _formatted_number(name: Any, raw: pd.Series,
+                      text: pd.Series) -> tuple[pd.Series, NumberText] | None:
+    """A :func:`read_columns` parser: a column of :data:`FORMATTED_NUMBER` with one prefix
+    and one suffix throughout (and some formatting) as floats."""
+    parts = text.str.extract(f"^{FORMATTED_NUMBER}$").fillna("")
+    prefix, suffix = set(parts[1]), set(parts[4])
+    thousands = bool(parts[2].str.contains(",", regex=False).any())
+    if len(prefix) > 1 or len(suffix) > 1 or not (prefix | suffix != {""} or thousands):
+        return None  # $5 beside 5 €, or 3 kg beside 3kg: not one way of writing them
+    numbers = pd.Series((parts[0] + parts[2].str.replace(",", "", regex=False)
+                         + parts[3]).astype(float).to_numpy(), index=text.to_numpy())
+    decimals = max(0, int(parts[3].str.len().max()) - 1)  # ".72": 2
+    return (raw.map(numbers, na_action="ignore").astype(np.float64),
+            NumberText(raw, prefix.pop(), suffix.pop(), thousands, decimals))
 
 
 #: A date, or a date and time, as ISO 8601 writes them (what pandas, R, databases and
@@ -377,18 +394,14 @@ ISO_DATE = (r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
 
 
 @dataclass
-class IsoText:
-    """How a CSV wrote a column of ISO dates: its text, kept for the original rows (which
-    are written back unchanged), and the style that new rows are written in."""
+class IsoText(TextStyle):
+    """How a CSV wrote a column of ISO dates."""
 
-    original: pd.Series
     sep: str = "T"
     dates_only: bool = False
     #: "Z", the offset every row shares ("+02:00"), "+00:00" for mixed offsets (summer and
     #: winter time), or None for times without a zone
     zone: str | None = None
-    #: only text outputs need the text back (Parquet keeps dates as dates)
-    text_only = True
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (datetimes) as text in this column's style."""
@@ -427,11 +440,9 @@ NUMERIC_DATE = (r"(\d{1,2})([/.-])(\d{1,2})\2(\d{4})"
 
 
 @dataclass
-class NumericDateText:
-    """How a CSV wrote a column of :data:`NUMERIC_DATE` dates: its text, kept for the
-    original rows, and the style that new rows are written in."""
+class NumericDateText(TextStyle):
+    """How a CSV wrote a column of :data:`NUMERIC_DATE` dates."""
 
-    original: pd.Series
     day_first: bool
     sep: str
     #: 05/03/2021 rather than 5/3/2021
@@ -442,7 +453,6 @@ class NumericDateText:
     hour_padded: bool = True
     #: a 12-hour clock, and how its PM is written (" PM", "pm", ...); None for 24 hours
     am_pm: str | None = None
-    text_only = True
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (datetimes) as text in this column's style."""
@@ -465,69 +475,57 @@ class NumericDateText:
         return pd.Series([text(v) for v in values], dtype=object)
 
 
-def _numeric_dates_as_datetimes(df: pd.DataFrame, path: Path,
-                                read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
-    """Text columns whose every value is a :data:`NUMERIC_DATE` whose order the values tell,
-    as datetimes; a warning for those that read both ways. ``read_as`` receives each
-    converted column's :class:`NumericDateText`."""
-    for name in df.columns:
-        text = _matching_values(df[name], NUMERIC_DATE)
-        if text is None:
-            continue
-        parts = text.str.extract(f"^{NUMERIC_DATE}$")
-        if parts[1].nunique() != 1 or any(  # 05/03-2021, times in some rows only: not
-                parts[g].isna().any() and parts[g].notna().any() for g in (4, 6, 7)):  # one way
-            continue
-        # how AM/PM is written (" PM", "pm", ...), told by the PM form
-        halves = set(parts[7].dropna().str.replace("A", "P").str.replace("a", "p"))
-        if len(halves) > 1:  # " PM" beside "pm": not one way either
-            continue
-        first, second = parts[0].astype(int), parts[2].astype(int)
-        orders = [day_first for day_first, month in ((True, second), (False, first))
-                  if month.between(1, 12).all()]
-        if len(orders) == 2:
-            warnings.warn(f"{path}: column {name!r} holds dates that read as day/month and as "
-                          "month/day alike (no number above 12), so it is read as text, a "
-                          "category per date; write them as ISO dates (2021-03-05) to model "
-                          "them as dates.", UserWarning, stacklevel=2)
-        if len(orders) != 1:
-            continue
-        sep, day_first = parts[1].iat[0], orders[0]
-        time = (None if parts[4].isna().all() else
-                "minutes" if parts[6].isna().all() else "seconds")
-        am_pm = halves.pop() if halves else None
-        clock = "%I" if am_pm else "%H"
-        fmt = sep.join(["%d", "%m"][:: 1 if day_first else -1] + ["%Y"]) + {
-            None: "", "minutes": f" {clock}:%M", "seconds": f" {clock}:%M:%S"}[time] + (
-            " %p" if am_pm and am_pm.startswith(" ") else "%p" if am_pm else "")
-        with contextlib.suppress(ValueError):  # 31/02/2021 matches, but is no date
-            raw = df[name]
-            df[name] = pd.to_datetime(raw, format=fmt)
-            if read_as is not None:
-                padded = bool((parts[0].str.len() == 2).all() and (parts[2].str.len() == 2).all())
-                read_as[name] = NumericDateText(raw, day_first, sep, padded, time, bool(
-                    time is None or (parts[4].str.len() == 2).all()), am_pm)
-    return df
+def _numeric_date(path: Path, name: Any, raw: pd.Series,
+                  text: pd.Series) -> tuple[pd.Series, NumericDateText] | None:
+    """A :func:`read_columns` parser: a column of :data:`NUMERIC_DATE` whose order the
+    values tell as datetimes; a warning for one that reads both ways."""
+    parts = text.str.extract(f"^{NUMERIC_DATE}$")
+    if parts[1].nunique() != 1 or any(  # 05/03-2021, times in some rows only: not one way
+            parts[g].isna().any() and parts[g].notna().any() for g in (4, 6, 7)):
+        return None
+    # how AM/PM is written (" PM", "pm", ...), told by the PM form
+    halves = set(parts[7].dropna().str.replace("A", "P").str.replace("a", "p"))
+    if len(halves) > 1:  # " PM" beside "pm": not one way either
+        return None
+    first, second = parts[0].astype(int), parts[2].astype(int)
+    orders = [day_first for day_first, month in ((True, second), (False, first))
+              if month.between(1, 12).all()]
+    if len(orders) == 2:
+        warnings.warn(f"{path}: column {name!r} holds dates that read as day/month and as "
+                      "month/day alike (no number above 12), so it is read as text, a "
+                      "category per date; write them as ISO dates (2021-03-05) to model "
+                      "them as dates.", UserWarning, stacklevel=2)
+    if len(orders) != 1:
+        return None
+    sep, day_first = parts[1].iat[0], orders[0]
+    time = (None if parts[4].isna().all() else
+            "minutes" if parts[6].isna().all() else "seconds")
+    am_pm = halves.pop() if halves else None
+    clock = "%I" if am_pm else "%H"
+    fmt = sep.join(["%d", "%m"][:: 1 if day_first else -1] + ["%Y"]) + {
+        None: "", "minutes": f" {clock}:%M", "seconds": f" {clock}:%M:%S"}[time] + (
+        " %p" if am_pm and am_pm.startswith(" ") else "%p" if am_pm else "")
+    try:
+        dates = pd.to_datetime(raw, format=fmt)
+    except ValueError:  # 31/02/2021 matches, but is no date
+        return None
+    padded = bool((parts[0].str.len() == 2).all() and (parts[2].str.len() == 2).all())
+    return dates, NumericDateText(raw, day_first, sep, padded, time, bool(
+        time is None or (parts[4].str.len() == 2).all()), am_pm)
 
 
-def _iso_dates_as_datetimes(df: pd.DataFrame,
-                            read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
-    """Text columns whose every value is an ISO 8601 date (or date and time), as datetimes,
-    which vaeaug models as numbers (docs/cli.md); with a zone, as UTC. ``read_as`` receives
-    each converted column's :class:`IsoText`."""
-    for name in df.columns:
-        text = _matching_values(df[name], ISO_DATE)
-        if text is None:
-            continue
-        zoned = text.str.contains(ISO_ZONE + "$")
-        if zoned.any() and not zoned.all():  # local times beside zoned ones: no one instant
-            continue
-        with contextlib.suppress(ValueError):  # 2021-02-30 matches, but is no date
-            raw = df[name]
-            df[name] = pd.to_datetime(raw, format="ISO8601", utc=bool(zoned.all()))
-            if read_as is not None:
-                read_as[name] = _iso_style(raw, text)
-    return df
+def _iso_date(name: Any, raw: pd.Series,
+              text: pd.Series) -> tuple[pd.Series, IsoText] | None:
+    """A :func:`read_columns` parser: a column of ISO 8601 dates (or dates and times) as
+    datetimes, which vaeaug models as numbers (docs/cli.md); with a zone, as UTC."""
+    zoned = text.str.contains(ISO_ZONE + "$")
+    if zoned.any() and not zoned.all():  # local times beside zoned ones: no one instant
+        return None
+    try:
+        dates = pd.to_datetime(raw, format="ISO8601", utc=bool(zoned.all()))
+    except ValueError:  # 2021-02-30 matches, but is no date
+        return None
+    return dates, _iso_style(raw, text)
 
 
 @dataclass
@@ -566,7 +564,7 @@ class EmptyColumn:
     dtype: Any
 
 
-def as_read(out: pd.DataFrame, read_as: dict[Any, IsoText | ObjectValues | EmptyColumn],
+def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | EmptyColumn],
             n_original: int, path: str | os.PathLike) -> pd.DataFrame:
     """``out`` (``n_original`` rows as read, then new ones) with the columns of ``read_as``
     as the file had them: the original rows' values as read (pandas would write
