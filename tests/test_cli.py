@@ -650,8 +650,14 @@ def test_saved_index_column_is_reported(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).to_csv(numeric_csv)  # to_csv's default: the index as well
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
     assert result.exit_code == 0, result.output
-    assert "the first column has no name and counts 0, 1, 2, ...: a DataFrame index" in (
-        result.stderr.splitlines()[0])
+    assert result.stderr.splitlines()[0] == (
+        "Warning: Column 'Unnamed: 0' has no name and counts 0, 1, 2, ...: a DataFrame index "
+        "saved by to_csv? It is used as a feature; drop it, or save the file with index=False.")
+    assert "Warning" not in "\n".join(result.stderr.splitlines()[1:])  # said once
+    shown = run("evaluate", numeric_csv, "-t", "label", "--samplers", "none", "--classifiers",
+                "logreg", "--folds", "2")
+    assert shown.exit_code == 0, shown.output
+    assert shown.stderr.count("Column 'Unnamed: 0' has no name and counts") == 1
     pd.read_csv(numeric_csv, index_col=0).to_csv(numeric_csv, index=False)
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", "-f", *FAST)
     assert result.exit_code == 0 and "Warning" not in result.stderr
@@ -669,6 +675,19 @@ def test_identifier_column_warns_in_one_line(numeric_csv, tmp_path):
     assert wrote.startswith("wrote ")
     shown = run("info", numeric_csv, "-t", "label").output
     assert "  id: categorical (110 levels)\n    Column 'id' has a different value" in shown
+
+
+def test_row_number_column_is_reported(numeric_csv, tmp_path):
+    pd.read_csv(numeric_csv).rename_axis("n").to_csv(numeric_csv)  # an index saved as "n"
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "Warning: Column 'n' numbers the rows (0 to 109, each once): a row number or "
+        "identifier? Synthetic rows get numbers from that range, which repeat real rows' "
+        "numbers; consider dropping it.")
+    shown = run("info", numeric_csv, "-t", "label").output
+    assert "  n: numeric (integer)\n    Column 'n' numbers the rows (0 to 109" in shown
+    assert "  count: numeric (integer)\n  x2" in shown
 
 
 def test_unknown_class_and_missing_file(numeric_csv, tmp_path):

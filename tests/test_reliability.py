@@ -131,6 +131,21 @@ def test_identifier_columns_are_refused_or_reported():
         fit_resample(X.iloc[:40].assign(id=lambda d: d.id.where(d.index > 0, "u1")), LABELS)
 
 
+def test_a_column_that_numbers_the_rows_is_reported():
+    # Modelled as a number, a row counter's synthetic values repeat real rows' numbers.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=40), "row": rng.permutation(40) + 1000})
+    with pytest.warns(UserWarning, match=r"'row' numbers the rows \(1000 to 1039, each once\)"):
+        X_res, _ = fit_resample(X, LABELS)
+    assert X_res["row"].between(1000, 1039).all()
+    with warnings.catch_warnings():  # a gap, a repeat, floats or too few rows: no counter
+        warnings.simplefilter("error")
+        fit_resample(X.assign(row=X.row.where(X.row != 1000, 999)), LABELS)
+        fit_resample(X.assign(row=X.row.where(X.row != 1000, 1001)), LABELS)
+        fit_resample(X.assign(row=X.row.astype(float)), LABELS)
+        fit_resample(X.iloc[:19].assign(row=np.arange(19)), LABELS[21:])
+
+
 def test_unicode_labels_round_trip():
     y = pd.Series(np.where(LABELS == 1, "Größe-ß 🐍", "ordinär"), name="クラス")
     X_res, y_res = fit_resample(small_frame(), y)

@@ -45,6 +45,7 @@ from .preprocessing import (
     NUMERIC,
     asinh_scaled,
     cardinality_problem,
+    counter_problem,
     heavy_tailed,
     is_time_dtype,
     pandas_dtype,
@@ -767,6 +768,8 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
             cardinality = cardinality_problem(col, X[col].nunique(), len(X))
             problems = [cardinality[1] if cardinality else None,
                         None if col in named else numbers_as_text(col, X[col])]
+        else:
+            problems = [counter_problem(col, X[col])]
         click.echo(f"  {col}: {kind}" + "".join(f"\n    {p}" for p in problems if p))
 
 

@@ -42,7 +42,13 @@ from tqdm.auto import tqdm
 from .io import first_line
 from .preprocessing import is_categorical_dtype, objects_as_numbers_all, times_as_numbers
 from .sampler import CVAEOverSampler
-from .validation import NumbersAsTextWarning, check_label_values, is_count, warn_numbers_as_text
+from .validation import (
+    NumbersAsTextWarning,
+    check_label_values,
+    is_count,
+    warn_counters,
+    warn_numbers_as_text,
+)
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "gmean", "roc_auc")
 #: What the warning of a failed fit says after the sampler's or classifier's name.
@@ -284,6 +290,7 @@ def evaluate(
     X = times_as_numbers(objects_as_numbers_all(X))
     # said once for the whole table here, not per fold (a fold may miss the odd value)
     warn_numbers_as_text(X, categorical_columns(X))
+    warn_counters(X)  # a fold's rows of a row counter have gaps: no fit would say it
     check_label_values(y)
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)

@@ -195,12 +195,6 @@ def read_table(path: str | os.PathLike,
                       "no name and no values (does every line end with a separator?).",
                       UserWarning, stacklevel=2)
         df = df.drop(columns=empty)
-    first = df.iloc[:, 0]
-    if (str(df.columns[0]).startswith("Unnamed: 0") and pd.api.types.is_integer_dtype(first)
-            and (first.to_numpy() == np.arange(len(df))).all()):
-        warnings.warn(f"{path}: the first column has no name and counts 0, 1, 2, ...: a "
-                      "DataFrame index saved by to_csv? It is used as a feature; drop it, or "
-                      "save the file with index=False.", UserWarning, stacklevel=2)
     return df
 
 

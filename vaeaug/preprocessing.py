@@ -227,6 +227,9 @@ class TableTransformer:
             if name in self.categorical:
                 self.columns_.append(self._fit_categorical(name, col))
             else:
+                problem = counter_problem(name, col)
+                if problem:  # evaluate says it for the whole table, before the folds
+                    warnings.warn(problem, UserWarning, stacklevel=2)
                 self.columns_.append({**self._fit_numeric(name, col),
                                       **(objects or {}).get(name, {})})
         self._build_spans()
@@ -496,6 +499,29 @@ def cardinality_problem(name: Any, n_categories: int,
             f"Column {name!r} has a different value in every row: an identifier? Synthetic rows "
             "can only repeat its values; consider dropping it.")
     return None
+
+
+def counter_problem(name: Any, col: pd.Series) -> str | None:
+    """A warning for an integer column that numbers the rows (every value from its minimum
+    to its maximum, once each, in at least :data:`IDENTIFIER_ROWS` rows), or None.
+
+    Modelled as a number, its synthetic values fall in that range and so repeat real rows'
+    numbers; used as a feature, it tells a classifier where a row sits in the file. pandas
+    names a column without a header ``Unnamed: 0``: one that counts from 0 is an index saved
+    by ``to_csv``."""
+    if (len(col) < IDENTIFIER_ROWS or not pd.api.types.is_integer_dtype(col.dtype)
+            or col.isna().any()):
+        return None
+    low, high = int(col.min()), int(col.max())
+    if high - low + 1 != len(col) or not col.is_unique:
+        return None
+    if str(name).startswith("Unnamed: ") and low == 0:
+        return (f"Column {name!r} has no name and counts 0, 1, 2, ...: a DataFrame index saved "
+                "by to_csv? It is used as a feature; drop it, or save the file with "
+                "index=False.")
+    return (f"Column {name!r} numbers the rows ({low} to {high}, each once): a row number or "
+            "identifier? Synthetic rows get numbers from that range, which repeat real rows' "
+            "numbers; consider dropping it.")
 
 
 def _castable(values: np.ndarray, dtype: np.dtype) -> np.ndarray:

@@ -22,6 +22,7 @@ from sklearn.preprocessing import label_binarize
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from .preprocessing import (
+    counter_problem,
     is_categorical_dtype,
     is_time_dtype,
     numbers,
@@ -193,6 +194,14 @@ def warn_numbers_as_text(df: pd.DataFrame, columns: list, stacklevel: int = 2) -
         problem = numbers_as_text(c, df[c])
         if problem:
             warnings.warn(problem, NumbersAsTextWarning, stacklevel=stacklevel)
+
+
+def warn_counters(df: pd.DataFrame, stacklevel: int = 2) -> None:
+    """A ``UserWarning`` for each column of ``df`` that :func:`counter_problem` reports."""
+    for c in df.columns:
+        problem = counter_problem(c, df[c])
+        if problem:
+            warnings.warn(problem, UserWarning, stacklevel=stacklevel)
 
 
 def numbers_as_text(name: Any, col: pd.Series) -> str | None:
