@@ -172,7 +172,7 @@ def test_image_folder_modes_are_read_by_their_colours(tmp_path):
     (tmp_path / "b/deep.png").unlink()
     Image.fromarray(rgb[:3]).save(tmp_path / "a/small.png")
     with pytest.raises(InputError, match=r"differ in size \(width x height: 6x3, 6x4\); .* "
-                                         r"or pass --image-size 6x3 to vaeaug augment"):
+                                         r"or pass --image-size 6x3 \(size= to load_image"):
         read_image_folder(tmp_path)
     X, _, _ = read_image_folder(tmp_path, size=(5, 2))  # width, height
     assert X.shape == (3, 2, 5, 3)
@@ -237,6 +237,13 @@ def test_image_size_reads_a_folder_of_several_sizes(digits, tmp_path):
     pd.DataFrame({"a": [1.0, 2.0], "label": ["x", "y"]}).to_csv(table, index=False)
     result = CliRunner().invoke(main, ["augment", str(table), "-t", "label", "-o",
                                        str(tmp_path / "o.csv"), "--image-size", "8"])
+    assert result.exit_code == 2 and "--image-size is for folders of images" in result.output
+    # info reads such a folder too (it could only repeat augment's refusal)
+    assert CliRunner().invoke(main, ["info", str(src)]).exit_code == 2
+    shown = CliRunner().invoke(main, ["info", str(src), "--image-size", "6x7"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith(f"{src}: 372 images of 6x7 pixels, 1 channel, 3 classes")
+    result = CliRunner().invoke(main, ["info", str(table), "-t", "label", "--image-size", "8"])
     assert result.exit_code == 2 and "--image-size is for folders of images" in result.output
 
 

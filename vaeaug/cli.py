@@ -712,8 +712,11 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
 @click.argument("input", type=click.Path(), callback=piped)
 @click.option("--target", "-t", help="Name of the class column (tables).")
 @click.option("--categorical", help="Comma-separated columns to treat as categorical.")
+@click.option("--image-size", metavar="WxH", callback=_image_size,
+              help="Images: read every image at this size, as `vaeaug augment --image-size`.")
 @user_errors
-def info(input: str, target: str | None, categorical: str | None) -> None:
+def info(input: str, target: str | None, categorical: str | None,
+         image_size: tuple[int, int] | None) -> None:
     """Class counts, imbalance ratio and column types of INPUT as vaeaug sees them.
 
     \b
@@ -727,6 +730,8 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
     """
     from .validation import NumbersAsTextWarning, as_table, numbers_as_text
 
+    if image_size and not Path(input).is_dir():
+        raise InputError(f"--image-size is for folders of images, and {input} is not one.")
     if Path(input).is_file() and not names_a_table(input):
         from . import persistence
 
@@ -742,7 +747,7 @@ def info(input: str, target: str | None, categorical: str | None) -> None:
         from .image_preprocessing import size_text
         from .io import read_image_folder
 
-        images, labels, _ = read_image_folder(input)
+        images, labels, _ = read_image_folder(input, image_size)
         channels = images.shape[3] if images.ndim == 4 else 1
         click.echo(f"{input}: {len(labels)} images of "
                    f"{size_text(images.shape[2], images.shape[1], channels)}, "

@@ -804,8 +804,8 @@ def read_image_folder(path: str | os.PathLike, size: tuple[int, int] | None = No
         raise InputError(f"{root}: images differ in size (width x height: "
                          f"{', '.join(f'{w}x{h}' for w, h in sizes[:4])}"
                          f"{' ...' if len(sizes) > 4 else ''}); resize them to one size first, "
-                         f"or pass --image-size {sizes[0][0]}x{sizes[0][1]} to vaeaug augment "
-                         "(size= to load_image_folder) to read them at one size.")
+                         f"or pass --image-size {sizes[0][0]}x{sizes[0][1]} (size= to "
+                         "load_image_folder) to read them at one size.")
     labels = np.array([c for c, _ in files], dtype=object)
     return _same_mode(root, images, [f for _, f in files]), labels, [f for _, f in files]
 
