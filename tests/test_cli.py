@@ -1298,6 +1298,28 @@ def test_a_column_with_no_value_is_left_out_and_written_back_empty(numeric_csv, 
     assert list(pd.read_csv(tmp_path / "again.csv").columns) == list(df.columns)
 
 
+def test_empty_cells_are_modelled_and_written_back_empty(numeric_csv, tmp_path):
+    # "Input contains NaN (missing values) ... impute them first": most exports have gaps
+    df = pd.read_csv(numeric_csv)
+    df.loc[df.index % 3 == 0, "x2"] = np.nan
+    df.loc[df.index % 4 == 0, "count"] = np.nan  # an integer column with gaps reads as floats
+    df.to_csv(numeric_csv, index=False)
+    shown = run("info", numeric_csv, "-t", "label").output
+    assert "  x2: numeric (float), 37 missing (modelled)\n" in shown
+    out, model = tmp_path / "o.csv", tmp_path / "m.vaeaug"
+    result = run("augment", numeric_csv, "-t", "label", "--class-balance", "-o", out,
+                 "--save-model", model, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out)
+    pd.testing.assert_frame_equal(written.iloc[:len(df)], df)
+    new = written.iloc[len(df):]
+    assert new["x2"].isna().any() and new["x2"].notna().any() and new["x1"].notna().all()
+    assert "  x2: numeric (float), can be missing" in run("info", model).output
+    sampled = run("sample", model, "-n", "40", "-o", tmp_path / "s.csv", "-q")
+    assert sampled.exit_code == 0, sampled.output
+    assert pd.read_csv(tmp_path / "s.csv")["x2"].isna().any()
+
+
 def test_a_column_with_no_value_named_in_python():
     X = pd.DataFrame({"a": np.arange(50.0), "notes": np.nan})
     with pytest.raises(ValueError, match=r"Columns \['notes'\] have no value in any row; "

@@ -1,5 +1,7 @@
 """Behaviour of CVAEOverSampler: counts, formats, originals, determinism, pipelines."""
 
+import datetime
+import decimal
 import pickle
 import warnings
 from collections import Counter
@@ -162,8 +164,9 @@ def test_datetime_and_duration_columns_are_numbers_of_their_step(mixed_frame, tm
     sampler.save(tmp_path / "m.vaeaug")
     again = CVAEOverSampler.load(tmp_path / "m.vaeaug").sample(5, y="rare", random_state=1)[0]
     pd.testing.assert_frame_equal(again, sampler.sample(5, y="rare", random_state=1)[0])
-    with pytest.raises(ValueError, match=r"NaN \(missing values\) in columns \['day'\]"):
-        sampler.fit(X.assign(day=X["day"].where(X.index > 0)), y)  # NaT
+    with pytest.raises(ValueError, match=r"Column 'day' has missing values, and had none in "
+                                         "fit"):
+        sampler.encode(X.assign(day=X["day"].where(X.index > 0)), y)  # NaT
 
 
 def test_categorical_features_auto_is_detection(mixed_frame):
@@ -629,3 +632,76 @@ def test_new_values_keep_the_columns_decimals(tmp_path):
     sampler.save(tmp_path / "m.vaeaug")
     again = CVAEOverSampler.load(tmp_path / "m.vaeaug").sample(20, random_state=3)[0]
     np.testing.assert_array_equal(again["price"], again["price"].round(2))
+
+
+def missing_frame(n=120, seed=0):
+    """Every kind of column, with missing values (half of the rare class's 'a')."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.zeros(n - 30, int), np.ones(30, int)]
+    X = pd.DataFrame({
+        "a": rng.normal(size=n) + y,
+        "count": pd.array(rng.integers(0, 9, n), dtype="Int64"),
+        "city": rng.choice(["Oslo", "Lima", None], n).astype(object),
+        "colour": pd.Categorical(rng.choice(["red", "blue"], n)),
+        "day": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 99, n), unit="D"),
+        "code": pd.array(rng.choice(["u", "v"], n), dtype="string"),
+        "price": [decimal.Decimal("1.25") * int(i) for i in rng.integers(1, 99, n)],
+        "opened": [datetime.date(2024, 1, 1) + datetime.timedelta(days=int(i))
+                   for i in rng.integers(0, 99, n)],
+        "complete": rng.normal(size=n),
+    })
+    X.loc[(y == 1) & (np.arange(n) % 2 == 0), "a"] = np.nan
+    X.loc[::7, "count"] = pd.NA
+    X.loc[::5, "colour"] = np.nan
+    X.loc[::11, "day"] = pd.NaT
+    X.loc[::13, "code"] = pd.NA
+    X.loc[::17, "price"] = None
+    X.loc[::19, "opened"] = None
+    return X, y
+
+
+def test_missing_values_are_modelled_and_given_back(tmp_path):
+    # "Input contains NaN ... impute them first": most real tables have empty cells
+    X, y = missing_frame()
+    sampler = CVAEOverSampler(**{**FAST, "epochs": 30})
+    X_res, y_res = sampler.fit_resample(X, y)
+    pd.testing.assert_frame_equal(X_res.iloc[:len(X)], X)  # the originals as they were
+    new = X_res.iloc[len(X):]
+    assert len(new) == 60 and (X_res.dtypes == X.dtypes).all()
+    assert new["complete"].notna().all()  # no missing values where there were none
+    # missing where the class had them, about as often (half of the rare class's 'a')
+    assert 0.25 <= new["a"].isna().mean() <= 0.75
+    assert new["a"].notna().any() and np.isfinite(new["a"].dropna()).all()
+    assert new["a"].dropna().between(X["a"].min(), X["a"].max()).all()
+    assert set(new["city"].dropna()) <= {"Oslo", "Lima"} and new["city"].isna().any()
+    assert new["colour"].isna().sum() + new["colour"].notna().sum() == 60
+    assert {type(v) for v in new["price"].dropna()} == {decimal.Decimal}
+    assert {type(v) for v in new["opened"].dropna()} == {datetime.date}
+    again, _ = CVAEOverSampler(**{**FAST, "epochs": 30}).fit_resample(X, y)
+    pd.testing.assert_frame_equal(again, X_res)  # reproducible
+    sampler.save(tmp_path / "m.vaeaug")
+    loaded = CVAEOverSampler.load(tmp_path / "m.vaeaug")
+    pd.testing.assert_frame_equal(loaded.sample(20, y=1, random_state=3)[0],
+                                  sampler.sample(20, y=1, random_state=3)[0])
+    with pytest.raises(ValueError, match="Column 'complete' has missing values, and had none"):
+        sampler.encode(X.assign(complete=X["complete"].where(X.index > 0)), y)
+    # arrays: NaN in, NaN out
+    arr = X[["a", "complete"]].to_numpy()
+    arr_res, _ = CVAEOverSampler(**FAST).fit_resample(arr, y)
+    assert np.isnan(arr_res[len(arr):, 0]).any() and not np.isnan(arr_res[:, 1]).any()
+
+
+def test_shards_with_and_without_missing_values_merge():
+    from vaeaug.preprocessing import TableTransformer
+
+    X, _ = missing_frame()
+    whole = X[["a", "city"]]
+    one = TableTransformer(["city"]).fit(whole.iloc[:60].assign(city="Oslo", a=1.0))
+    two = TableTransformer(["city"]).fit(whole.iloc[60:])
+    merged = TableTransformer.merge([(60, one), (60, two)])
+    assert merged.columns_[0]["missing"] and "missing" not in one.columns_[0]
+    assert merged.columns_[1]["categories"] == ["Oslo", "Lima", None]  # missing stays last
+    assert merged.n_outputs_ == 1 + 2 + 3
+    decoded = merged.inverse_transform(merged.transform(whole))
+    pd.testing.assert_frame_equal(decoded[["city"]], whole[["city"]])
+    assert (decoded["a"].isna() == whole["a"].isna()).all()

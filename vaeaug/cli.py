@@ -768,6 +768,8 @@ def info(input: str, target: str | None, categorical: str | None,
     for col in X.columns:
         kind = (f"categorical ({X[col].nunique()} levels)" if col in cats
                 else f"numeric ({number_kind(X[col].dtype)}{HEAVY * heavy_tailed(X[col])})")
+        missing = int(X[col].isna().sum())
+        kind += f", {missing:,} missing (modelled)" if missing else ""
         problems = []
         if col in cats:
             cardinality = cardinality_problem(col, X[col].nunique(), len(X))
@@ -806,9 +808,12 @@ def describe_model(path: str, kind: str) -> None:
         click.echo("\ncolumns:")
         written = styles_as_read(getattr(sampler, "_text_styles", None))
         for info in sampler.transformer_.columns_:
-            kind_ = (f"categorical ({len(info['categories'])} levels)"
+            missing = None in info.get("categories", ())
+            kind_ = (f"categorical ({len(info['categories']) - missing} levels)"
                      if info["kind"] != NUMERIC else
                      f"numeric ({number_kind(pandas_dtype(info))}{HEAVY * asinh_scaled(info)})")
+            if info.get("missing") or None in info.get("categories", ()):
+                kind_ += ", can be missing"
             if info["name"] in written:
                 kind_ += written_like(written[info["name"]])
             click.echo(f"  {info['name']}: {kind_}")

@@ -373,8 +373,9 @@ def run_fold(X: pd.DataFrame, y: pd.Series, train: np.ndarray, test: np.ndarray,
              fold: int) -> list[dict[str, Any]]:
     """Scores of every sampler x classifier on one fold (samplers see the training part only)."""
     categorical = categorical_columns(X)
-    scaler = _scaler(categorical).fit(X.iloc[train])
-    X_train, X_test = scaler.transform(X.iloc[train]), scaler.transform(X.iloc[test])
+    X_train, X_test = filled(X.iloc[train], X.iloc[test], categorical)
+    scaler = _scaler(categorical).fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     y_train, y_test = y.iloc[train].reset_index(drop=True), y.iloc[test].to_numpy()
     classes = np.unique(y)
     rows = []
@@ -394,6 +395,32 @@ def run_fold(X: pd.DataFrame, y: pd.Series, train: np.ndarray, test: np.ndarray,
                          "n_synthetic": (len(resampled[1]) - len(y_train)) if resampled
                          else np.nan})
     return rows
+
+
+#: What :func:`filled` writes for a missing value of a categorical column.
+MISSING_CATEGORY = "(missing)"
+
+
+def filled(train: pd.DataFrame, test: pd.DataFrame,
+           categorical: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both parts with their missing values filled from the training part: a numeric
+    column's median (0 if it has no value there), a category of their own in a categorical
+    one. SMOTE and most classifiers refuse missing values, and every sampler should see the
+    same table, so the comparison fills them for all of them (vaeaug alone could model them)."""
+    gaps = [c for c in train.columns if train[c].isna().any() or test[c].isna().any()]
+    if not gaps:
+        return train, test
+    values = {}
+    for c in gaps:
+        if c in categorical:
+            values[c] = MISSING_CATEGORY
+        else:
+            median = train[c].median()
+            values[c] = 0.0 if pd.isna(median) else median
+    cats = [c for c in gaps if c in categorical]  # as objects: a new category needs no dtype
+    train, test = (part.astype(dict.fromkeys(cats, object)).fillna(values)
+                   for part in (train, test))
+    return train, test
 
 
 def _test_scores(clf: BaseEstimator, categorical: list, X_res: Any, y_res: Any,

@@ -74,10 +74,15 @@ def is_time_dtype(dtype: Any) -> bool:
 
 
 def numbers(col: pd.Series) -> np.ndarray:
-    """A numeric (or datetime) column's values as float64."""
+    """A numeric (or datetime) column's values as float64, NaN where they are missing."""
     if is_time_dtype(col.dtype):
-        return col.astype("int64").to_numpy(dtype=np.float64)
-    return col.to_numpy(dtype=np.float64)
+        missing = col.isna().to_numpy()
+        if not missing.any():
+            return col.astype("int64").to_numpy(dtype=np.float64)
+        values = np.full(len(col), np.nan)
+        values[~missing] = col[~missing].astype("int64").to_numpy(dtype=np.float64)
+        return values
+    return col.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def times_as_numbers(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> pd.DataFrame:
@@ -95,7 +100,7 @@ TIME_STEPS = (86400, 3600, 60, 1, 1e-3, 1e-6, 1e-9)
 def _time_step(col: pd.Series) -> int:
     """The coarsest of :data:`TIME_STEPS` that every value of a time column is a multiple
     of, in counts of the column's unit (1: no rounding beyond the unit)."""
-    counts = col.astype("int64").to_numpy()
+    counts = col.dropna().astype("int64").to_numpy()
     per_second = int(np.timedelta64(1, "s") // np.timedelta64(1, np.datetime_data(
         col.dtype.base if hasattr(col.dtype, "base") else col.dtype)[0]))
     for seconds in TIME_STEPS:
@@ -157,10 +162,11 @@ def numbers_as_objects(values: pd.Series, kind: dict[str, Any]) -> pd.Series:
     """Floats or datetimes back as the objects of :func:`object_values` ``kind``: dates, or
     decimals at the column's scale."""
     if kind["objects"] == "date":
-        return pd.Series(values.dt.date, dtype=object)
+        dates = pd.Series(values.dt.date, dtype=object)
+        return dates.where(values.notna().to_numpy(), None)
     step = decimal.Decimal(1).scaleb(-kind["scale"])
-    return pd.Series([decimal.Decimal(repr(float(v))).quantize(step) for v in values],
-                     dtype=object)
+    return pd.Series([None if np.isnan(v) else decimal.Decimal(repr(float(v))).quantize(step)
+                      for v in values], dtype=object)
 
 
 #: A float column whose values have at most this many decimals (prices, measurements to a
@@ -238,6 +244,8 @@ class TableTransformer:
     @staticmethod
     def _fit_numeric(name: Any, col: pd.Series) -> dict[str, Any]:
         values = numbers(col)
+        missing = bool(np.isnan(values).any())
+        values = values[~np.isnan(values)] if missing else values
         # Moments of values divided by their largest magnitude: squares of 1e300 overflow.
         scale = float(np.abs(values).max()) or 1.0
         mean = float((values / scale).mean() * scale)
@@ -255,6 +263,8 @@ class TableTransformer:
             "min": float(values.min()),
             "max": float(values.max()),
             **({"step": _time_step(col)} if is_time_dtype(col.dtype) else {}),
+            # rows without a value: a two-way block (present, missing) follows the column
+            **({"missing": True} if missing else {}),
         }
 
     @staticmethod
@@ -263,8 +273,10 @@ class TableTransformer:
             categories = list(col.cat.categories)
             ordered = bool(col.cat.ordered)
         else:
-            categories = sorted(pd.unique(col), key=lambda v: (str(type(v)), v))
+            categories = sorted(pd.unique(col.dropna()), key=lambda v: (str(type(v)), v))
             ordered = False
+        if col.isna().any():  # a category of its own, last: None (NaN in pandas' eyes)
+            categories.append(None)
         problem = cardinality_problem(name, len(categories), len(col))
         if problem and problem[0] is ValueError:
             raise ValueError(problem[1])
@@ -279,11 +291,19 @@ class TableTransformer:
         }
 
     def _build_spans(self) -> None:
-        spans, start = [], 0
+        """``spans_``, every block of the encoded matrix in order; ``_column_spans``, the
+        blocks of each column (a numeric column with missing values has two)."""
+        spans, self._column_spans, start = [], [], 0
         for info in self.columns_:
-            width = 1 if info["kind"] == NUMERIC else len(info["categories"])
-            spans.append(Span(start, width, info["kind"]))
-            start += width
+            if info["kind"] == NUMERIC:
+                own = [Span(start, 1, NUMERIC)]
+                if info.get("missing"):
+                    own.append(Span(start + 1, 2, CATEGORICAL))
+            else:
+                own = [Span(start, len(info["categories"]), CATEGORICAL)]
+            spans += own
+            self._column_spans.append(own)
+            start = own[-1].stop
         self.spans_ = spans
         self.n_outputs_ = start
 
@@ -291,7 +311,7 @@ class TableTransformer:
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         """Encode ``df`` (same columns as in ``fit``) as a float32 matrix."""
         out = np.zeros((len(df), self.n_outputs_), dtype=np.float32)
-        for info, span in zip(self.columns_, self.spans_):
+        for info, (span, *missing_span) in zip(self.columns_, self._column_spans):
             col = df[info["name"]]
             if info["kind"] == NUMERIC:
                 if is_time_dtype(col.dtype) != is_time_dtype(pandas_dtype(info)):
@@ -307,10 +327,18 @@ class TableTransformer:
                         f"Column {info['name']!r} held numbers in fit but holds text now, "
                         f"e.g. {col[text].iloc[0]!r}; the model needs numbers there."
                     ) from None
-                out[:, span.start] = (to_asinh_scale(values, info) if asinh_scaled(info)
-                                      else (values - info["mean"]) / info["std"])
+                missing = np.isnan(values)
+                if missing.any() and not missing_span:
+                    raise ValueError(f"Column {info['name']!r} has missing values, and had "
+                                     "none in fit; the model cannot place them.")
+                scaled = (to_asinh_scale(values, info) if asinh_scaled(info)
+                          else (values - info["mean"]) / info["std"])
+                # a missing value sits at the column's centre; the block says it is missing
+                out[:, span.start] = np.where(missing, 0.0, scaled)
+                if missing_span:
+                    out[np.arange(len(df)), missing_span[0].start + missing] = 1.0
             else:
-                codes = pd.Index(info["categories"]).get_indexer(col)
+                codes = _category_codes(info["categories"], col)
                 if (codes < 0).any():
                     unseen = sorted({str(v) for v in col[codes < 0]})[:5]
                     raise ValueError(
@@ -323,12 +351,16 @@ class TableTransformer:
     def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
         """Decode model output (numeric values, category scores) into a typed table."""
         data = {}
-        for info, span in zip(self.columns_, self.spans_):
+        for info, (span, *missing_span) in zip(self.columns_, self._column_spans):
             block = matrix[:, span.start : span.stop]
             if info["kind"] == NUMERIC:
                 values = self._decode_numeric(info, block[:, 0])
-                data[info["name"]] = (numbers_as_objects(values, info) if "objects" in info
-                                      else values)
+                values = (numbers_as_objects(values, info) if "objects" in info
+                          else values)
+                if missing_span:  # NaN, <NA>, NaT or None, as the dtype has it
+                    flags = matrix[:, missing_span[0].start : missing_span[0].stop]
+                    values = values.mask(flags.argmax(axis=1) == 1)
+                data[info["name"]] = values
             else:
                 data[info["name"]] = self._decode_categorical(info, block)
         return pd.DataFrame(data, columns=[info["name"] for info in self.columns_])
@@ -402,6 +434,8 @@ class TableTransformer:
                            min=min(c["min"] for _, c in infos),
                            max=max(c["max"] for _, c in infos),
                            integer=all(c["integer"] for _, c in infos))
+                if any(c.get("missing") for _, c in infos):
+                    out["missing"] = True
                 if "step" in info:  # each step divides the coarser ones (TIME_STEPS)
                     out["step"] = min(c["step"] for _, c in infos)
                 out.pop("decimals", None)  # the finest of the shards', if all have some
@@ -419,6 +453,8 @@ class TableTransformer:
                 categories = list(info["categories"])
                 for _, c in infos[1:]:
                     categories += [v for v in c["categories"] if v not in categories]
+                if None in categories:  # the missing values' category stays last
+                    categories = [v for v in categories if v is not None] + [None]
                 problem = cardinality_problem(info["name"], len(categories))
                 if problem:
                     raise ValueError(problem[1])
@@ -524,6 +560,17 @@ def counter_problem(name: Any, col: pd.Series) -> str | None:
             "numbers; consider dropping it.")
 
 
+def _category_codes(categories: list, col: pd.Series) -> np.ndarray:
+    """Each value's position in ``categories``; a missing value's is that of ``None``, the
+    missing values' category, if the column had one in fit (-1: not seen in fit)."""
+    known = [c for c in categories if c is not None]
+    codes = pd.Index(known).get_indexer(col)
+    missing = col.isna().to_numpy()
+    if missing.any():
+        codes[missing] = len(known) if None in categories else -1
+    return codes
+
+
 def _castable(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """Whole floats clipped to what ``dtype`` holds. An int64 maximum (a common sentinel)
     is 2**63 as a float, which would wrap around to the minimum when cast."""
@@ -537,7 +584,8 @@ def _castable(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def pandas_dtype(info: dict[str, Any]) -> Any:
     """The pandas dtype a column had in fit, rebuilt from its description."""
     if info["dtype"] == "category":
-        return pd.CategoricalDtype(info["categories"], ordered=info["ordered"])
+        return pd.CategoricalDtype([c for c in info["categories"] if c is not None],
+                                   ordered=info["ordered"])
     try:
         return pd.api.types.pandas_dtype(info["dtype"])
     except ImportError:  # "string[pyarrow]" from a model saved where pyarrow was installed

@@ -173,7 +173,9 @@ def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.
                           fontsize=7)
             ax.set_ylabel("share")
         else:  # dates and durations as the numbers they are modelled as
-            real_values, new_values = numbers(real), numbers(X_new[col])
+            # missing values have no place on the axis (their share is the model's concern)
+            real_values, new_values = (v[~np.isnan(v)] for v in (numbers(real),
+                                                                  numbers(X_new[col])))
             bins = np.histogram_bin_edges(np.r_[real_values, new_values], bins=20)
             ax.hist(real_values, bins=bins, alpha=0.6, density=True, label="real")
             ax.hist(new_values, bins=bins, alpha=0.6, density=True, label="synthetic")

@@ -534,6 +534,7 @@ class CVAEOverSampler(BaseOverSampler):
         tags.non_deterministic = self.random_state is None
         tags.input_tags.categorical = True
         tags.input_tags.string = True
+        tags.input_tags.allow_nan = True  # modelled, and given back in new rows
         return tags
 
 

@@ -239,7 +239,7 @@ def numbers_as_text(name: Any, col: pd.Series) -> str | None:
         return (f"Column {name!r} holds numbers except in {n} row{'s' * (n > 1)} "
                 f"({shown}), so it is read as text and modelled as a category: synthetic "
                 f"rows can only repeat its values. If {first.iloc[0]!r} marks a missing "
-                "value, replace it with NaN and impute or drop those rows; if the column is "
+                "value, replace it with NaN (missing values are modelled); if the column is "
                 "categorical, name it as such (categorical_features, or --categorical) to "
                 "silence this.")
     if share(pd.to_numeric(text.str.replace(NUMBER_DECORATION, "", regex=True),
@@ -300,18 +300,14 @@ def _check_finite(df: pd.DataFrame, categorical: list) -> None:
     if empty:  # imputing or dropping rows, the advice below, would not help
         raise ValueError(f"Columns {empty[:10]} have no value in any row; drop them (e.g. "
                          "df.dropna(axis=1, how='all')).")
-    missing = [c for c in df.columns if df[c].isna().any()]
-    if missing:
-        raise ValueError(
-            f"Input contains NaN (missing values) in columns {missing[:10]}. vaeaug needs "
-            "complete rows: impute them first (e.g. sklearn.impute.SimpleImputer or "
-            "df.fillna) or drop those rows."
-        )
+    # missing values (NaN, None, NaT, <NA>) are modelled: a category of their own in a
+    # categorical column, a present/missing block beside a numeric one
     numeric = [c for c in df.columns if c not in categorical]
-    infinite = [c for c in numeric if not np.isfinite(numbers(df[c])).all()]
+    infinite = [c for c in numeric if np.isinf(numbers(df[c])).any()]
     if infinite:
         raise ValueError(f"Input contains infinity in columns {infinite[:10]}; replace "
-                         "infinite values (e.g. clip them or set them to NaN and impute).")
+                         "infinite values (e.g. clip them, or set them to NaN: missing values are "
+                         "modelled).")
 
 
 def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
