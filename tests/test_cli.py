@@ -1320,6 +1320,29 @@ def test_empty_cells_are_modelled_and_written_back_empty(numeric_csv, tmp_path):
     assert pd.read_csv(tmp_path / "s.csv")["x2"].isna().any()
 
 
+def test_empty_cells_in_formatted_columns_stay_empty(tmp_path):
+    # "Unknown format code 'd' for object of type 'float'": a missing date was formatted
+    rng = np.random.default_rng(0)
+    n = 120
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    df = pd.DataFrame({"amount": [f"${v:,.2f}" for v in rng.uniform(100, 5000, n)],
+                       "when": [f"{d.month}/{d.day}/{d.year}" for d in days],
+                       "iso": days.strftime("%Y-%m-%d"), "x": rng.normal(size=n),
+                       "label": np.where(np.arange(n) < 25, "rare", "common")})
+    df.loc[::4, "amount"], df.loc[::5, "when"], df.loc[::6, "iso"] = None, None, None
+    path, out = tmp_path / "d.csv", tmp_path / "o.csv"
+    df.to_csv(path, index=False)
+    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str)
+    pd.testing.assert_frame_equal(written.iloc[:n], pd.read_csv(path, dtype=str))
+    new = written.iloc[n:]
+    for col, pattern in (("amount", r"\$[\d,]+\.\d\d"), ("when", r"\d{1,2}/\d{1,2}/2024"),
+                         ("iso", r"2024-\d\d-\d\d")):
+        assert new[col].isna().any(), col
+        assert new[col].dropna().str.fullmatch(pattern).all(), col
+
+
 def test_a_column_with_no_value_named_in_python():
     X = pd.DataFrame({"a": np.arange(50.0), "notes": np.nan})
     with pytest.raises(ValueError, match=r"Columns \['notes'\] have no value in any row; "

@@ -576,9 +576,11 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
             continue
         if (name in out.columns and (text or not kept.text_only)
                 and (is_datetime64_any_dtype(out[name]) or is_float_dtype(out[name]))):
-            new = kept.format(out[name].iloc[n_original:])
-            out[name] = np.concatenate([kept.original.to_numpy(dtype=object),
-                                        new.to_numpy(dtype=object)])
+            values = out[name].iloc[n_original:]
+            present = values.notna().to_numpy()  # a missing value stays an empty cell
+            new = np.full(len(values), None, dtype=object)
+            new[present] = kept.format(values[present]).to_numpy(dtype=object)
+            out[name] = np.concatenate([kept.original.to_numpy(dtype=object), new])
     return out
 
 
