@@ -27,6 +27,9 @@ MAX_CATEGORIES = 1000
 #: Rows from which a categorical column with a different value in every row is reported as a
 #: likely identifier (synthetic rows can only repeat its values).
 IDENTIFIER_ROWS = 20
+#: A categorical column with at least this share of its rows' values distinct (but not all)
+#: is reported too: free text, or an identifier with a few repeats (ticket numbers).
+NEARLY_IDENTIFIER_SHARE = 0.9
 
 
 #: A numeric column whose standard deviation is more than this many times its robust spread
@@ -521,7 +524,8 @@ def cardinality_problem(name: Any, n_categories: int,
     (ValueError, message)
         Over :data:`MAX_CATEGORIES` values: fitting refuses the column.
     (UserWarning, message)
-        A different value in every row of at least :data:`IDENTIFIER_ROWS`: fitting warns.
+        A different value in every row (or in :data:`NEARLY_IDENTIFIER_SHARE` of them) of at
+        least :data:`IDENTIFIER_ROWS` rows: fitting warns.
     None
         Nothing to report.
     """
@@ -534,6 +538,12 @@ def cardinality_problem(name: Any, n_categories: int,
         return UserWarning, (
             f"Column {name!r} has a different value in every row: an identifier? Synthetic rows "
             "can only repeat its values; consider dropping it.")
+    if (n_rows is not None and n_rows >= IDENTIFIER_ROWS
+            and n_categories >= NEARLY_IDENTIFIER_SHARE * n_rows):
+        return UserWarning, (
+            f"Column {name!r} has a different value in almost every row (90 % or more): an "
+            "identifier or free text? Synthetic rows can only repeat its values; consider "
+            "dropping it.")
     return None
 
 
