@@ -685,6 +685,10 @@ def test_missing_values_are_modelled_and_given_back(tmp_path):
                                   sampler.sample(20, y=1, random_state=3)[0])
     with pytest.raises(ValueError, match="Column 'complete' has missing values, and had none"):
         sampler.encode(X.assign(complete=X["complete"].where(X.index > 0)), y)
+    kinds = X[["complete"]].assign(kind=np.where(y == 1, "r", "c"))
+    fitted = CVAEOverSampler(**FAST).fit(kinds, y)
+    with pytest.raises(ValueError, match="Column 'kind' has missing values, and had none"):
+        fitted.encode(kinds.assign(kind=kinds["kind"].where(kinds.index > 0)), y)
     # arrays: NaN in, NaN out
     arr = X[["a", "complete"]].to_numpy()
     arr_res, _ = CVAEOverSampler(**FAST).fit_resample(arr, y)

@@ -332,8 +332,7 @@ class TableTransformer:
                     ) from None
                 missing = np.isnan(values)
                 if missing.any() and not missing_span:
-                    raise ValueError(f"Column {info['name']!r} has missing values, and had "
-                                     "none in fit; the model cannot place them.")
+                    raise _unplaced_missing(info)
                 scaled = (to_asinh_scale(values, info) if asinh_scaled(info)
                           else (values - info["mean"]) / info["std"])
                 # a missing value sits at the column's centre; the block says it is missing
@@ -342,6 +341,8 @@ class TableTransformer:
                     out[np.arange(len(df)), missing_span[0].start + missing] = 1.0
             else:
                 codes = _category_codes(info["categories"], col)
+                if (codes < 0).any() and col[codes < 0].isna().any():
+                    raise _unplaced_missing(info)
                 if (codes < 0).any():
                     unseen = sorted({str(v) for v in col[codes < 0]})[:5]
                     raise ValueError(
@@ -402,9 +403,10 @@ class TableTransformer:
         Numeric columns get the pooled mean and standard deviation and the overall range;
         categorical columns the union of categories (the first shard's order, then the
         others' new categories). The result equals fitting on the concatenated shards, up to
-        rounding, except for heavy-tailed columns: the shards' averages of the median and
-        spread of the asinh scale are close to, not equal to, the whole table's (and a
-        column that some shard does not find heavy-tailed is standardised). Used by
+        rounding, except for columns with missing values (each shard's statistics are of its
+        values, weighted by its rows) and heavy-tailed columns: the shards' averages of the
+        median and spread of the asinh scale are close to, not equal to, the whole table's
+        (and a column that some shard does not find heavy-tailed is standardised). Used by
         data-parallel training, where no process sees all rows.
         """
         parts = [(n, t) for n, t in parts if n > 0]
@@ -568,6 +570,11 @@ def counter_problem(name: Any, col: pd.Series) -> str | None:
     return (f"Column {name!r} numbers the rows ({low} to {high}, each once): a row number or "
             "identifier? Synthetic rows get numbers from that range, which repeat real rows' "
             "numbers; consider dropping it.")
+
+
+def _unplaced_missing(info: dict[str, Any]) -> ValueError:
+    return ValueError(f"Column {info['name']!r} has missing values, and had none in fit; the "
+                      "model cannot place them.")
 
 
 def _category_codes(categories: list, col: pd.Series) -> np.ndarray:
