@@ -514,3 +514,13 @@ def test_image_examples_in_docs_run(doc, heading):
     assert names["X_res"].max() <= 16  # within the observed range
     if "new_images" in names:
         assert names["new_images"].shape == (50, 8, 8) and set(names["new_labels"]) == {3}
+
+
+def test_tags_say_images_refuse_nan_and_tables_take_it():
+    # the image sampler inherited the table sampler's allow_nan, and refuses NaN pixels
+    from vaeaug import CVAEOverSampler
+
+    assert CVAEOverSampler().__sklearn_tags__().input_tags.allow_nan
+    assert not ImageCVAEOverSampler().__sklearn_tags__().input_tags.allow_nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        ImageCVAEOverSampler(epochs=1).fit(np.full((6, 4, 4), np.nan), [0, 0, 0, 0, 1, 1])

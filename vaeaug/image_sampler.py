@@ -196,6 +196,11 @@ class ImageCVAEOverSampler(CVAEOverSampler):
                              "model was fitted on.")
         return images
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False  # a NaN pixel is refused, not modelled
+        return tags
+
     def _data_format_state(self) -> dict:
         fmt = dataclasses.asdict(self._image_format)
         if fmt["torch_dtype"] is not None:  # a torch.dtype, stored by name
