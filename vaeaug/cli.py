@@ -812,7 +812,7 @@ def describe_model(path: str, kind: str) -> None:
             kind_ = (f"categorical ({len(info['categories']) - missing} levels)"
                      if info["kind"] != NUMERIC else
                      f"numeric ({number_kind(pandas_dtype(info))}{HEAVY * asinh_scaled(info)})")
-            if info.get("missing") or None in info.get("categories", ()):
+            if info.get("missing") or missing:
                 kind_ += ", can be missing"
             if info["name"] in written:
                 kind_ += written_like(written[info["name"]])

@@ -247,8 +247,9 @@ class TableTransformer:
     @staticmethod
     def _fit_numeric(name: Any, col: pd.Series) -> dict[str, Any]:
         values = numbers(col)
-        missing = bool(np.isnan(values).any())
-        values = values[~np.isnan(values)] if missing else values
+        gaps = np.isnan(values)
+        missing = bool(gaps.any())
+        values = values[~gaps] if missing else values
         # Moments of values divided by their largest magnitude: squares of 1e300 overflow.
         scale = float(np.abs(values).max()) or 1.0
         mean = float((values / scale).mean() * scale)

@@ -297,7 +297,7 @@ def _numeric_columns_as_float(
 
 def _check_finite(df: pd.DataFrame, categorical: list) -> None:
     empty = [c for c in df.columns if df[c].isna().all()]
-    if empty:  # imputing or dropping rows, the advice below, would not help
+    if empty:  # nothing to model there, not even how often a value is missing
         raise ValueError(f"Columns {empty[:10]} have no value in any row; drop them (e.g. "
                          "df.dropna(axis=1, how='all')).")
     # missing values (NaN, None, NaT, <NA>) are modelled: a category of their own in a
