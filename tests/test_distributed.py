@@ -154,6 +154,9 @@ def test_torchrun_cli_fit_writes_one_model_from_all_shards(tmp_path):
         # refused: "part-1.csv: target column 'label' has only one class")
         rare = (np.arange(60) % 5 == 0) & (i != 1)
         df = table(60, i).assign(label=np.where(rare, "rare", "common"))
+        if i == 2:  # gaps in one file: rank 0's shard has them, rank 1's has none
+            df.loc[df.index % 4 == 1, "a"] = np.nan
+            df.loc[df.index % 6 == 1, "c"] = None
         df.to_csv(tmp_path / f"part-{i}.csv", index=False)
         frames.append(df)
     done = torchrun("-m", "vaeaug", "fit", "part-0.csv", "part-1.csv", "part-2.csv",
@@ -162,10 +165,12 @@ def test_torchrun_cli_fit_writes_one_model_from_all_shards(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     sampler = CVAEOverSampler.load(tmp_path / "model.vaeaug")
     assert sampler.sampling_strategy_ == {"rare": 180 - 2 * 24}
-    assert sorted(sampler.transformer_.columns_[3]["categories"]) == ["x", "y", "z"]
+    a, c = sampler.transformer_.columns_[0], sampler.transformer_.columns_[3]
+    assert c["categories"][-1] is None and sorted(c["categories"][:-1]) == ["x", "y", "z"]
+    assert a["missing"]  # from rank 0's shard alone
     X_new, y_new = sampler.sample(20, y="rare", random_state=0)
     assert len(X_new) == 20 and set(y_new) == {"rare"}
-    assert X_new.notna().all().all()
+    assert X_new[["n", "const"]].notna().all().all()
 
 
 @pytest.mark.parametrize("gpus, rank, expected", [(2, 1, "cuda:1"), (4, 1, "cuda:1"),
