@@ -1,5 +1,6 @@
 """The vaeaug command line, through click's CliRunner and as a real subprocess."""
 
+import functools
 import hashlib
 import io
 import os
@@ -1418,3 +1419,33 @@ def test_dash_at_a_terminal_is_refused_not_waited_on(monkeypatch):
     with pytest.raises(InputError, match=r"reads a table piped to stdin, and nothing is piped "
                                          r"in; e\.g\. cat data\.csv \| vaeaug augment -"):
         stdin_as_file()
+
+
+def test_missing_cells_keep_how_the_file_wrote_them(tmp_path):
+    # R writes NA: read as missing (modelled), it came back as an empty cell; whole numbers
+    # with gaps came back as 25.0 (pandas reads them as floats)
+    rng = np.random.default_rng(0)
+    lines = ["n,x,city,when,label"]
+    for i in range(80):
+        n = "NA" if i % 5 == 0 else str(int(rng.integers(0, 50)))
+        x = "" if i % 7 == 0 else str(round(rng.normal(), 2))  # as pandas writes floats
+        city = "null" if i % 6 == 0 else ("N/A" if i % 9 == 0 else rng.choice(["Oslo", "Lima"]))
+        when = "NA" if i % 8 == 0 else f"2024-03-{int(rng.integers(1, 28)):02d}"
+        lines.append(f"{n},{x},{city},{when},{'rare' if i < 16 else 'common'}")
+    path, out = tmp_path / "d.csv", tmp_path / "o.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert "  n: numeric (integer), 16 missing (modelled)\n" in run("info", path, "-t",
+                                                                     "label").output
+    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    as_text = functools.partial(pd.read_csv, dtype=str, keep_default_na=False)
+    written, original = as_text(out), as_text(path)
+    pd.testing.assert_frame_equal(written.iloc[:80], original)  # NA, null, N/A and ''
+    new = written.iloc[80:]
+    assert new["n"].str.fullmatch(r"\d+|NA").all() and (new["n"] == "NA").any()
+    assert (new["when"] == "NA").any() and "" not in set(new["when"])  # NA, as the file
+    assert set(new["city"]) <= {"Oslo", "Lima", ""}  # gaps written two ways: left empty
+    assert (new["x"] == "").any()
+    parquet = tmp_path / "o.parquet"
+    assert run("augment", path, "-t", "label", "-o", parquet, *FAST).exit_code == 0
+    assert str(pd.read_parquet(parquet)["n"].dtype) == "Int64"  # nulls, not markers

@@ -168,6 +168,7 @@ def read_table(path: str | os.PathLike,
                                  "is one field while the lines below have several: a title "
                                  "or comment above the header? Delete that line.")
             _warn_repeated_names(path, sep, compression)
+            df = _gaps_as_written(df, path, sep, compression, read_as)
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
                 df = _decimal_commas_as_numbers(df)
             else:
@@ -325,6 +326,69 @@ def _matching_values(col: pd.Series, pattern: str) -> pd.Series | None:
         return None
     text = _text_values(col)
     return text if text is not None and text.str.fullmatch(pattern).all() else None
+
+
+class _Marks:
+    """The :func:`as_read` key of the text a CSV wrote in its missing cells (``NA``, ``null``,
+    ``N/A``, ... as pandas reads them), a key no column can have."""
+
+    def __repr__(self) -> str:
+        return "MARKS"
+
+
+#: ``read_as[MARKS]``: ``{column: the marker text of its missing cells, by row position}``.
+MARKS = _Marks()
+
+
+def _gaps_as_written(df: pd.DataFrame, path: Path, sep: str, compression: str | None,
+                     read_as: dict[Any, Any] | None) -> pd.DataFrame:
+    """What pandas' reading loses in columns with missing values, taken from their text (a
+    second read of those columns only):
+
+    - columns of whole numbers with gaps, which pandas reads as floats (the file's ``25``
+      would be written back ``25.0``, and new rows get fractions), as nullable integers
+      (``Int64``), if their text has no decimal point or exponent (``25.0`` stays a float);
+    - in ``read_as[MARKS]``, the cells written as a marker rather than left empty (R writes
+      ``NA``), so that the original rows are written back as they were."""
+    gappy = [i for i, c in enumerate(df.columns) if df[c].isna().any()]
+    if not gappy or not isinstance(df.index, pd.RangeIndex):  # else columns would not align
+        return df
+    text = pd.read_csv(path, sep=sep, compression=compression, usecols=gappy, dtype=str,
+                       keep_default_na=False, encoding_errors="replace")
+    marks = {}
+    for i, position in enumerate(gappy):
+        name, written = df.columns[position], text.iloc[:, i]
+        missing = df[name].isna().to_numpy()
+        col = df[name]
+        if (col.dtype == np.float64 and (col.dropna() % 1 == 0).all()
+                and col.abs().max() < 2 ** 53  # exact as int64 and as float64
+                and not written[~missing].str.contains(r"[.eE]", regex=True).any()):
+            df[name] = col.astype("Int64")
+        marked = written[missing & (written != "").to_numpy()]
+        if len(marked):
+            marks[name] = marked.reset_index(drop=True).set_axis(
+                np.flatnonzero(missing & (written != "").to_numpy()))
+    if marks and read_as is not None:
+        read_as[MARKS] = marks
+    return df
+
+
+def _with_marks(out: pd.DataFrame, marks: dict[Any, pd.Series],
+                n_original: int) -> pd.DataFrame:
+    """``out`` with the original rows' missing-value markers back in their cells; the new
+    rows' missing values get a column's marker where the file marked all its gaps alike."""
+    for name, marked in marks.items():
+        if name not in out.columns:
+            continue
+        values = out[name].to_numpy(dtype=object, na_value=None).copy()
+        gaps = pd.isna(values[:n_original]).sum()
+        values[marked.index.to_numpy()] = marked.to_numpy()
+        markers = marked.unique()
+        if len(markers) == 1 and len(marked) == gaps:  # every gap written one way
+            new = values[n_original:]
+            new[pd.isna(new)] = markers[0]
+        out[name] = values
+    return out
 
 
 def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
@@ -581,6 +645,9 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
             new = np.full(len(values), None, dtype=object)
             new[present] = kept.format(values[present]).to_numpy(dtype=object)
             out[name] = np.concatenate([kept.original.to_numpy(dtype=object), new])
+    marks = read_as.get(MARKS)
+    if marks and text:  # a Parquet file has real nulls
+        out = _with_marks(out, marks, n_original)
     return out
 
 
