@@ -1449,3 +1449,32 @@ def test_missing_cells_keep_how_the_file_wrote_them(tmp_path):
     parquet = tmp_path / "o.parquet"
     assert run("augment", path, "-t", "label", "-o", parquet, *FAST).exit_code == 0
     assert str(pd.read_parquet(parquet)["n"].dtype) == "Int64"  # nulls, not markers
+
+
+def test_na_values_reads_question_marks_as_gaps_and_writes_them_back(tmp_path):
+    # KEEL's and UCI's files write '?': the column was text, a category per value
+    rng = np.random.default_rng(0)
+    n = 60
+    df = pd.DataFrame({"n": rng.integers(0, 50, n).astype(str), "x": rng.normal(size=n).round(2),
+                       "label": np.where(np.arange(n) < 15, "rare", "common")})
+    df.loc[::6, "n"] = "?"
+    path, out = tmp_path / "d.csv", tmp_path / "o.csv"
+    df.to_csv(path, index=False)
+    assert "If '?' marks a missing value, read it as one (--na-values '?'" in run(
+        "info", path, "-t", "label").output
+    shown = run("info", path, "-t", "label", "--na-values", "?").output
+    assert "  n: numeric (integer), 10 missing (modelled)\n" in shown
+    result = run("augment", path, "-t", "label", "--na-values", "?", "--class-balance",
+                 "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = pd.read_csv(out, dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(written.iloc[:n], pd.read_csv(path, dtype=str,
+                                                                keep_default_na=False))
+    assert written.iloc[n:]["n"].str.fullmatch(r"\d+|\?").all()
+    df.to_parquet(tmp_path / "d.parquet")
+    for args, message in (
+            (["evaluate", "--dataset", "glass1"], "not a bundled --dataset"),
+            (["info", tmp_path], "--na-values is for tables"),
+            (["info", tmp_path / "d.parquet", "-t", "label"], "a Parquet file has its own nulls")):
+        refused = run(*args, "--na-values", "?")
+        assert refused.exit_code == 2 and message in refused.output

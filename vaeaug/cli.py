@@ -167,6 +167,18 @@ def _seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
     return value
 
 
+def _markers(ctx: click.Context, param: click.Parameter, value: str | None
+             ) -> tuple[str, ...]:
+    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+
+
+#: ``--na-values``, for the commands that read tables.
+na_option = click.option(
+    "--na-values", metavar="TEXT[,TEXT]", callback=_markers,
+    help="Texts that mark a missing value in a CSV, besides empty cells and NA, null, "
+         "N/A, ... (e.g. '?'). Missing values are modelled.")
+
+
 def model_options(func: Callable) -> Callable:
     """Options shared by the commands that train a model (defaults from the estimator)."""
     options = [
@@ -188,8 +200,8 @@ def model_options(func: Callable) -> Callable:
     return func
 
 
-def read_labelled(path: str, target: str, one_part: bool = False,
-                  read_as: dict | None = None) -> tuple[pd.DataFrame, pd.Series, int]:
+def read_labelled(path: str, target: str, one_part: bool = False, read_as: dict | None = None,
+                  na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.Series, int]:
     """Read a table and split off the target column (and say where it was).
 
     ``one_part``: the file is one of several read together, so it may hold a single class
@@ -197,7 +209,7 @@ def read_labelled(path: str, target: str, one_part: bool = False,
     receives the feature columns converted to be modelled as numbers
     (:func:`vaeaug.io.read_table`)."""
     read_as = {} if read_as is None else read_as
-    df = read_table(path, read_as)
+    df = read_table(path, read_as, na_values)
     if target not in df.columns:
         close = [c for c in df.columns if str(c).strip().casefold() == target.strip().casefold()]
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -406,13 +418,14 @@ def main() -> None:
               help="Images: read every image at this size (64x64, or 64), for folders of "
                    "images of several sizes.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@na_option
 @model_options
 @user_errors
 def augment(input: str, target: str | None, output: str, class_balance: bool,
             ratio: float | None, counts: str | None, classes: str | None,
             mark_synthetic: bool, save_model: str | None, model_path: str | None,
             grid: str | None, image_size: tuple[int, int] | None, force: bool,
-            **model: Any) -> None:
+            na_values: tuple[str, ...], **model: Any) -> None:
     """Train on INPUT and write it with synthetic rows (or images) added.
 
     \b
@@ -426,6 +439,8 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
       vaeaug augment images/ --class-balance -o images_balanced/ --grid grid.png
     """
     if Path(input).is_dir():
+        if na_values:
+            raise InputError(f"--na-values is for tables, and {input} is a folder of images.")
         augment_images(input, output, (class_balance, ratio, counts, classes), grid, force,
                        model_path, save_model, model, image_size)
         return
@@ -437,7 +452,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     if save_model:
         check_model_output(save_model, force, inputs=(input, output))
     read_as: dict = {}
-    X, y, position = read_labelled(input, target, read_as=read_as)
+    X, y, position = read_labelled(input, target, read_as=read_as, na_values=na_values)
     if mark_synthetic and (SYNTHETIC_COLUMN in X.columns or SYNTHETIC_COLUMN == target):
         raise InputError(f"--mark-synthetic adds a column {SYNTHETIC_COLUMN!r}, and {input} "
                          "already has one; rename it first.")
@@ -569,9 +584,11 @@ def save(sampler: CVAEOverSampler, path: str, read_as: dict | None = None) -> No
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Model file to write (e.g. model.vaeaug).")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@na_option
 @model_options
 @user_errors
-def fit(inputs: tuple[str, ...], target: str, output: str, force: bool, **model: Any) -> None:
+def fit(inputs: tuple[str, ...], target: str, output: str, force: bool,
+        na_values: tuple[str, ...], **model: Any) -> None:
     """Train a model on INPUT (one or more files with the same columns) once; generate from
     it later with `vaeaug sample`. Each file may hold some of the classes (files split by
     class, say); together they need two.
@@ -590,24 +607,27 @@ def fit(inputs: tuple[str, ...], target: str, output: str, force: bool, **model:
     check_model_output(output, force, inputs=inputs)
     read_as: dict = {}  # the first file's, whose styles `vaeaug sample` writes in
     if distributed.is_launched():
-        sampler = fit_shard(inputs, target, model, read_as)
+        sampler = fit_shard(inputs, target, model, read_as, na_values)
         if sampler is None:  # not process 0
             return
     else:
-        sampler = build_sampler(model).fit(*read_many(inputs, target, read_as=read_as))
+        sampler = build_sampler(model).fit(*read_many(inputs, target, read_as=read_as,
+                                                      na_values=na_values))
     save(sampler, output, read_as)
     click.echo(f"wrote {output}: classes {[str(c) for c in sampler.classes_]}, "
                f"{sampler.n_features_in_} columns", err=True)
 
 
 def fit_shard(inputs: tuple[str, ...], target: str, model: dict[str, Any],
-              read_as: dict | None = None) -> CVAEOverSampler | None:
+              read_as: dict | None = None, na_values: tuple[str, ...] = ()
+              ) -> CVAEOverSampler | None:
     """This torchrun process's part of a data-parallel fit; the sampler on process 0."""
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     if len(inputs) >= world:
-        X, y = read_many(inputs[rank::world], target, shard=True, read_as=read_as)
+        X, y = read_many(inputs[rank::world], target, shard=True, read_as=read_as,
+                         na_values=na_values)
     else:
-        X, y = read_many(inputs, target, shard=True, read_as=read_as)
+        X, y = read_many(inputs, target, shard=True, read_as=read_as, na_values=na_values)
         X, y = X.iloc[rank::world], y.iloc[rank::world]
     distributed.init(model["device"])
     try:
@@ -618,14 +638,15 @@ def fit_shard(inputs: tuple[str, ...], target: str, model: dict[str, Any],
 
 
 def read_many(paths: tuple[str, ...], target: str, shard: bool = False,
-              read_as: dict | None = None) -> tuple[pd.DataFrame, pd.Series]:
+              read_as: dict | None = None, na_values: tuple[str, ...] = ()
+              ) -> tuple[pd.DataFrame, pd.Series]:
     """Rows of one or more files with the same columns (in any order; the first file's is
     kept), in file order. Each file may hold a
     single class; together they need two, unless they are one process's ``shard`` of a
     data-parallel fit (the classes of all shards are checked together). ``read_as``
     receives the first file's :func:`~vaeaug.io.as_read` entries."""
-    parts = [read_labelled(path, target, one_part=True, read_as=read_as if i == 0 else None
-                           )[:2] for i, path in enumerate(paths)]
+    parts = [read_labelled(path, target, one_part=True, read_as=read_as if i == 0 else None,
+                           na_values=na_values)[:2] for i, path in enumerate(paths)]
     columns = list(parts[0][0].columns)
     for i, (path, (X, y)) in enumerate(zip(paths[1:], parts[1:]), start=1):
         if sorted(map(str, X.columns)) != sorted(map(str, columns)):
@@ -714,9 +735,10 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
 @click.option("--categorical", help="Comma-separated columns to treat as categorical.")
 @click.option("--image-size", metavar="WxH", callback=_image_size,
               help="Images: read every image at this size, as `vaeaug augment --image-size`.")
+@na_option
 @user_errors
 def info(input: str, target: str | None, categorical: str | None,
-         image_size: tuple[int, int] | None) -> None:
+         image_size: tuple[int, int] | None, na_values: tuple[str, ...]) -> None:
     """Class counts, imbalance ratio and column types of INPUT as vaeaug sees them.
 
     \b
@@ -732,6 +754,8 @@ def info(input: str, target: str | None, categorical: str | None,
 
     if image_size and not Path(input).is_dir():
         raise InputError(f"--image-size is for folders of images, and {input} is not one.")
+    if na_values and (Path(input).is_dir() or not names_a_table(input)):
+        raise InputError(f"--na-values is for tables, and {input} is not one.")
     if Path(input).is_file() and not names_a_table(input):
         from . import persistence
 
@@ -756,7 +780,7 @@ def info(input: str, target: str | None, categorical: str | None,
         return
     if target is None:
         raise target_required(input)
-    X, y, _ = read_labelled(input, target)
+    X, y, _ = read_labelled(input, target, na_values=na_values)
     named = _split(categorical)
     with warnings.catch_warnings():  # said below, under the column, as the other problems
         warnings.simplefilter("ignore", NumbersAsTextWarning)
@@ -886,11 +910,12 @@ def class_table(y: pd.Series, unit: str) -> str:
               help="Also write a Markdown report with PNG plots into this folder.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite a report already in --report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@na_option
 @user_errors
 def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
              backend: str | None, scheduler: str | None, report: str | None, force: bool,
-             quiet: bool) -> None:
+             quiet: bool, na_values: tuple[str, ...]) -> None:
     """Cross-validated scores with and without augmentation, side by side.
 
     Each fold's sampler is fit on its training part only; the test part is untouched.
@@ -915,7 +940,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")
-    X, y = load_input(input, target, dataset)
+    X, y = load_input(input, target, dataset, na_values)
     chosen_s = choose_samplers(samplers, X, seed)
     chosen_c = choose(classifiers, default_classifiers(seed), "classifier")
     with dask_client(backend, scheduler):
@@ -961,18 +986,20 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
             yield
 
 
-def load_input(input: str | None, target: str | None, dataset: str | None
-               ) -> tuple[pd.DataFrame, pd.Series]:
+def load_input(input: str | None, target: str | None, dataset: str | None,
+               na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.Series]:
     if (input is None) == (dataset is None):
         raise InputError("give either INPUT (with --target) or --dataset NAME.")
     if dataset is not None:
         from .datasets import load_dataset
 
+        if na_values:
+            raise InputError("--na-values is for an INPUT file, not a bundled --dataset.")
         return load_dataset(dataset)
     table_path(input)
     if target is None:
         raise target_required(input)
-    X, y, _ = read_labelled(input, target)
+    X, y, _ = read_labelled(input, target, na_values=na_values)
     return X, y
 
 

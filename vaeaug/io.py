@@ -14,7 +14,7 @@ import sys
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -142,9 +142,12 @@ def names_a_table(path: str | os.PathLike) -> bool:
     return True
 
 
-def read_table(path: str | os.PathLike,
-               read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
+def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
+               na_values: Sequence[str] = ()) -> pd.DataFrame:
     """Read a CSV, TSV or Parquet file, chosen by its extension.
+
+    ``na_values``: texts that mark a missing value in a CSV besides those pandas knows
+    (empty, ``NA``, ``null``, ``N/A``, ...), such as KEEL's and UCI's ``?``.
 
     ``read_as``, if given, receives the columns whose values were converted to be
     modelled as numbers (a CSV's dates, :class:`IsoText` and :class:`NumericDateText`, and
@@ -161,7 +164,7 @@ def read_table(path: str | os.PathLike,
     try:
         if suffix in READERS:
             sep = separator(path, READERS[suffix], compression)
-            df = _read_csv_text(path, sep, compression)
+            df = _read_csv_text(path, sep, compression, na_values)
             if df.shape[1] == 1 and not isinstance(df.index, pd.RangeIndex):
                 # pandas makes index columns of the fields the header line lacks
                 raise InputError(f"{path}: its first line, {str(df.columns[0])[:60]!r}, "
@@ -176,6 +179,9 @@ def read_table(path: str | os.PathLike,
             df = read_columns(df, ISO_DATE, _iso_date, read_as)
             df = read_columns(df, NUMERIC_DATE, functools.partial(_numeric_date, path),
                               read_as)
+        elif na_values:
+            raise InputError(f"{path}: --na-values is for CSV and TSV files; a Parquet file "
+                             "has its own nulls.")
         else:
             df = _objects_as_numbers(pd.read_parquet(path), read_as)
     except pd.errors.EmptyDataError:
@@ -225,13 +231,14 @@ def exact_floats() -> dict[str, str]:
     return {} if read == [float(v) for v in values] else {"float_precision": "round_trip"}
 
 
-def _read_csv_text(path: Path, sep: str, compression: str | None = None) -> pd.DataFrame:
+def _read_csv_text(path: Path, sep: str, compression: str | None = None,
+                   na_values: Sequence[str] = ()) -> pd.DataFrame:
     """UTF-8 (with or without BOM), else Windows-1252, the encoding of CSV files that Excel
     saves on Windows in Western locales (a byte such as 0xfc, 'ü', is not UTF-8).
 
     Numbers are read exactly (:func:`exact_floats`)."""
     read = functools.partial(pd.read_csv, path, sep=sep, compression=compression,
-                             **exact_floats())
+                             na_values=list(na_values) or None, **exact_floats())
     try:
         return read()
     except UnicodeDecodeError:

@@ -239,9 +239,9 @@ def numbers_as_text(name: Any, col: pd.Series) -> str | None:
         return (f"Column {name!r} holds numbers except in {n} row{'s' * (n > 1)} "
                 f"({shown}), so it is read as text and modelled as a category: synthetic "
                 f"rows can only repeat its values. If {first.iloc[0]!r} marks a missing "
-                "value, leave those cells empty (or NaN): missing values are modelled; if the "
-                "column is categorical, name it as such (categorical_features, or "
-                "--categorical) to silence this.")
+                f"value, read it as one (--na-values {first.iloc[0]!r}, or pandas' "
+                "na_values): missing values are modelled; if the column is categorical, name "
+                "it as such (categorical_features, or --categorical) to silence this.")
     if share(pd.to_numeric(text.str.replace(NUMBER_DECORATION, "", regex=True),
                            errors="coerce")) >= MOSTLY_NUMBERS:
         shown = ", ".join(repr(v) for v in col.dropna().drop_duplicates()[:3])
