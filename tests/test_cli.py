@@ -1471,6 +1471,9 @@ def test_na_values_reads_question_marks_as_gaps_and_writes_them_back(tmp_path):
     pd.testing.assert_frame_equal(written.iloc[:n], pd.read_csv(path, dtype=str,
                                                                 keep_default_na=False))
     assert written.iloc[n:]["n"].str.fullmatch(r"\d+|\?").all()
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", path, "-t", "label", "--na-values", "?", "-o", model, *FAST).exit_code == 0
+    assert "  n: numeric (integer), can be missing\n" in run("info", model).output
     df.to_parquet(tmp_path / "d.parquet")
     for args, message in (
             (["evaluate", "--dataset", "glass1"], "not a bundled --dataset"),
