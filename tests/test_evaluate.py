@@ -292,6 +292,9 @@ def test_missing_values_are_filled_in_each_fold_for_every_sampler(binary):
     X["city"] = np.where(np.arange(len(X)) % 3, "Oslo", "Lima").astype(object)
     X.loc[::7, "f0"] = np.nan
     X.loc[::5, "city"] = None
+    # whole numbers with gaps (a CSV's, read as Int64) whose median is a half
+    X["count"] = pd.array(np.arange(len(X)) % 4, dtype="Int64")
+    X.loc[::3, "count"] = pd.NA
     seen = []
 
     class Recorder(BaseEstimator):
@@ -546,3 +549,18 @@ def test_borderline_smote_and_adasyn_by_name(binary):
                                          r"categorical columns \['c'\]"):
         choose_samplers(["adasyn"], table)
     assert choose_samplers({"adasyn": None}, table) == {"adasyn": None}  # a user's own
+
+
+def test_filled_gives_whole_number_columns_a_half_median():
+    # "Invalid value '2.5' for dtype 'Int64'": a CSV's whole numbers with gaps are Int64
+    from vaeaug.evaluate import filled
+
+    train = pd.DataFrame({"n": pd.array([1, 2, None, 3, 4], dtype="Int64"),
+                          "c": pd.Categorical(["a", None, "b", "a", "b"])})
+    test = pd.DataFrame({"n": pd.array([None, 5], dtype="Int64"),
+                         "c": pd.Categorical([None, "a"])})
+    got_train, got_test = filled(train, test, ["c"])
+    assert got_train["n"].tolist() == [1, 2, 2.5, 3, 4] and got_test["n"].tolist() == [2.5, 5]
+    assert got_train["c"].tolist() == ["a", "(missing)", "b", "a", "b"]
+    assert got_test["c"].tolist() == ["(missing)", "a"]
+    assert train["n"].isna().sum() == 1  # the caller's frames untouched

@@ -417,9 +417,10 @@ def filled(train: pd.DataFrame, test: pd.DataFrame,
         else:
             median = train[c].median()
             values[c] = 0.0 if pd.isna(median) else median
-    cats = [c for c in gaps if c in categorical]  # as objects: a new category needs no dtype
-    train, test = (part.astype(dict.fromkeys(cats, object)).fillna(values)
-                   for part in (train, test))
+    # categories as objects: a new category needs no dtype; numbers as floats: a median of
+    # whole numbers (Int64) may be a half
+    dtypes = {c: object if c in categorical else np.float64 for c in gaps}
+    train, test = (part.astype(dtypes).fillna(values) for part in (train, test))
     return train, test
 
 
