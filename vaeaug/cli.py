@@ -169,7 +169,7 @@ def _seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
 
 def _markers(ctx: click.Context, param: click.Parameter, value: str | None
              ) -> tuple[str, ...]:
-    return tuple(v.strip() for v in value.split(",") if v.strip()) if value else ()
+    return tuple(_split(value))
 
 
 #: ``--na-values``, for the commands that read tables.

@@ -365,16 +365,15 @@ def _gaps_as_written(df: pd.DataFrame, path: Path, sep: str, compression: str | 
     marks = {}
     for i, position in enumerate(gappy):
         name, written = df.columns[position], text.iloc[:, i]
-        missing = df[name].isna().to_numpy()
         col = df[name]
+        missing = col.isna().to_numpy()
         if (col.dtype == np.float64 and (col.dropna() % 1 == 0).all()
                 and col.abs().max() < 2 ** 53  # exact as int64 and as float64
                 and not written[~missing].str.contains(r"[.eE]", regex=True).any()):
             df[name] = col.astype("Int64")
-        marked = written[missing & (written != "").to_numpy()]
-        if len(marked):
-            marks[name] = marked.reset_index(drop=True).set_axis(
-                np.flatnonzero(missing & (written != "").to_numpy()))
+        marked = missing & (written != "").to_numpy()
+        if marked.any():
+            marks[name] = pd.Series(written.to_numpy()[marked], index=np.flatnonzero(marked))
     if marks and read_as is not None:
         read_as[MARKS] = marks
     return df
