@@ -817,6 +817,22 @@ def test_info(numeric_csv):
     assert "count: numeric (integer)" in result.output
 
 
+def test_info_and_augment_say_what_new_rows_of_a_one_row_class_are(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=40), "label": ["rare"] + ["common"] * 39})
+    frame.to_csv(tmp_path / "one.csv", index=False)
+    said = ("Class 'rare' has only 1 real row: its new rows are variations of it, which tell a "
+            "classifier little more than the row itself.")
+    result = run("info", tmp_path / "one.csv", "-t", "label")
+    assert result.exit_code == 0, result.output
+    assert "\n" + said in result.output and result.output.count(said) == 1
+    result = run("augment", tmp_path / "one.csv", "-t", "label", "--class-balance",
+                 "-o", tmp_path / "out.csv", "-q", "--epochs", "2")
+    assert result.exit_code == 0, result.output
+    assert f"Warning: {said}" in result.output and result.output.count(said) == 1
+    assert (pd.read_csv(tmp_path / "out.csv")["label"] == "rare").sum() == 39
+
+
 def test_evaluate_table(numeric_csv):
     result = run("evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg",
                  "--samplers", "none,smote", "--folds", "3", "-q")

@@ -67,6 +67,17 @@ def test_deterministic_and_sample(digits):
     assert sampler.encode(X, y).shape == (len(X), 2)
 
 
+def test_a_one_image_class_is_named_in_images_words(digits):
+    X, y = digits
+    keep = np.r_[np.flatnonzero(y != 2), np.flatnonzero(y == 2)[:1]]
+    with pytest.warns(UserWarning) as caught:
+        ImageCVAEOverSampler(**FAST).fit_resample(X[keep], y[keep])
+    said = [str(w.message) for w in caught if "real image" in str(w.message)]
+    assert said == ["Class 2 has only 1 real image: its new images are variations of it, which "
+                    "tell a classifier little more than the image itself. More real images of "
+                    "the class would help more."]  # vaeaug evaluate takes no images
+
+
 def test_odd_image_sizes_are_padded_and_cropped():
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(30, 10, 7), dtype=np.uint8)

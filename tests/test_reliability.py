@@ -86,9 +86,34 @@ def test_float_strategy_on_multiclass_is_refused():
 def test_tiny_classes_still_work(n_rare):
     y = np.r_[np.zeros(30, int), np.ones(n_rare, int)]
     X = small_frame(30 + n_rare)
-    X_res, y_res = fit_resample(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X_res, y_res = fit_resample(X, y)
     assert (y_res == 1).sum() == 30
     assert np.isfinite(X_res.to_numpy()).all()
+    # one or two rows: the user is told what the new rows are; from three on, as SMOTE's
+    said = [str(w.message) for w in caught if "real row" in str(w.message)]
+    if n_rare <= 2:
+        assert said == [f"Class 1 has only {n_rare} real row{'s' * (n_rare > 1)}: its new rows "
+                        f"are variations of {'it' if n_rare == 1 else 'those two'}, which "
+                        f"tell a classifier little more than "
+                        f"{'the row itself' if n_rare == 1 else 'the two rows'}. More real rows "
+                        "of the class would help more"
+                        + ("; vaeaug evaluate shows whether the new ones help." if n_rare == 2
+                           else ".")]  # evaluate needs two rows of a class
+        assert caught[0].filename == __file__  # points at the caller's line
+    else:
+        assert said == []
+
+
+def test_few_rows_warning_names_the_class_asked_for():
+    y = np.r_[np.array(["big"] * 30), ["tiny"]]
+    sampler = CVAEOverSampler(**FAST).fit(small_frame(31), y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sampler.sample(5, y="big")  # a class of 30 rows: nothing to say
+    with pytest.warns(UserWarning, match="Class 'tiny' has only 1 real row"):
+        sampler.sample(5, y="tiny")
 
 
 def test_odd_columns_work():
@@ -256,7 +281,9 @@ def tables(draw):
 def test_fit_resample_properties(table, seed):
     X, y = table
     sampler = CVAEOverSampler(epochs=1, hidden_dims=(8,), latent_dim=2, random_state=seed)
-    X_res, y_res = sampler.fit_resample(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Class .* has only", UserWarning)  # tables of 1-2 rows
+        X_res, y_res = sampler.fit_resample(X, y)
     n = len(X)
     pd.testing.assert_frame_equal(X_res.iloc[:n], X)
     pd.testing.assert_series_equal(y_res.iloc[:n], y)
@@ -271,7 +298,9 @@ def test_fit_resample_properties(table, seed):
         else:
             assert np.isfinite(synth[col].astype(float)).all()
             assert synth[col].between(X[col].min(), X[col].max()).all()
-    again_X, _ = clone(sampler).fit_resample(X, y)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Class .* has only", UserWarning)
+        again_X, _ = clone(sampler).fit_resample(X, y)
     pd.testing.assert_frame_equal(again_X, X_res)
 
 

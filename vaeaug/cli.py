@@ -51,7 +51,7 @@ from .preprocessing import (
     pandas_dtype,
 )
 from .sampler import CVAEOverSampler
-from .validation import listed
+from .validation import few_rows_problem, listed
 
 DEFAULTS = CVAEOverSampler().get_params()
 
@@ -885,8 +885,9 @@ def class_table(y: pd.Series, unit: str) -> str:
     majority = int(counts.max())
     table = pd.DataFrame({unit: counts, "share": (counts / len(y)).round(3),
                           "--class-balance adds": majority - counts})
+    few = [few_rows_problem(label, int(n), unit[:-1]) for label, n in counts.items()]
     return (f"imbalance ratio (majority / minority): {majority / counts.min():.2f}\n\n"
-            f"{table.to_string()}")
+            f"{table.to_string()}" + "".join(f"\n{p}" for p in few if p))
 
 
 @main.command()

@@ -68,6 +68,8 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         "image_layout": [StrOptions(set(LAYOUTS))],
     }
 
+    _unit = "image"
+
     def __init__(
         self,
         *,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
@@ -36,6 +37,7 @@ from .validation import (
     as_input_format,
     as_labels,
     as_table,
+    few_rows_problem,
     is_count,
     listed,
     restore_X,
@@ -155,6 +157,9 @@ class CVAEOverSampler(BaseOverSampler):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    #: What one sample is called in messages.
+    _unit = "row"
 
     def __init__(
         self,
@@ -438,6 +443,10 @@ class CVAEOverSampler(BaseOverSampler):
             if int(count) == 0:
                 continue
             k = int(np.searchsorted(self.classes_, _plain(label)))
+            problem = few_rows_problem(_plain(self.classes_[k]), len(self._class_rows[k]),
+                                       self._unit)
+            if problem:
+                warnings.warn(problem, UserWarning, stacklevel=5)  # the caller's line
             # In float32 even under autocast: the neighbour geometry solves small linear
             # systems, which lower precision neither speeds up nor always supports.
             with torch.autocast(self.device_.type, enabled=False):

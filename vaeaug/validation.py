@@ -204,6 +204,31 @@ def warn_counters(df: pd.DataFrame, stacklevel: int = 2) -> None:
             warnings.warn(problem, UserWarning, stacklevel=stacklevel)
 
 
+#: A class with at most this many rows gets new rows with a warning: they can only vary
+#: those rows, which adds little a classifier can use.
+FEW_ROWS = 2
+
+
+def few_rows_problem(label: Any, n_rows: int, unit: str = "row") -> str | None:
+    """Why new rows (or images: ``unit``) of a class of ``n_rows`` real ones say little, or
+    None.
+
+    SMOTE refuses such a class (it needs neighbours); vaeaug can vary one or two rows with
+    the model it learned from all classes, but the user should know what those rows are.
+    The message holds no count of new rows, so that evaluate's folds repeat it once.
+    """
+    if n_rows > FEW_ROWS:
+        return None
+    them, itself = (("it", f"the {unit} itself") if n_rows == 1
+                    else ("those two", f"the two {unit}s"))
+    # vaeaug evaluate measures tables, and needs two rows of a class (one per test fold)
+    check = ("; vaeaug evaluate shows whether the new ones help"
+             if unit == "row" and n_rows > 1 else "")
+    return (f"Class {label!r} has only {n_rows} real {unit}{'s' * (n_rows > 1)}: its new "
+            f"{unit}s are variations of {them}, which tell a classifier little more than "
+            f"{itself}. More real {unit}s of the class would help more{check}.")
+
+
 def numbers_as_text(name: Any, col: pd.Series) -> str | None:
     """Why a column detected as categorical looks like numbers read as text, or None.
 
