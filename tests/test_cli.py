@@ -227,7 +227,36 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     out = tmp_path / "out.csv"
     result = run("augment", path, "--target", "label", "-o", out, *FAST)
     assert result.exit_code == 0, result.output
-    pd.testing.assert_frame_equal(pd.read_csv(out).iloc[: len(original)], original)
+    # written back as the file wrote it: its separator, and its decimal comma (the output was
+    # ','-separated with decimal points before, which those spreadsheets misread)
+    decimal = "," if sep == ";" else "."
+    augmented = pd.read_csv(out, sep=sep, decimal=decimal)
+    pd.testing.assert_frame_equal(augmented.iloc[: len(original)], original)
+    lines = path.read_text().splitlines()
+    assert out.read_text().splitlines()[: len(lines)] == lines
+    assert augmented["label"].value_counts().to_dict() == {"big": 80, "mid": 80, "tiny": 80}
+    # a model fitted on the file samples in its dialect too; a .tsv asked for is a .tsv
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    result = run("sample", model, "-n", "4", "-o", tmp_path / "new.csv")
+    assert result.exit_code == 0, result.output
+    new = pd.read_csv(tmp_path / "new.csv", sep=sep, decimal=decimal)
+    assert len(new) == 4  # (the class column comes last in sample's output)
+    assert new.dtypes.to_dict() == original.dtypes.to_dict()
+    result = run("augment", path, "-t", "label", "-o", tmp_path / "out.tsv", *FAST)
+    assert result.exit_code == 0, result.output
+    tsv = pd.read_csv(tmp_path / "out.tsv", sep="\t", decimal=decimal)
+    pd.testing.assert_frame_equal(tsv.iloc[: len(original)], original)
+
+
+def test_a_semicolon_file_with_decimal_points_keeps_them(numeric_csv, tmp_path):
+    original = pd.read_csv(numeric_csv)
+    path = tmp_path / "points.csv"
+    original.to_csv(path, sep=";", index=False)
+    result = run("augment", path, "-t", "label", "-o", "-", *FAST)  # stdout too
+    assert result.exit_code == 0, result.output
+    lines = path.read_text().splitlines()
+    assert result.stdout.splitlines()[: len(lines)] == lines
 
 
 @pytest.mark.parametrize("ending", [".csv.gz", ".tsv.bz2", ".csv.xz", ".csv.zip"])

@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from . import __version__, distributed
 from .io import (
+    DIALECT,
     STDIN,
     STDOUT,
     EmptyColumn,
@@ -471,7 +472,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
         out.index = index_for(X.index, len(out))
     if mark_synthetic:
         out[SYNTHETIC_COLUMN] = np.arange(len(out)) >= len(X)
-    write_table(out, output)
+    write_table(out, output, read_as.get(DIALECT))
     if save_model:
         save(sampler, save_model, None if model_path else read_as)
     added = labels.iloc[len(y):].value_counts()  # a categorical's lists classes with 0 too
@@ -570,10 +571,12 @@ def build_sampler(model: dict[str, Any], verbose: bool = True,
 
 
 def save(sampler: CVAEOverSampler, path: str, read_as: dict | None = None) -> None:
-    """Write a model; with the training file's ``read_as``, its text styles go with it, so
-    that `vaeaug sample` writes dates and formatted numbers as that file did."""
+    """Write a model; with the training file's ``read_as``, its text styles and CSV dialect
+    go with it, so that `vaeaug sample` writes dates, formatted numbers, separators and
+    decimal commas as that file did."""
     if read_as is not None:
         sampler._text_styles = styles(read_as)
+        sampler._csv_dialect = read_as.get(DIALECT)
     write_atomic(path, sampler.save)
 
 
@@ -722,7 +725,7 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
     # dates and formatted numbers as the training file wrote them (models that remember it)
     out = as_read(out, styles_as_read(getattr(sampler, "_text_styles", None)), 0, output)
-    write_table(out, output)
+    write_table(out, output, getattr(sampler, "_csv_dialect", None))  # ';' and 1,5 too
     if output != STDOUT and not quiet:
         counts = ", ".join(f"{c}: {n}" for c, n in pd.Series(y_new).value_counts(
             sort=False).items())

@@ -172,13 +172,17 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
                                  "or comment above the header? Delete that line.")
             _warn_repeated_names(path, sep, compression)
             df = _gaps_as_written(df, path, sep, compression, read_as)
+            dialect = {"sep": sep} if sep != READERS[suffix] else {}
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
-                df = _decimal_commas_as_numbers(df)
+                df, commas = _decimal_commas_as_numbers(df)
+                dialect.update({"decimal": ","} if commas else {})
             else:
                 df = read_columns(df, FORMATTED_NUMBER, _formatted_number, read_as)
             df = read_columns(df, ISO_DATE, _iso_date, read_as)
             df = read_columns(df, NUMERIC_DATE, functools.partial(_numeric_date, path),
                               read_as)
+            if dialect and read_as is not None:
+                read_as[DIALECT] = dialect
         elif na_values:
             raise InputError(f"{path}: --na-values is for CSV and TSV files; a Parquet file "
                              "has its own nulls.")
@@ -335,16 +339,23 @@ def _matching_values(col: pd.Series, pattern: str) -> pd.Series | None:
     return text if text is not None and text.str.fullmatch(pattern).all() else None
 
 
-class _Marks:
-    """The :func:`as_read` key of the text a CSV wrote in its missing cells (``NA``, ``null``,
-    ``N/A``, ... as pandas reads them), a key no column can have."""
+class _Key:
+    """An :func:`as_read` key for something of the whole file: a key no column can have."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def __repr__(self) -> str:
-        return "MARKS"
+        return self.name
 
 
-#: ``read_as[MARKS]``: ``{column: the marker text of its missing cells, by row position}``.
-MARKS = _Marks()
+#: ``read_as[MARKS]``: ``{column: the marker text of its missing cells, by row position}``
+#: (``NA``, ``null``, ``N/A``, ... as pandas reads them).
+MARKS = _Key("MARKS")
+#: ``read_as[DIALECT]``: how a CSV wrote fields and decimals where it differs from its kind's
+#: default (``{"sep": ";", "decimal": ","}``, as spreadsheets save CSV in much of Europe),
+#: for :func:`write_table`.
+DIALECT = _Key("DIALECT")
 
 
 def _gaps_as_written(df: pd.DataFrame, path: Path, sep: str, compression: str | None,
@@ -397,8 +408,10 @@ def _with_marks(out: pd.DataFrame, marks: dict[Any, pd.Series],
     return out
 
 
-def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
-    """Text columns whose every value is a number with a decimal comma, as floats."""
+def _decimal_commas_as_numbers(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Text columns whose every value is a number with a decimal comma, as floats; and
+    whether there were any."""
+    found = False
     for name in df.columns:
         text = _text_values(df[name])
         if (text is not None and text.str.contains(",", regex=False).any()
@@ -406,7 +419,8 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> pd.DataFrame:
             values = df[name].dropna().astype(str)
             numbers = pd.to_numeric(values.str.replace(",", ".", regex=False))
             df[name] = numbers.reindex(df.index).astype(np.float64)  # missing stays NaN
-    return df
+            found = True
+    return df, found
 
 
 #: A number as spreadsheets format it: a currency sign before it (``$1,037.72``), a percent
@@ -750,12 +764,18 @@ def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None
         raise InputError(f"{path}: writing failed ({exc.strerror or exc}).") from None
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
+def write_table(df: pd.DataFrame, path: str | os.PathLike,
+                dialect: dict[str, str] | None = None) -> None:
     """Write ``df`` as CSV, TSV or Parquet (by extension), atomically; its index too when it
-    holds data (:func:`has_own_index`). :data:`STDOUT` writes CSV to standard output."""
+    holds data (:func:`has_own_index`). :data:`STDOUT` writes CSV to standard output.
+
+    ``dialect`` (``read_as[DIALECT]``, the input file's) makes a CSV output use the input's
+    separator, and any text output its decimal comma."""
     index = has_own_index(df)
+    dialect = dialect or {}
     if str(path) == STDOUT:
-        df.to_csv(sys.stdout, index=index)
+        df.to_csv(sys.stdout, index=index, sep=dialect.get("sep", ","),
+                  decimal=dialect.get("decimal", "."))
         sys.stdout.flush()
         return
     suffix, compression = table_kind(path)
@@ -764,8 +784,10 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
         # and a zip's member is named for the file it becomes (out.csv.zip holds out.csv)
         how: Any = ({"method": "zip", "archive_name": Path(path).stem}
                     if compression == "zip" else compression)
-        write_atomic(path, lambda tmp: df.to_csv(tmp, sep=READERS[suffix], index=index,
-                                                 compression=how))
+        # a .tsv output asked for is tab-separated whatever the input was
+        sep = dialect.get("sep", ",") if READERS[suffix] == "," else READERS[suffix]
+        write_atomic(path, lambda tmp: df.to_csv(tmp, sep=sep, index=index, compression=how,
+                                                 decimal=dialect.get("decimal", ".")))
     else:
         write_atomic(path, lambda tmp: df.to_parquet(tmp, index=index))
 

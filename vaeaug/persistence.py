@@ -90,6 +90,7 @@ def table_format_state(estimator: Any) -> dict[str, Any]:
         # how the command line's training file wrote dates and formatted numbers, so that
         # `vaeaug sample` writes them alike (older readers ignore the key)
         "text_styles": _plain(getattr(estimator, "_text_styles", None)),
+        "csv_dialect": _plain(getattr(estimator, "_csv_dialect", None)),  # {"sep": ";", ...}
     }
 
 
@@ -99,6 +100,7 @@ def restore_table_format(estimator: Any, state: dict[str, Any]) -> None:
     if state["feature_names_in"] is not None:
         estimator.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
     estimator._text_styles = state.get("text_styles")
+    estimator._csv_dialect = state.get("csv_dialect")
 
 
 def load(cls: type, path: Any, device: str = "auto") -> Any:
