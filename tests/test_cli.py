@@ -249,6 +249,40 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     pd.testing.assert_frame_equal(tsv.iloc[: len(original)], original)
 
 
+def test_formatted_numbers_with_decimal_commas_are_numbers(tmp_path):
+    # how spreadsheets in much of Europe save prices and shares: '1.037,72 €', '12,5 %'
+    rng = np.random.default_rng(0)
+    swap = str.maketrans(",.", ".,")
+    prices, shares = rng.uniform(10, 5000, 60), rng.uniform(0, 100, 60)
+    frame = pd.DataFrame({"preis": [f"{p:,.2f} €".translate(swap) for p in prices],
+                          "anteil": [f"{a:.1f} %".translate(swap) for a in shares],
+                          "klasse": ["selten"] * 10 + ["oft"] * 50})
+    path = tmp_path / "eu.csv"
+    frame.to_csv(path, sep=";", index=False)
+    result = run("info", path, "-t", "klasse")
+    assert "preis: numeric (float)" in result.output, result.output
+    assert "anteil: numeric (float)" in result.output
+    out = tmp_path / "out.csv"
+    result = run("augment", path, "-t", "klasse", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output  # not "numbers written as text"
+    lines = path.read_text().splitlines()
+    written = out.read_text().splitlines()
+    assert written[: len(lines)] == lines
+    new = pd.read_csv(out, sep=";").iloc[len(frame):]
+    assert len(new) == 40 and set(new["klasse"]) == {"selten"}
+    assert new["preis"].str.fullmatch(r"\d{1,3}(\.\d{3})?,\d\d €").all(), new["preis"]
+    assert new["anteil"].str.fullmatch(r"\d{1,3},\d %").all(), new["anteil"]
+    values = new["preis"].str[:-2].str.replace(".", "").str.replace(",", ".").astype(float)
+    assert values.between(prices.min(), prices.max()).all()
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", path, "-t", "klasse", "-o", model, *FAST).exit_code == 0
+    result = run("sample", model, "-n", "3", "--class", "selten", "-o", "-")
+    assert result.exit_code == 0, result.output
+    sampled = pd.read_csv(io.StringIO(result.stdout), sep=";")
+    assert sampled["preis"].str.fullmatch(r"\d{1,3}(\.\d{3})?,\d\d €").all()
+
+
 def test_a_semicolon_file_with_decimal_points_keeps_them(numeric_csv, tmp_path):
     original = pd.read_csv(numeric_csv)
     path = tmp_path / "points.csv"

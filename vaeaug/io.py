@@ -176,6 +176,8 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
                 df, commas = _decimal_commas_as_numbers(df)
                 dialect.update({"decimal": ","} if commas else {})
+                df = read_columns(df, FORMATTED_NUMBER_COMMA, functools.partial(
+                    _formatted_number, decimal_comma=True), read_as)
             else:
                 df = read_columns(df, FORMATTED_NUMBER, _formatted_number, read_as)
             df = read_columns(df, ISO_DATE, _iso_date, read_as)
@@ -428,6 +430,10 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 #: commas (``1,037,719``). Groups: sign, prefix, whole part, fraction, suffix.
 FORMATTED_NUMBER = (r"(-?)([$€£¥]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
                     r"( ?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
+#: The same as a ``;``-separated file writes it where the decimal mark is a comma:
+#: ``1.037,72 €``, ``12,5 %``.
+FORMATTED_NUMBER_COMMA = (FORMATTED_NUMBER.replace(r"(?:,\d{3})", r"(?:\.\d{3})")
+                          .replace(r"(\.\d+)", r"(,\d+)"))
 
 
 @dataclass
@@ -438,28 +444,36 @@ class NumberText(TextStyle):
     suffix: str
     thousands: bool
     decimals: int
+    #: ``1.037,72`` rather than ``1,037.72`` (absent from older model files)
+    decimal_comma: bool = False
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (floats) as text in this column's style: ``-$1,037.72``."""
         spec = f"{',' if self.thousands else ''}.{self.decimals}f"
-        return pd.Series([f"{'-' if v < 0 else ''}{self.prefix}{abs(v):{spec}}{self.suffix}"
+        swap = str.maketrans(",.", ".,") if self.decimal_comma else {}
+        return pd.Series([f"{'-' if v < 0 else ''}{self.prefix}"
+                          f"{format(abs(v), spec).translate(swap)}{self.suffix}"
                           for v in values], dtype=object)
 
 
-def _formatted_number(name: Any, raw: pd.Series,
-                      text: pd.Series) -> tuple[pd.Series, NumberText] | None:
-    """A :func:`read_columns` parser: a column of :data:`FORMATTED_NUMBER` with one prefix
-    and one suffix throughout (and some formatting) as floats."""
-    parts = text.str.extract(f"^{FORMATTED_NUMBER}$").fillna("")
+def _formatted_number(name: Any, raw: pd.Series, text: pd.Series,
+                      decimal_comma: bool = False) -> tuple[pd.Series, NumberText] | None:
+    """A :func:`read_columns` parser: a column of :data:`FORMATTED_NUMBER` (or, with
+    ``decimal_comma``, :data:`FORMATTED_NUMBER_COMMA`) with one prefix and one suffix
+    throughout (and some formatting) as floats."""
+    pattern = FORMATTED_NUMBER_COMMA if decimal_comma else FORMATTED_NUMBER
+    parts = text.str.extract(f"^{pattern}$").fillna("")
     prefix, suffix = set(parts[1]), set(parts[4])
-    thousands = bool(parts[2].str.contains(",", regex=False).any())
+    group = "." if decimal_comma else ","
+    thousands = bool(parts[2].str.contains(group, regex=False).any())
     if len(prefix) > 1 or len(suffix) > 1 or not (prefix | suffix != {""} or thousands):
         return None  # $5 beside 5 €, or 3 kg beside 3kg: not one way of writing them
-    numbers = pd.Series((parts[0] + parts[2].str.replace(",", "", regex=False)
-                         + parts[3]).astype(float).to_numpy(), index=text.to_numpy())
+    numbers = pd.Series((parts[0] + parts[2].str.replace(group, "", regex=False)
+                         + parts[3].str.replace(",", ".", regex=False)
+                         ).astype(float).to_numpy(), index=text.to_numpy())
     decimals = max(0, int(parts[3].str.len().max()) - 1)  # ".72": 2
     return (raw.map(numbers, na_action="ignore").astype(np.float64),
-            NumberText(raw, prefix.pop(), suffix.pop(), thousands, decimals))
+            NumberText(raw, prefix.pop(), suffix.pop(), thousands, decimals, decimal_comma))
 
 
 #: A date, or a date and time, as ISO 8601 writes them (what pandas, R, databases and
