@@ -4,6 +4,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -281,6 +282,44 @@ def test_formatted_numbers_with_decimal_commas_are_numbers(tmp_path):
     assert result.exit_code == 0, result.output
     sampled = pd.read_csv(io.StringIO(result.stdout), sep=";")
     assert sampled["preis"].str.fullmatch(r"\d{1,3}(\.\d{3})?,\d\d €").all()
+
+
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_fixed_decimals_are_written_back_with_their_trailing_zeros(tmp_path, sep):
+    # prices written 40.90 came back 40.9, in the original rows and the new ones
+    rng = np.random.default_rng(0)
+    mark = "," if sep == ";" else "."
+    price = [f"{v:.2f}".replace(".", mark) for v in rng.uniform(1, 50, 60)]
+    price[3] = ""  # a gap stays a gap
+    frame = pd.DataFrame({"price": price,
+                          "ratio": [f"{v:.3f}".replace(".", mark) for v in rng.uniform(0, 1, 60)],
+                          "free": [f"{v:g}".replace(".", mark)
+                                   for v in np.round(rng.normal(size=60), 3)],
+                          "label": ["r"] * 12 + ["c"] * 48})
+    frame.loc[0, "price"] = f"40{mark}90"  # a trailing zero for certain
+    frame.loc[1, "free"] = f"2{mark}5"
+    path = tmp_path / "fixed.csv"
+    frame.to_csv(path, sep=sep, index=False)
+    out = tmp_path / "out.csv"
+    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    lines = path.read_text().splitlines()
+    assert out.read_text().splitlines()[: len(lines)] == lines
+    new = pd.read_csv(out, sep=sep, dtype=str).iloc[len(frame):]
+    m = re.escape(mark)
+    assert new["price"].str.fullmatch(rf"\d+{m}\d\d").all(), new["price"]
+    assert new["ratio"].str.fullmatch(rf"\d{m}\d{{3}}").all(), new["ratio"]
+    # a column written in shortest form stays so: no trailing zeros added
+    assert not new["free"].str.fullmatch(rf"-?\d+{m}\d*0").any(), new["free"]
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    result = run("sample", model, "-n", "5", "-o", "-")
+    assert result.exit_code == 0, result.output
+    sampled = pd.read_csv(io.StringIO(result.stdout), sep=sep, dtype=str)
+    assert sampled["price"].str.fullmatch(rf"\d+{m}\d\d").all(), sampled["price"]
+    info = run("info", model).output
+    assert f"price: numeric (float), can be missing, written like 1234{mark}56" in info
+    assert f"ratio: numeric (float), written like 1234{mark}560" in info
 
 
 def test_a_semicolon_file_with_decimal_points_keeps_them(numeric_csv, tmp_path):

@@ -24,6 +24,7 @@ from .io import (
     STDIN,
     STDOUT,
     EmptyColumn,
+    FixedDecimals,
     InputError,
     NumberText,
     as_read,
@@ -858,7 +859,7 @@ def written_like(style: Any) -> str:
     an example value, or nothing for a style that only Parquet output shows."""
     if not style.text_only:
         return ""
-    if isinstance(style, NumberText):
+    if isinstance(style, (NumberText, FixedDecimals)):
         example = pd.Series([1234.56])
     else:  # dates: 18 September 2024, 14:30:05 (in UTC for a zone)
         example = pd.Series([pd.Timestamp("2024-09-18 14:30:05",

@@ -183,8 +183,10 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
             df = read_columns(df, ISO_DATE, _iso_date, read_as)
             df = read_columns(df, NUMERIC_DATE, functools.partial(_numeric_date, path),
                               read_as)
-            if dialect and read_as is not None:
-                read_as[DIALECT] = dialect
+            if read_as is not None:
+                _fixed_decimals(df, path, sep, compression, na_values, read_as)
+                if dialect:
+                    read_as[DIALECT] = dialect
         elif na_values:
             raise InputError(f"{path}: --na-values is for CSV and TSV files; a Parquet file "
                              "has its own nulls.")
@@ -339,6 +341,61 @@ def _matching_values(col: pd.Series, pattern: str) -> pd.Series | None:
         return None
     text = _text_values(col)
     return text if text is not None and text.str.fullmatch(pattern).all() else None
+
+
+#: How many leading lines of a CSV :func:`_fixed_decimals` looks at.
+FIXED_DECIMALS_PEEK = 1000
+
+
+@dataclass
+class FixedDecimals(TextStyle):
+    """A CSV float column written with one number of decimals throughout, trailing zeros
+    included (prices: ``40.90``), which pandas would write in shortest form (``40.9``).
+    ``original`` holds the column's numbers; every row, original or new, is written with
+    ``decimals`` decimals."""
+
+    decimals: int
+    decimal_comma: bool = False
+
+    def format(self, values: pd.Series) -> pd.Series:
+        """``values`` (floats) with this column's decimals: ``40.90``, or ``40,90``."""
+        text = pd.Series([f"{v:.{self.decimals}f}" for v in values], dtype=object)
+        return text.str.replace(".", ",", regex=False) if self.decimal_comma else text
+
+    def original_text(self) -> pd.Series:
+        """The original rows' values as the file wrote them (missing ones stay missing)."""
+        text = pd.Series(None, index=self.original.index, dtype=object)
+        present = self.original.notna()
+        text[present] = self.format(self.original[present]).to_numpy()
+        return text
+
+
+def _fixed_decimals(df: pd.DataFrame, path: Path, sep: str, compression: str | None,
+                    na_values: Sequence[str], read_as: dict[Any, Any]) -> None:
+    """A :class:`FixedDecimals` in ``read_as`` for each float column that the file's first
+    :data:`FIXED_DECIMALS_PEEK` lines write with one number of decimals, some with a
+    trailing zero, and whose every value has no more decimals than that (so writing them
+    so changes no number). Only those lines are read again, as text."""
+    floats = [i for i, c in enumerate(df.columns)
+              if df[c].dtype == np.float64 and c not in read_as]
+    if not floats:
+        return
+    text = pd.read_csv(path, sep=sep, compression=compression, usecols=floats, dtype=str,
+                       nrows=FIXED_DECIMALS_PEEK, na_values=list(na_values) or None,
+                       encoding_errors="replace")
+    for i, position in enumerate(floats):
+        written = text.iloc[:, i].dropna().str.strip()
+        parts = written.str.extract(r"^-?\d+([.,])(\d+)$")
+        if written.empty or parts.isna().any().any() or parts[0].nunique() != 1:
+            continue
+        lengths = parts[1].str.len()
+        if lengths.nunique() != 1 or not parts[1].str.endswith("0").any():
+            continue  # shortest form writes them as they are
+        values = df[df.columns[position]].dropna().to_numpy()
+        decimals = int(lengths.iat[0])
+        if np.allclose(np.round(values, decimals), values, rtol=1e-12, atol=0):
+            read_as[df.columns[position]] = FixedDecimals(
+                df[df.columns[position]], decimals, parts[0].iat[0] == ",")
 
 
 class _Key:
@@ -678,7 +735,9 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
             present = values.notna().to_numpy()  # a missing value stays an empty cell
             new = np.full(len(values), None, dtype=object)
             new[present] = kept.format(values[present]).to_numpy(dtype=object)
-            out[name] = np.concatenate([kept.original.to_numpy(dtype=object), new])
+            original = (kept.original_text() if isinstance(kept, FixedDecimals)
+                        else kept.original)
+            out[name] = np.concatenate([original.to_numpy(dtype=object), new])
     marks = read_as.get(MARKS)
     if marks and text:  # a Parquet file has real nulls
         out = _with_marks(out, marks, n_original)
@@ -687,7 +746,8 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
 
 #: The kinds of :func:`as_read` entry a model keeps (:func:`styles`): how new values of a
 #: column are written. Empty columns are left out: their places are the input file's.
-STYLES = {kind.__name__: kind for kind in (IsoText, NumericDateText, NumberText, ObjectValues)}
+STYLES = {kind.__name__: kind for kind in (IsoText, NumericDateText, NumberText, ObjectValues,
+                                           FixedDecimals)}
 
 
 def styles(read_as: dict[Any, Any]) -> dict[str, dict[str, Any]]:
