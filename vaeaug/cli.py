@@ -174,11 +174,13 @@ def _markers(ctx: click.Context, param: click.Parameter, value: str | None
     return tuple(_split(value))
 
 
-#: ``--na-values``, for the commands that read tables.
-na_option = click.option(
-    "--na-values", metavar="TEXT[,TEXT]", callback=_markers,
-    help="Texts that mark a missing value in a CSV, besides empty cells and NA, null, "
-         "N/A, ... (e.g. '?'). Missing values are modelled.")
+def na_option(handling: str = "Missing values are modelled.") -> Callable:
+    """``--na-values``, for the commands that read tables; ``handling`` says what is done
+    with the missing values."""
+    return click.option(
+        "--na-values", metavar="TEXT[,TEXT]", callback=_markers,
+        help="Texts that mark a missing value in a CSV, besides empty cells and NA, null, "
+             f"N/A, ... (e.g. '?'). {handling}")
 
 
 def model_options(func: Callable) -> Callable:
@@ -420,7 +422,7 @@ def main() -> None:
               help="Images: read every image at this size (64x64, or 64), for folders of "
                    "images of several sizes.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
-@na_option
+@na_option()
 @model_options
 @user_errors
 def augment(input: str, target: str | None, output: str, class_balance: bool,
@@ -588,7 +590,7 @@ def save(sampler: CVAEOverSampler, path: str, read_as: dict | None = None) -> No
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False),
               help="Model file to write (e.g. model.vaeaug).")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
-@na_option
+@na_option()
 @model_options
 @user_errors
 def fit(inputs: tuple[str, ...], target: str, output: str, force: bool,
@@ -739,7 +741,7 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
 @click.option("--categorical", help="Comma-separated columns to treat as categorical.")
 @click.option("--image-size", metavar="WxH", callback=_image_size,
               help="Images: read every image at this size, as `vaeaug augment --image-size`.")
-@na_option
+@na_option()
 @user_errors
 def info(input: str, target: str | None, categorical: str | None,
          image_size: tuple[int, int] | None, na_values: tuple[str, ...]) -> None:
@@ -915,7 +917,7 @@ def class_table(y: pd.Series, unit: str) -> str:
               help="Also write a Markdown report with PNG plots into this folder.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite a report already in --report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-@na_option
+@na_option("Each fold fills them from its training part, for every sampler.")
 @user_errors
 def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
