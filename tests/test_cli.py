@@ -243,6 +243,12 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     assert result.exit_code == 0, result.output
     new = pd.read_csv(tmp_path / "new.csv", sep=sep, decimal=decimal)
     assert len(new) == 4  # (the class column comes last in sample's output)
+    said = {";": "';'-separated with decimal commas", "\t": "tab-separated",
+            "|": "'|'-separated"}[sep]
+    assert run("info", path, "-t", "label").output.startswith(
+        f"{path}: 110 rows, 3 feature columns, 3 classes, read as {said}\n")
+    assert f"\nvaeaug sample writes CSV {said}, as the training file was\n" in run(
+        "info", model).output
     assert new.dtypes.to_dict() == original.dtypes.to_dict()
     result = run("augment", path, "-t", "label", "-o", tmp_path / "out.tsv", *FAST)
     assert result.exit_code == 0, result.output

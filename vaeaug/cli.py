@@ -786,13 +786,15 @@ def info(input: str, target: str | None, categorical: str | None,
         return
     if target is None:
         raise target_required(input)
-    X, y, _ = read_labelled(input, target, na_values=na_values)
+    read_as: dict = {}
+    X, y, _ = read_labelled(input, target, read_as=read_as, na_values=na_values)
     named = _split(categorical)
     with warnings.catch_warnings():  # said below, under the column, as the other problems
         warnings.simplefilter("ignore", NumbersAsTextWarning)
         _, cats, _ = as_table(X, named or None)
     click.echo(f"{as_shown(input)}: {len(y)} rows, {X.shape[1]} feature "
-               f"column{'s' * (X.shape[1] != 1)}, {y.nunique()} classes")
+               f"column{'s' * (X.shape[1] != 1)}, {y.nunique()} classes"
+               + dialect_text(read_as.get(DIALECT), ", read as "))
     click.echo(class_table(y, "rows"))
     click.echo("\ncolumns:")
     for col in X.columns:
@@ -854,6 +856,20 @@ def describe_model(path: str, kind: str) -> None:
     if history:
         click.echo(f"trained {len(history)} epoch{'s' * (len(history) > 1)}; last epoch's "
                    f"loss {history[-1]:.4g}")
+    dialect = dialect_text(getattr(sampler, "_csv_dialect", None), "vaeaug sample writes CSV ")
+    if dialect:
+        click.echo(f"{dialect}, as the training file was")
+
+
+def dialect_text(dialect: dict[str, str] | None, before: str) -> str:
+    """How a CSV with ``dialect`` (:data:`vaeaug.io.DIALECT`) is separated, after
+    ``before``: ``;-separated with decimal commas``; nothing for a plain CSV."""
+    if not dialect:
+        return ""
+    names = {";": "';'", "\t": "tab", "|": "'|'", ",": "','"}
+    sep = dialect.get("sep", ",")
+    commas = " with decimal commas" if dialect.get("decimal") == "," else ""
+    return f"{before}{names.get(sep, repr(sep))}-separated{commas}"
 
 
 def written_like(style: Any) -> str:
