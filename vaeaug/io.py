@@ -378,7 +378,7 @@ def _fixed_decimals(df: pd.DataFrame, path: Path, sep: str, compression: str | N
     so changes no number). Only those lines are read again, as text."""
     floats = [i for i, c in enumerate(df.columns)
               if df[c].dtype == np.float64 and c not in read_as]
-    if not floats:
+    if not floats or not isinstance(df.index, pd.RangeIndex):  # else columns would not align
         return
     text = pd.read_csv(path, sep=sep, compression=compression, usecols=floats, dtype=str,
                        nrows=FIXED_DECIMALS_PEEK, na_values=list(na_values) or None,
