@@ -313,6 +313,10 @@ class TextStyle:
     #: only text outputs need the text back (Parquet keeps numbers and dates as such)
     text_only = True
 
+    def original_values(self) -> pd.Series:
+        """The original rows' values as the file wrote them."""
+        return self.original
+
 
 def read_columns(df: pd.DataFrame, pattern: str,
                  parse: Callable[[Any, pd.Series, pd.Series], tuple[pd.Series, Any] | None],
@@ -362,8 +366,9 @@ class FixedDecimals(TextStyle):
         text = pd.Series([f"{v:.{self.decimals}f}" for v in values], dtype=object)
         return text.str.replace(".", ",", regex=False) if self.decimal_comma else text
 
-    def original_text(self) -> pd.Series:
-        """The original rows' values as the file wrote them (missing ones stay missing)."""
+    def original_values(self) -> pd.Series:
+        """The original rows' values with the column's decimals, made when written (a Parquet
+        output needs none of them); missing ones stay missing."""
         text = pd.Series(None, index=self.original.index, dtype=object)
         present = self.original.notna()
         text[present] = self.format(self.original[present]).to_numpy()
@@ -489,8 +494,8 @@ FORMATTED_NUMBER = (r"(-?)([$€£¥]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
                     r"( ?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
 #: The same as a ``;``-separated file writes it where the decimal mark is a comma:
 #: ``1.037,72 €``, ``12,5 %``.
-FORMATTED_NUMBER_COMMA = (FORMATTED_NUMBER.replace(r"(?:,\d{3})", r"(?:\.\d{3})")
-                          .replace(r"(\.\d+)", r"(,\d+)"))
+FORMATTED_NUMBER_COMMA = (r"(-?)([$€£¥]?)(\d{1,3}(?:\.\d{3})+|\d+)(,\d+)?"
+                          r"( ?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
 
 
 @dataclass
@@ -693,6 +698,10 @@ class ObjectValues:
         """``values`` (floats or datetimes) as this column's objects."""
         return numbers_as_objects(values, self.kind)
 
+    def original_values(self) -> pd.Series:
+        """The original rows' objects, as read."""
+        return self.original
+
 
 def _objects_as_numbers(df: pd.DataFrame,
                         read_as: dict[Any, Any] | None = None) -> pd.DataFrame:
@@ -735,9 +744,7 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
             present = values.notna().to_numpy()  # a missing value stays an empty cell
             new = np.full(len(values), None, dtype=object)
             new[present] = kept.format(values[present]).to_numpy(dtype=object)
-            original = (kept.original_text() if isinstance(kept, FixedDecimals)
-                        else kept.original)
-            out[name] = np.concatenate([original.to_numpy(dtype=object), new])
+            out[name] = np.concatenate([kept.original_values().to_numpy(dtype=object), new])
     marks = read_as.get(MARKS)
     if marks and text:  # a Parquet file has real nulls
         out = _with_marks(out, marks, n_original)
