@@ -564,3 +564,18 @@ def test_filled_gives_whole_number_columns_a_half_median():
     assert got_train["c"].tolist() == ["a", "(missing)", "b", "a", "b"]
     assert got_test["c"].tolist() == ["(missing)", "a"]
     assert train["n"].isna().sum() == 1  # the caller's frames untouched
+
+
+def test_a_polars_table_is_evaluated_as_its_pandas_twin():
+    # np.asarray made one array of objects of it: every column a category
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(0)
+    n = 90
+    frame = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n),
+                          "c": rng.choice(["x", "y"], n)})
+    y = np.array(["r"] * 15 + ["c"] * 75)
+    args = dict(classifiers=["logreg"], samplers=["none", "smote"], cv=3)
+    from_polars = evaluate(pl.from_dict(frame.to_dict("list")), pl.Series("y", y), **args)
+    from_pandas = evaluate(frame, y, **args)
+    scores = ["accuracy", "balanced_accuracy", "gmean", "roc_auc", "n_synthetic"]
+    pd.testing.assert_frame_equal(from_polars.scores[scores], from_pandas.scores[scores])

@@ -709,3 +709,47 @@ def test_shards_with_and_without_missing_values_merge():
     decoded = merged.inverse_transform(merged.transform(whole))
     pd.testing.assert_frame_equal(decoded[["city"]], whole[["city"]])
     assert (decoded["a"].isna() == whole["a"].isna()).all()
+
+
+def test_polars_in_polars_out(tmp_path):
+    # imbalanced-learn's own samplers fail on polars frames ("Field elements must be 2- or
+    # 3-tuples"); a polars user gets a polars frame of the same schema back
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(0)
+    n = 80
+    whole = rng.integers(0, 50, n).tolist()
+    whole[3] = None
+    text = rng.choice(["x", "y", "z"], n).tolist()
+    text[5] = None
+    X = pl.DataFrame({
+        "a": rng.normal(size=n), "whole": whole, "text": text,
+        "cat": pl.Series(rng.choice(["u", "v"], n).tolist(), dtype=pl.Categorical),
+        "enum": pl.Series(rng.choice(["p", "q"], n).tolist(), dtype=pl.Enum(["p", "q"])),
+        "flag": rng.random(n) < 0.5,
+        "day": [datetime.date(2024, 1, 1) + datetime.timedelta(days=int(k))
+                for k in rng.integers(0, 300, n)],
+        "at": [datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+               + datetime.timedelta(hours=int(k)) for k in rng.integers(0, 3000, n)],
+    }).with_columns(pl.col("at").dt.convert_time_zone("Europe/Berlin"))
+    y = pl.Series("label", ["rare"] * 10 + ["common"] * 70, dtype=pl.Categorical)
+    sampler = CVAEOverSampler(**FAST)
+    X_res, y_res = sampler.fit_resample(X, y)
+    assert isinstance(X_res, pl.DataFrame) and X_res.schema == X.schema
+    assert X_res.head(n).equals(X)  # the original rows first, unchanged
+    assert isinstance(y_res, pl.Series) and y_res.dtype == y.dtype and y_res.name == "label"
+    assert y_res.head(n).equals(y) and y_res.tail(60).to_list() == ["rare"] * 60
+    new = X_res.tail(60)
+    assert new["whole"].drop_nulls().is_between(0, 49).all()  # whole numbers, in range
+    assert set(new["text"].drop_nulls()) <= {"x", "y", "z"}
+    assert new["day"].is_between(X["day"].min(), X["day"].max()).all()
+    assert new["at"].is_between(X["at"].min(), X["at"].max()).all()
+    # sample, encode and a saved model speak polars too
+    rows, labels = sampler.sample(4, y="rare")
+    assert isinstance(rows, pl.DataFrame) and rows.schema == X.schema and len(rows) == 4
+    assert sampler.encode(X, y).shape == (n, sampler.latent_dim)
+    sampler.save(tmp_path / "m.vaeaug")
+    rows, _ = CVAEOverSampler.load(tmp_path / "m.vaeaug").sample(3)
+    assert isinstance(rows, pl.DataFrame) and rows.schema == X.schema
+    with pytest.raises(ValueError, match="polars LazyFrame, a query not yet run; pass "
+                                         r"X.collect\(\)"):
+        CVAEOverSampler(**FAST).fit_resample(X.lazy(), y)

@@ -46,6 +46,8 @@ from .validation import (
     NumbersAsTextWarning,
     check_label_values,
     is_count,
+    is_polars,
+    polars_as_pandas,
     warn_counters,
     warn_numbers_as_text,
 )
@@ -282,6 +284,8 @@ def evaluate(
     -------
     Evaluation
     """
+    if is_polars(X):  # its columns' names and kinds, not one array of objects
+        X = polars_as_pandas(X)
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     # set_axis returns a new frame: the caller's column names stay as they were
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)

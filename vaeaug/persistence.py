@@ -85,7 +85,8 @@ def table_format_state(estimator: Any) -> dict[str, Any]:
         "transformer": estimator.transformer_.to_dict(),
         "input_format": {"x_kind": fmt.x_kind, "x_dtype": None if fmt.x_dtype is None
                          else str(np.dtype(fmt.x_dtype)), "sparse_format": fmt.sparse_format,
-                         "y_kind": fmt.y_kind, "y_name": _plain(fmt.y_name)},
+                         "y_kind": fmt.y_kind, "y_name": _plain(fmt.y_name),
+                         "polars_schema": fmt.polars_schema},
         "feature_names_in": None if names is None else [str(n) for n in names],
         # how the command line's training file wrote dates and formatted numbers, so that
         # `vaeaug sample` writes them alike (older readers ignore the key)

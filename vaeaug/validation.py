@@ -42,6 +42,52 @@ class InputFormat:
     y_name: Any = None  # Series name, or DataFrame columns
     #: DataFrame columns of decimal or date objects, modelled as numbers: {column: kind}
     objects: dict = field(default_factory=dict)
+    #: A polars DataFrame's schema (an empty frame, serialized as polars' JSON): X came in
+    #: as polars, and goes back so
+    polars_schema: str | None = None
+
+
+def is_polars(obj: Any, kind: str = "DataFrame") -> bool:
+    """Whether ``obj`` is a polars DataFrame (or ``kind``: Series), told without importing
+    polars, which vaeaug does not need."""
+    cls = type(obj)
+    return cls.__module__.split(".")[0] == "polars" and cls.__name__ == kind
+
+
+def polars_as_pandas(frame: Any) -> pd.DataFrame:
+    """A polars DataFrame as pandas, column by column through numpy (polars' own
+    ``to_pandas`` needs pyarrow). Integer columns with nulls become nullable ``Int64``, so
+    that they stay whole numbers; categorical and enum columns become text."""
+    columns = {}
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype.is_integer() and col.null_count():
+            columns[name] = pd.arrays.IntegerArray(
+                col.fill_null(0).to_numpy().astype(np.int64), col.is_null().to_numpy())
+        else:
+            columns[name] = col.to_numpy()
+    return pd.DataFrame(columns)
+
+
+def pandas_as_polars(table: pd.DataFrame, schema: str) -> Any:
+    """``table`` as a polars DataFrame of the ``schema`` that :func:`as_table` recorded."""
+    import io
+
+    import polars as pl
+
+    like = pl.DataFrame.deserialize(io.StringIO(schema), format="json")
+    series = []
+    for name, col in zip(like.columns, table.columns):
+        values = table[col]
+        if pd.api.types.is_integer_dtype(values.dtype) and values.isna().any():
+            values = values.astype(np.float64)  # nulls as NaN, made null below
+        elif isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_convert("UTC").dt.tz_localize(None)  # the cast puts it back
+        values = values.to_numpy()
+        if values.dtype.kind in "mM":  # polars takes no seconds resolution from numpy
+            values = values.astype(f"{values.dtype.name.split('[')[0]}[us]")
+        series.append(pl.Series(name, values, nan_to_null=values.dtype.kind == "f"))
+    return pl.DataFrame(series).cast(dict(like.schema))
 
 
 def listed(values: Any, limit: int = 20) -> str:
@@ -62,12 +108,18 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
         Empty input, wrong number of dimensions, duplicate column names, NaN or infinite
         values, unknown categorical columns.
     """
+    polars_schema = None
+    if is_polars(X, "LazyFrame"):
+        raise ValueError("X is a polars LazyFrame, a query not yet run; pass X.collect().")
+    if is_polars(X):  # modelled as pandas, given back as polars
+        polars_schema = X.clear().serialize(format="json")
+        X = polars_as_pandas(X)
     if isinstance(X, pd.DataFrame):
         duplicated = X.columns[X.columns.duplicated()].unique().tolist()
         if duplicated:  # df[name] would be a table, not a column
             raise ValueError(f"X has duplicate column names {duplicated[:5]}; give every "
                              "column its own name.")
-        df, fmt = _dense_frame(X), InputFormat("dataframe")
+        df, fmt = _dense_frame(X), InputFormat("dataframe", polars_schema=polars_schema)
     elif sparse.issparse(X):
         df = pd.DataFrame(X.toarray())
         fmt = InputFormat("sparse", x_dtype=X.dtype, sparse_format=X.format)
@@ -341,6 +393,9 @@ def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
         raise ValueError("CVAEOverSampler requires y to be passed, but the target y is None: "
                          "it is trained on labelled data.")
     fmt = InputFormat("", y_kind="list" if isinstance(y, list) else "ndarray")
+    if is_polars(y, "Series"):
+        fmt.y_kind, fmt.y_name = "polars", y.name
+        y = y.to_numpy()
     if isinstance(y, pd.Series):
         fmt.y_kind, fmt.y_name = "series", y.name
     elif isinstance(y, pd.DataFrame):
@@ -375,6 +430,10 @@ def check_label_values(y: Any) -> None:
 
 def restore_X(original: Any, synthetic: pd.DataFrame, fmt: InputFormat) -> Any:
     """Stack the untouched original ``X`` and the synthetic rows, in the input's format."""
+    if fmt.polars_schema is not None:
+        import polars as pl
+
+        return pl.concat([original, as_input_format(synthetic, fmt)])
     if fmt.x_kind == "dataframe":
         synthetic.columns = original.columns
         synthetic = synthetic.astype(original.dtypes)  # e.g. back to sparse columns
@@ -389,6 +448,8 @@ def restore_X(original: Any, synthetic: pd.DataFrame, fmt: InputFormat) -> Any:
 
 def as_input_format(table: pd.DataFrame, fmt: InputFormat) -> Any:
     """Synthetic rows alone, in the format of the fitted input."""
+    if fmt.polars_schema is not None:
+        return pandas_as_polars(table, fmt.polars_schema)
     if fmt.x_kind == "dataframe":
         return table
     arr = table.to_numpy(dtype=fmt.x_dtype)
@@ -405,6 +466,10 @@ def restore_y(original: Any, new: np.ndarray, classes: np.ndarray, fmt: InputFor
     if fmt.y_kind == "onehot":
         return np.concatenate([np.asarray(original), label_binarize(new, classes=classes)])
     labels = np.concatenate([np.asarray(original).ravel(), new])
+    if fmt.y_kind == "polars":
+        import polars as pl
+
+        return pl.Series(original.name, labels).cast(original.dtype)
     if fmt.y_kind == "series":
         return pd.Series(labels, name=fmt.y_name, index=index, dtype=original.dtype)
     if fmt.y_kind == "frame":
