@@ -1605,3 +1605,19 @@ def test_na_values_reads_question_marks_as_gaps_and_writes_them_back(tmp_path):
             (["info", tmp_path / "d.parquet", "-t", "label"], "a Parquet file has its own nulls")):
         refused = run(*args, "--na-values", "?")
         assert refused.exit_code == 2 and message in refused.output
+
+
+def test_sample_writes_a_polars_fitted_models_columns(tmp_path, monkeypatch):
+    pl = pytest.importorskip("polars")
+    rng = np.random.default_rng(0)
+    X = pl.DataFrame({"a": rng.normal(size=60), "c": rng.choice(["x", "y"], 60).tolist()})
+    y = pl.Series("label", ["r"] * 8 + ["c"] * 52)
+    CVAEOverSampler(epochs=3, random_state=0).fit(X, y).save(tmp_path / "m.vaeaug")
+    result = run("sample", tmp_path / "m.vaeaug", "-n", "3", "-o", "-")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "a,c,label"  # was "0,1,label"
+    # without polars, sampling names what is missing instead of failing inside an import
+    model = CVAEOverSampler.load(tmp_path / "m.vaeaug")
+    monkeypatch.setitem(sys.modules, "polars", None)
+    with pytest.raises(ImportError, match="fitted on a polars DataFrame .* pip install polars"):
+        model.sample(2)

@@ -73,8 +73,11 @@ def pandas_as_polars(table: pd.DataFrame, schema: str) -> Any:
     """``table`` as a polars DataFrame of the ``schema`` that :func:`as_table` recorded."""
     import io
 
-    import polars as pl
-
+    try:
+        import polars as pl
+    except ImportError:
+        raise ImportError("This model was fitted on a polars DataFrame and gives its rows back "
+                          "as one, which needs polars: pip install polars.") from None
     like = pl.DataFrame.deserialize(io.StringIO(schema), format="json")
     series = []
     for name, col in zip(like.columns, table.columns):
