@@ -99,3 +99,16 @@ def test_one_draw_of_the_sampler_is_compared_with_every_draw_of_smote(tmp_path, 
     # of vaeaug has none
     assert "smote's draw-to-draw standard deviation: 0.0707" in out
     assert "vaeaug's draw-to-draw" not in out
+
+
+def test_rule_oracle_takes_the_better_rule_per_data_set():
+    rule_oracle = pytest.importorskip("rule_oracle")
+    index = pd.MultiIndex.from_tuples([("d0", "knn"), ("d0", "tree"), ("d1", "knn"),
+                                       ("d1", "tree")], names=["dataset", "clf"])
+    ref = pd.Series([0.5, 0.5, 0.5, 0.5], index=index)
+    a = pd.Series([0.6, 0.6, 0.4, 0.4], index=index)  # wins d0, loses d1
+    b = pd.Series([0.4, 0.9, 0.6, 0.6], index=index)  # splits d0 (higher mean), wins d1
+    chosen, n_b = rule_oracle.oracle(a, b, ref, "count")
+    assert draws.wtl(chosen, ref) == (4, 0, 0) and n_b == 1  # d0 from a, d1 from b
+    chosen, n_b = rule_oracle.oracle(a, b, ref, "mean")
+    assert draws.wtl(chosen, ref) == (3, 0, 1) and n_b == 2  # b's higher mean on d0 too
