@@ -87,6 +87,8 @@ def pandas_as_polars(table: pd.DataFrame, schema: str) -> Any:
         elif isinstance(values.dtype, pd.DatetimeTZDtype):
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)  # the cast puts it back
         values = values.to_numpy()
+        if values.dtype == object:  # pandas 3 gives text's gaps as NaN; polars takes None
+            values = np.where(pd.isna(values), None, values)
         if values.dtype.kind in "mM":  # polars takes no seconds resolution from numpy
             values = values.astype(f"{values.dtype.name.split('[')[0]}[us]")
         series.append(pl.Series(name, values, nan_to_null=values.dtype.kind == "f"))
