@@ -328,6 +328,33 @@ def test_fixed_decimals_are_written_back_with_their_trailing_zeros(tmp_path, sep
     assert f"ratio: numeric (float), written like 1234{mark}560" in info
 
 
+@pytest.mark.parametrize("space", [" ", "\u00a0", "\u202f"])
+def test_thousands_separated_by_spaces_are_numbers(tmp_path, space):
+    # French spreadsheets: '25 595,96 €', often with a (narrow) no-break space
+    rng = np.random.default_rng(1)
+    prices = rng.uniform(10, 50000, 60)
+    frame = pd.DataFrame({
+        "prix": [f"{v:,.2f}".replace(",", space).replace(".", ",") + "\u00a0€"
+                 for v in prices],
+        "classe": ["rare"] * 10 + ["commun"] * 50})
+    path = tmp_path / "fr.csv"
+    frame.to_csv(path, sep=";", index=False)
+    result = run("info", path, "-t", "classe")
+    assert "prix: numeric (float)" in result.output, result.output
+    assert "read as ';'-separated with decimal commas" in result.output
+    out = tmp_path / "out.csv"
+    result = run("augment", path, "-t", "classe", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    lines = path.read_text().splitlines()
+    assert out.read_text().splitlines()[: len(lines)] == lines
+    new = pd.read_csv(out, sep=";").iloc[len(frame):]["prix"]
+    assert new.str.fullmatch(rf"\d{{1,3}}({space}\d{{3}})?,\d\d\u00a0€").all(), new
+    # one mark between thousands per column: '.' beside a space is not one way of writing
+    mixed = frame.assign(prix=["1.037,50 €", f"2{space}500,00 €"] * 30)
+    mixed.to_csv(path, sep=";", index=False)
+    assert "prix: categorical" in run("info", path, "-t", "classe").output
+
+
 def test_a_semicolon_file_with_decimal_points_keeps_them(numeric_csv, tmp_path):
     original = pd.read_csv(numeric_csv)
     path = tmp_path / "points.csv"

@@ -175,9 +175,13 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
             dialect = {"sep": sep} if sep != READERS[suffix] else {}
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
                 df, commas = _decimal_commas_as_numbers(df)
-                dialect.update({"decimal": ","} if commas else {})
+                formatted: dict[Any, NumberText] = {}
                 df = read_columns(df, FORMATTED_NUMBER_COMMA, functools.partial(
-                    _formatted_number, decimal_comma=True), read_as)
+                    _formatted_number, decimal_comma=True), formatted)
+                if read_as is not None:
+                    read_as.update(formatted)
+                if commas or any(style.decimals for style in formatted.values()):
+                    dialect["decimal"] = ","
             else:
                 df = read_columns(df, FORMATTED_NUMBER, _formatted_number, read_as)
             df = read_columns(df, ISO_DATE, _iso_date, read_as)
@@ -493,9 +497,11 @@ def _decimal_commas_as_numbers(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
 FORMATTED_NUMBER = (r"(-?)([$€£¥]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
                     r"( ?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
 #: The same as a ``;``-separated file writes it where the decimal mark is a comma:
-#: ``1.037,72 €``, ``12,5 %``.
-FORMATTED_NUMBER_COMMA = (r"(-?)([$€£¥]?)(\d{1,3}(?:\.\d{3})+|\d+)(,\d+)?"
-                          r"( ?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
+#: ``1.037,72 €``, ``12,5 %``, and with a space between thousands (``1 037,72 €``, as
+#: French spreadsheets write it, often with a no-break space).
+THOUSANDS_MARKS = ". \u00a0\u202f"
+FORMATTED_NUMBER_COMMA = (rf"(-?)([$€£¥]?)(\d{{1,3}}(?:[{THOUSANDS_MARKS}]\d{{3}})+|\d+)(,\d+)?"
+                          r"([ \u00a0\u202f]?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
 
 
 @dataclass
@@ -508,11 +514,13 @@ class NumberText(TextStyle):
     decimals: int
     #: ``1.037,72`` rather than ``1,037.72`` (absent from older model files)
     decimal_comma: bool = False
+    #: between thousands where the decimal mark is a comma: ``.``, or a (no-break) space
+    group: str = "."
 
     def format(self, values: pd.Series) -> pd.Series:
         """``values`` (floats) as text in this column's style: ``-$1,037.72``."""
         spec = f"{',' if self.thousands else ''}.{self.decimals}f"
-        swap = str.maketrans(",.", ".,") if self.decimal_comma else {}
+        swap = str.maketrans({",": self.group, ".": ","}) if self.decimal_comma else {}
         return pd.Series([f"{'-' if v < 0 else ''}{self.prefix}"
                           f"{format(abs(v), spec).translate(swap)}{self.suffix}"
                           for v in values], dtype=object)
@@ -526,7 +534,12 @@ def _formatted_number(name: Any, raw: pd.Series, text: pd.Series,
     pattern = FORMATTED_NUMBER_COMMA if decimal_comma else FORMATTED_NUMBER
     parts = text.str.extract(f"^{pattern}$").fillna("")
     prefix, suffix = set(parts[1]), set(parts[4])
-    group = "." if decimal_comma else ","
+    group = ","
+    if decimal_comma:  # the one mark between thousands, if any: '.' or a kind of space
+        marks = set("".join(parts[2])) - set("0123456789")
+        if len(marks) > 1:
+            return None  # 1.037 beside 2 500: not one way of writing them
+        group = marks.pop() if marks else "."
     thousands = bool(parts[2].str.contains(group, regex=False).any())
     if len(prefix) > 1 or len(suffix) > 1 or not (prefix | suffix != {""} or thousands):
         return None  # $5 beside 5 €, or 3 kg beside 3kg: not one way of writing them
@@ -535,7 +548,8 @@ def _formatted_number(name: Any, raw: pd.Series, text: pd.Series,
                          ).astype(float).to_numpy(), index=text.to_numpy())
     decimals = max(0, int(parts[3].str.len().max()) - 1)  # ".72": 2
     return (raw.map(numbers, na_action="ignore").astype(np.float64),
-            NumberText(raw, prefix.pop(), suffix.pop(), thousands, decimals, decimal_comma))
+            NumberText(raw, prefix.pop(), suffix.pop(), thousands, decimals, decimal_comma,
+                       group if decimal_comma else "."))
 
 
 #: A date, or a date and time, as ISO 8601 writes them (what pandas, R, databases and
