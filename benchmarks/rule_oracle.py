@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("anchors", help="the anchor harness's CSV (holds the reference sampler)")
     ap.add_argument("variants", help="benchmarks/variants.py's CSV (column seed_offset)")
     ap.add_argument("rule_a")
-    ap.add_argument("rule_b")
+    ap.add_argument("rule_b", help="one rule, or several, comma-separated (a line each)")
     ap.add_argument("--metric", default="gmean")
     ap.add_argument("--reference", default="smote")
     args = ap.parse_args()
@@ -57,12 +57,15 @@ def main() -> None:
         variants["seed_offset"] = 0
     for seed, part in variants.groupby("seed_offset"):
         a = pair_scores(part, args.rule_a, args.metric)
-        b = pair_scores(part, args.rule_b, args.metric).reindex(a.index)
-        line = [f"seed {seed}: {args.rule_a} {wtl(a, ref)}", f"{args.rule_b} {wtl(b, ref)}"]
-        for by in ("mean", "count"):
-            chosen, n_b = oracle(a, b, ref, by)
-            line.append(f"oracle by {by} {wtl(chosen, ref)} ({n_b} sets take {args.rule_b})")
-        print(";  ".join(line) + "   (wins, ties, losses)")
+        for rule_b in args.rule_b.split(","):
+            b = pair_scores(part, rule_b, args.metric).reindex(a.index)
+            if b.isna().all():
+                continue  # not drawn with this seed
+            line = [f"seed {seed}: {args.rule_a} {wtl(a, ref)}", f"{rule_b} {wtl(b, ref)}"]
+            for by in ("mean", "count"):
+                chosen, n_b = oracle(a, b, ref, by)
+                line.append(f"oracle by {by} {wtl(chosen, ref)} ({n_b} sets take {rule_b})")
+            print(";  ".join(line) + "   (wins, ties, losses)")
 
 
 if __name__ == "__main__":
