@@ -87,8 +87,12 @@ def pandas_as_polars(table: pd.DataFrame, schema: str) -> Any:
         elif isinstance(values.dtype, pd.DatetimeTZDtype):
             values = values.dt.tz_convert("UTC").dt.tz_localize(None)  # the cast puts it back
         values = values.to_numpy()
-        if values.dtype == object:  # pandas 3 gives text's gaps as NaN; polars takes None
-            values = np.where(pd.isna(values), None, values)
+        if values.dtype == object:  # text, bools with gaps: built as the schema's type,
+            # with gaps as None (pandas 3 gives text's as NaN); from a numpy array of objects,
+            # values beside None would be polars' Object type, which casts to nothing
+            values = np.where(pd.isna(values), None, values).tolist()
+            series.append(pl.Series(name, values, dtype=like.schema[name]))
+            continue
         if values.dtype.kind in "mM":  # polars takes no seconds resolution from numpy
             values = values.astype(f"{values.dtype.name.split('[')[0]}[us]")
         series.append(pl.Series(name, values, nan_to_null=values.dtype.kind == "f"))
