@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 import torch
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from vaeaug import CVAEOverSampler
 from vaeaug.cli import main
@@ -353,6 +355,63 @@ def test_thousands_separated_by_spaces_are_numbers(tmp_path, space):
     mixed = frame.assign(prix=["1.037,50 €", f"2{space}500,00 €"] * 30)
     mixed.to_csv(path, sep=";", index=False)
     assert "prix: categorical" in run("info", path, "-t", "classe").output
+
+
+def test_decimal_commas_beside_missing_value_markers(tmp_path):
+    # a column with 'NA' markers held text and numbers, and to_csv wrote its numbers with '.'
+    shares = [f"{i % 9 / 8 + 0.01:g}".replace(".", ",") for i in range(30)]  # 0,26, 0,385
+    text = ("x;y;label\n" + "".join(f"{i % 7},{i % 3};{'NA' if i % 5 == 0 else shares[i]};"
+                                     f"{'r' if i < 8 else 'c'}\n" for i in range(30)))
+    path, out = tmp_path / "marks.csv", tmp_path / "out.csv"
+    path.write_text(text)
+    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, *FAST)
+    assert result.exit_code == 0, result.output
+    written = out.read_text().splitlines()
+    assert written[:31] == text.splitlines()
+    assert not any("." in line for line in written)  # new rows: decimal commas too
+
+
+@st.composite
+def csv_files(draw):
+    """CSV text as spreadsheets and scripts write it: any separator, decimal commas with ';',
+    fixed or shortest decimals, whole numbers, money, categories, gaps and NA markers."""
+    sep = draw(st.sampled_from([",", ";", "\t", "|"]))
+    comma = sep == ";" and draw(st.booleans())
+    n_rare = draw(st.integers(3, 8))
+    n = n_rare + draw(st.integers(8, 20))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    columns = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["fixed", "shortest", "whole", "category", "money"]))
+        decimals, gaps = draw(st.integers(1, 3)), draw(st.booleans())
+        values = []
+        for v in rng.normal(size=n) * 10.0 ** draw(st.integers(0, 3)):
+            text = {"fixed": f"{v:.{decimals}f}", "shortest": repr(round(v, decimals)),
+                    "whole": str(int(v)), "category": str(rng.choice(["a", "b", "c"])),
+                    "money": f"{abs(v):,.2f}"}[kind]
+            if kind == "money":
+                text = text.translate(str.maketrans(",.", ".,")) + " €" if comma else "$" + text
+            elif comma and kind != "category":
+                text = text.replace(".", ",")
+            if gaps and rng.random() < 0.2:
+                text = str(rng.choice(["", "NA"]))
+            values.append(f'"{text}"' if sep in text else text)  # quoted where it must be
+        columns.append(values)
+    names = [f"c{i}" for i in range(len(columns))] + ["label"]
+    rows = zip(*columns, ["r"] * n_rare + ["c"] * (n - n_rare))
+    return "\n".join([sep.join(names)] + [sep.join(row) for row in rows]) + "\n"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                               HealthCheck.function_scoped_fixture])
+@given(csv_files())
+def test_the_original_lines_of_any_csv_come_back_as_they_were(tmp_path, text):
+    path, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    path.write_text(text)
+    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, "--force", *FAST)
+    assert result.exit_code == 0, result.output
+    lines = text.splitlines()
+    assert out.read_text().splitlines()[: len(lines)] == lines
 
 
 def test_a_semicolon_file_with_decimal_points_keeps_them(numeric_csv, tmp_path):

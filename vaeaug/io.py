@@ -458,14 +458,19 @@ def _gaps_as_written(df: pd.DataFrame, path: Path, sep: str, compression: str | 
     return df
 
 
-def _with_marks(out: pd.DataFrame, marks: dict[Any, pd.Series],
-                n_original: int) -> pd.DataFrame:
+def _with_marks(out: pd.DataFrame, marks: dict[Any, pd.Series], n_original: int,
+                decimal: str = ".") -> pd.DataFrame:
     """``out`` with the original rows' missing-value markers back in their cells; the new
-    rows' missing values get a column's marker where the file marked all its gaps alike."""
+    rows' missing values get a column's marker where the file marked all its gaps alike.
+    A float column so marked holds text and numbers, and ``to_csv`` writes no ``decimal``
+    mark but ``.`` in such a column, so its numbers are written here with ``decimal``."""
     for name, marked in marks.items():
         if name not in out.columns:
             continue
         values = out[name].to_numpy(dtype=object, na_value=None).copy()
+        if decimal != "." and is_float_dtype(out[name]):
+            present = ~pd.isna(values)
+            values[present] = [repr(v).replace(".", decimal) for v in values[present]]
         gaps = pd.isna(values[:n_original]).sum()
         values[marked.index.to_numpy()] = marked.to_numpy()
         markers = marked.unique()
@@ -761,7 +766,8 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
             out[name] = np.concatenate([kept.original_values().to_numpy(dtype=object), new])
     marks = read_as.get(MARKS)
     if marks and text:  # a Parquet file has real nulls
-        out = _with_marks(out, marks, n_original)
+        decimal = (read_as.get(DIALECT) or {}).get("decimal", ".")
+        out = _with_marks(out, marks, n_original, decimal)
     return out
 
 
