@@ -350,7 +350,8 @@ def test_thousands_separated_by_spaces_are_numbers(tmp_path, space):
     lines = path.read_text().splitlines()
     assert out.read_text().splitlines()[: len(lines)] == lines
     new = pd.read_csv(out, sep=";").iloc[len(frame):]["prix"]
-    assert new.str.fullmatch(rf"\d{{1,3}}({space}\d{{3}})?,\d\d\u00a0€").all(), new
+    # the no-break space itself in the pattern: pandas 3's pyarrow regex takes no \u escapes
+    assert new.str.fullmatch(r"\d{1,3}(" + space + r"\d{3})?,\d\d" + "\u00a0€").all(), new
     # one mark between thousands per column: '.' beside a space is not one way of writing
     mixed = frame.assign(prix=["1.037,50 €", f"2{space}500,00 €"] * 30)
     mixed.to_csv(path, sep=";", index=False)
@@ -382,11 +383,14 @@ def csv_files(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**16)))
     columns = []
     for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["fixed", "shortest", "whole", "category", "money"]))
+        kind = draw(st.sampled_from(["fixed", "shortest", "bare", "whole", "category",
+                                     "money"]))
         decimals, gaps = draw(st.integers(1, 3)), draw(st.booleans())
         values = []
-        for v in rng.normal(size=n) * 10.0 ** draw(st.integers(0, 3)):
+        for v in (rng.normal(size=n) * 10.0 ** draw(st.integers(0, 3))).tolist():  # floats
+            x = float(int(v)) if rng.random() < 0.3 else round(v, decimals)
             text = {"fixed": f"{v:.{decimals}f}", "shortest": repr(round(v, decimals)),
+                    "bare": str(int(x)) if x == int(x) else repr(x),  # 2 beside 0.25
                     "whole": str(int(v)), "category": str(rng.choice(["a", "b", "c"])),
                     "money": f"{abs(v):,.2f}"}[kind]
             if kind == "money":

@@ -24,8 +24,8 @@ from .io import (
     STDIN,
     STDOUT,
     EmptyColumn,
-    FixedDecimals,
     InputError,
+    NumbersWritten,
     NumberText,
     as_read,
     as_shown,
@@ -879,7 +879,7 @@ def written_like(style: Any) -> str:
     an example value, or nothing for a style that only Parquet output shows."""
     if not style.text_only:
         return ""
-    if isinstance(style, (NumberText, FixedDecimals)):
+    if isinstance(style, (NumberText, NumbersWritten)):
         example = pd.Series([1234.56])
     else:  # dates: 18 September 2024, 14:30:05 (in UTC for a zone)
         example = pd.Series([pd.Timestamp("2024-09-18 14:30:05",

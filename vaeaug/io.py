@@ -188,7 +188,7 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
             df = read_columns(df, NUMERIC_DATE, functools.partial(_numeric_date, path),
                               read_as)
             if read_as is not None:
-                _fixed_decimals(df, path, sep, compression, na_values, read_as)
+                _numbers_written(df, path, sep, compression, na_values, read_as)
                 if dialect:
                     read_as[DIALECT] = dialect
         elif na_values:
@@ -356,35 +356,62 @@ FIXED_DECIMALS_PEEK = 1000
 
 
 @dataclass
-class FixedDecimals(TextStyle):
-    """A CSV float column written with one number of decimals throughout, trailing zeros
-    included (prices: ``40.90``), which pandas would write in shortest form (``40.9``).
-    ``original`` holds the column's numbers; every row, original or new, is written with
-    ``decimals`` decimals."""
+class NumbersWritten(TextStyle):
+    """A CSV float column whose numbers the file writes by a rule pandas does not follow
+    (subclasses: ``format``). ``original`` holds the column's numbers; every row, original
+    or new, is written by the rule."""
 
-    decimals: int
-    decimal_comma: bool = False
-
-    def format(self, values: pd.Series) -> pd.Series:
-        """``values`` (floats) with this column's decimals: ``40.90``, or ``40,90``."""
-        text = pd.Series([f"{v:.{self.decimals}f}" for v in values], dtype=object)
-        return text.str.replace(".", ",", regex=False) if self.decimal_comma else text
+    #: ``40,90`` rather than ``40.90``
+    decimal_comma: bool
 
     def original_values(self) -> pd.Series:
-        """The original rows' values with the column's decimals, made when written (a Parquet
-        output needs none of them); missing ones stay missing."""
+        """The original rows' values by the rule, made when written (a Parquet output
+        needs none of them); missing ones stay missing."""
         text = pd.Series(None, index=self.original.index, dtype=object)
         present = self.original.notna()
         text[present] = self.format(self.original[present]).to_numpy()
         return text
 
+    def _marked(self, text: list[str]) -> pd.Series:
+        text = pd.Series(text, dtype=object)
+        return text.str.replace(".", ",", regex=False) if self.decimal_comma else text
 
-def _fixed_decimals(df: pd.DataFrame, path: Path, sep: str, compression: str | None,
-                    na_values: Sequence[str], read_as: dict[Any, Any]) -> None:
-    """A :class:`FixedDecimals` in ``read_as`` for each float column that the file's first
-    :data:`FIXED_DECIMALS_PEEK` lines write with one number of decimals, some with a
-    trailing zero, and whose every value has no more decimals than that (so writing them
-    so changes no number). Only those lines are read again, as text."""
+
+@dataclass
+class FixedDecimals(NumbersWritten):
+    """A CSV float column written with one number of decimals throughout, trailing zeros
+    included (prices: ``40.90``), which pandas would write in shortest form (``40.9``)."""
+
+    decimals: int = 0
+
+    def format(self, values: pd.Series) -> pd.Series:
+        """``values`` (floats) with this column's decimals: ``40.90``, or ``40,90``."""
+        return self._marked([f"{v:.{self.decimals}f}" for v in values])
+
+
+@dataclass
+class BareWholeNumbers(NumbersWritten):
+    """A CSV float column written in shortest form with its whole numbers bare (``2``
+    beside ``0.25``, as spreadsheets and R write them), which pandas would write ``2.0``."""
+
+    def format(self, values: pd.Series) -> pd.Series:
+        """``values`` (floats) in shortest form, whole ones without ``.0``."""
+        return self._marked([(text[:-2] if text.endswith(".0") else text)
+                             for text in map(repr, map(float, values))])
+
+
+def _numbers_written(df: pd.DataFrame, path: Path, sep: str, compression: str | None,
+                     na_values: Sequence[str], read_as: dict[Any, Any]) -> None:
+    """A :class:`NumbersWritten` in ``read_as`` for each float column whose text in the
+    file's first :data:`FIXED_DECIMALS_PEEK` lines pandas would not write back alike:
+
+    - :class:`FixedDecimals`: one number of decimals, some with a trailing zero, where no
+      value of the column has more decimals than that (so writing them so changes no
+      number);
+    - :class:`BareWholeNumbers`: whole numbers without a decimal mark beside others with
+      one, every value of those lines as the rule writes it.
+
+    Only those lines are read again, as text."""
     floats = [i for i, c in enumerate(df.columns)
               if df[c].dtype == np.float64 and c not in read_as]
     if not floats or not isinstance(df.index, pd.RangeIndex):  # else columns would not align
@@ -393,18 +420,28 @@ def _fixed_decimals(df: pd.DataFrame, path: Path, sep: str, compression: str | N
                        nrows=FIXED_DECIMALS_PEEK, na_values=list(na_values) or None,
                        encoding_errors="replace")
     for i, position in enumerate(floats):
+        name = df.columns[position]
         written = text.iloc[:, i].dropna().str.strip()
-        parts = written.str.extract(r"^-?\d+([.,])(\d+)$")
-        if written.empty or parts.isna().any().any() or parts[0].nunique() != 1:
+        if written.empty or not written.str.fullmatch(r"-?\d+(?:[.,]\d+)?").all():
+            continue  # exponents, signs, spaces: pandas' way is as good as any
+        parts = written.str.extract(r"([.,])(\d+)$")
+        marks = set(parts[0].dropna())
+        if len(marks) != 1:
             continue
+        comma = marks == {","}
         lengths = parts[1].str.len()
-        if lengths.nunique() != 1 or not parts[1].str.endswith("0").any():
-            continue  # shortest form writes them as they are
-        values = df[df.columns[position]].dropna().to_numpy()
-        decimals = int(lengths.iat[0])
-        if np.allclose(np.round(values, decimals), values, rtol=1e-12, atol=0):
-            read_as[df.columns[position]] = FixedDecimals(
-                df[df.columns[position]], decimals, parts[0].iat[0] == ",")
+        if parts[0].notna().all():  # every value has decimals
+            if lengths.nunique() != 1 or not parts[1].str.endswith("0").any():
+                continue  # shortest form writes them as they are
+            values = df[name].dropna().to_numpy()
+            decimals = int(lengths.iat[0])
+            if np.allclose(np.round(values, decimals), values, rtol=1e-12, atol=0):
+                read_as[name] = FixedDecimals(df[name], comma, decimals)
+            continue
+        bare = BareWholeNumbers(df[name], comma)
+        numbers = pd.to_numeric(written.str.replace(",", ".", regex=False))
+        if (bare.format(numbers).to_numpy() == written.to_numpy()).all():
+            read_as[name] = bare
 
 
 class _Key:
@@ -506,7 +543,8 @@ FORMATTED_NUMBER = (r"(-?)([$€£¥]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?"
 #: French spreadsheets write it, often with a no-break space).
 THOUSANDS_MARKS = ". \u00a0\u202f"
 FORMATTED_NUMBER_COMMA = (rf"(-?)([$€£¥]?)(\d{{1,3}}(?:[{THOUSANDS_MARKS}]\d{{3}})+|\d+)(,\d+)?"
-                          r"([ \u00a0\u202f]?(?:%|[$€£¥]|[^\W\d_]{1,5}))?")
+                          rf"([{THOUSANDS_MARKS[1:]}]?(?:%|[$€£¥]|[^\W\d_]{{1,5}}))?")
+# (the spaces themselves, not \u escapes, which pandas 3's pyarrow-backed regex refuses)
 
 
 @dataclass
@@ -774,7 +812,7 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
 #: The kinds of :func:`as_read` entry a model keeps (:func:`styles`): how new values of a
 #: column are written. Empty columns are left out: their places are the input file's.
 STYLES = {kind.__name__: kind for kind in (IsoText, NumericDateText, NumberText, ObjectValues,
-                                           FixedDecimals)}
+                                           FixedDecimals, BareWholeNumbers)}
 
 
 def styles(read_as: dict[Any, Any]) -> dict[str, dict[str, Any]]:
