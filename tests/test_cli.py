@@ -62,6 +62,16 @@ def first_warning(path, out) -> str:
     return result.stderr.splitlines()[0]
 
 
+def balanced_lines(path, target, out, *options):
+    """What ``augment --class-balance`` on ``path`` printed, and the lines it wrote, after
+    checking that the file's own lines came back first, byte for byte."""
+    result = run("augment", path, "-t", target, "--class-balance", "-o", out, *options, *FAST)
+    assert result.exit_code == 0, result.output
+    lines, written = path.read_text().splitlines(), out.read_text().splitlines()
+    assert written[: len(lines)] == lines
+    return result.output, written
+
+
 def test_augment_class_balance_keeps_originals(numeric_csv, tmp_path):
     out = tmp_path / "out.csv"
     before = numeric_csv.read_bytes()
@@ -258,6 +268,18 @@ def test_other_separators_in_a_csv_are_detected(numeric_csv, tmp_path, sep):
     pd.testing.assert_frame_equal(tsv.iloc[: len(original)], original)
 
 
+def numbers_read_from(frame, path, target, numeric):
+    """Write ``frame`` as a ';' file with decimal commas and check that ``info`` reads the
+    ``numeric`` columns as numbers and ``augment`` gives its lines back; what augment said,
+    and its new rows (as text)."""
+    frame.to_csv(path, sep=";", index=False)
+    info = run("info", path, "-t", target).output
+    assert "read as ';'-separated with decimal commas" in info, info
+    assert all(f"{name}: numeric (float)" in info for name in numeric), info
+    said, _ = balanced_lines(path, target, path.with_name("out.csv"))
+    return said, pd.read_csv(path.with_name("out.csv"), sep=";").iloc[len(frame):]
+
+
 def test_formatted_numbers_with_decimal_commas_are_numbers(tmp_path):
     # how spreadsheets in much of Europe save prices and shares: '1.037,72 €', '12,5 %'
     rng = np.random.default_rng(0)
@@ -267,18 +289,8 @@ def test_formatted_numbers_with_decimal_commas_are_numbers(tmp_path):
                           "anteil": [f"{a:.1f} %".translate(swap) for a in shares],
                           "klasse": ["selten"] * 10 + ["oft"] * 50})
     path = tmp_path / "eu.csv"
-    frame.to_csv(path, sep=";", index=False)
-    result = run("info", path, "-t", "klasse")
-    assert "preis: numeric (float)" in result.output, result.output
-    assert "anteil: numeric (float)" in result.output
-    out = tmp_path / "out.csv"
-    result = run("augment", path, "-t", "klasse", "--class-balance", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    assert "Warning" not in result.output  # not "numbers written as text"
-    lines = path.read_text().splitlines()
-    written = out.read_text().splitlines()
-    assert written[: len(lines)] == lines
-    new = pd.read_csv(out, sep=";").iloc[len(frame):]
+    said, new = numbers_read_from(frame, path, "klasse", ["preis", "anteil"])
+    assert "Warning" not in said  # not "numbers written as text"
     assert len(new) == 40 and set(new["klasse"]) == {"selten"}
     assert new["preis"].str.fullmatch(r"\d{1,3}(\.\d{3})?,\d\d €").all(), new["preis"]
     assert new["anteil"].str.fullmatch(r"\d{1,3},\d %").all(), new["anteil"]
@@ -309,10 +321,7 @@ def test_fixed_decimals_are_written_back_with_their_trailing_zeros(tmp_path, sep
     path = tmp_path / "fixed.csv"
     frame.to_csv(path, sep=sep, index=False)
     out = tmp_path / "out.csv"
-    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    lines = path.read_text().splitlines()
-    assert out.read_text().splitlines()[: len(lines)] == lines
+    balanced_lines(path, "label", out)
     new = pd.read_csv(out, sep=sep, dtype=str).iloc[len(frame):]
     m = re.escape(mark)
     assert new["price"].dropna().str.fullmatch(rf"\d+{m}\d\d").all(), new["price"]
@@ -340,16 +349,8 @@ def test_thousands_separated_by_spaces_are_numbers(tmp_path, space):
                  for v in prices],
         "classe": ["rare"] * 10 + ["commun"] * 50})
     path = tmp_path / "fr.csv"
-    frame.to_csv(path, sep=";", index=False)
-    result = run("info", path, "-t", "classe")
-    assert "prix: numeric (float)" in result.output, result.output
-    assert "read as ';'-separated with decimal commas" in result.output
-    out = tmp_path / "out.csv"
-    result = run("augment", path, "-t", "classe", "--class-balance", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    lines = path.read_text().splitlines()
-    assert out.read_text().splitlines()[: len(lines)] == lines
-    new = pd.read_csv(out, sep=";").iloc[len(frame):]["prix"]
+    _, new = numbers_read_from(frame, path, "classe", ["prix"])
+    new = new["prix"]
     # the no-break space itself in the pattern: pandas 3's pyarrow regex takes no \u escapes
     assert new.str.fullmatch(r"\d{1,3}(" + space + r"\d{3})?,\d\d" + "\u00a0€").all(), new
     # one mark between thousands per column: '.' beside a space is not one way of writing
@@ -365,10 +366,7 @@ def test_decimal_commas_beside_missing_value_markers(tmp_path):
                                      f"{'r' if i < 8 else 'c'}\n" for i in range(30)))
     path, out = tmp_path / "marks.csv", tmp_path / "out.csv"
     path.write_text(text)
-    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, *FAST)
-    assert result.exit_code == 0, result.output
-    written = out.read_text().splitlines()
-    assert written[:31] == text.splitlines()
+    _, written = balanced_lines(path, "label", out)
     assert not any("." in line for line in written)  # new rows: decimal commas too
 
 
@@ -412,10 +410,7 @@ def csv_files(draw):
 def test_the_original_lines_of_any_csv_come_back_as_they_were(tmp_path, text):
     path, out = tmp_path / "in.csv", tmp_path / "out.csv"
     path.write_text(text)
-    result = run("augment", path, "-t", "label", "--class-balance", "-o", out, "--force", *FAST)
-    assert result.exit_code == 0, result.output
-    lines = text.splitlines()
-    assert out.read_text().splitlines()[: len(lines)] == lines
+    balanced_lines(path, "label", out, "--force")
 
 
 def test_a_semicolon_file_with_decimal_points_keeps_them(numeric_csv, tmp_path):
