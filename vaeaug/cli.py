@@ -53,7 +53,7 @@ from .preprocessing import (
     pandas_dtype,
 )
 from .sampler import CVAEOverSampler
-from .validation import few_rows_problem, is_polars, listed, polars_as_pandas
+from .validation import few_rows_problem, listed, pandas_if_polars
 
 DEFAULTS = CVAEOverSampler().get_params()
 
@@ -723,8 +723,7 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     except MemoryError as exc:  # its advice is for Python's sample(n)
         raise InputError(f"{str(exc).split(';')[0]}; ask for fewer rows (-n), or write them "
                          "in parts: several runs, each with its own --seed.") from None
-    if is_polars(X_new):  # a model fitted on a polars frame in Python
-        X_new = polars_as_pandas(X_new)
+    X_new = pandas_if_polars(X_new)  # a model fitted on a polars frame in Python
     X_new = X_new if isinstance(X_new, pd.DataFrame) else pd.DataFrame(X_new)
     target = sampler._input_format.y_name or "target"
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])

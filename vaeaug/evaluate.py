@@ -46,8 +46,7 @@ from .validation import (
     NumbersAsTextWarning,
     check_label_values,
     is_count,
-    is_polars,
-    polars_as_pandas,
+    pandas_if_polars,
     warn_counters,
     warn_numbers_as_text,
 )
@@ -284,8 +283,7 @@ def evaluate(
     -------
     Evaluation
     """
-    if is_polars(X):  # its columns' names and kinds, not one array of objects
-        X = polars_as_pandas(X)
+    X = pandas_if_polars(X)  # its columns' names and kinds, not one array of objects
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     # set_axis returns a new frame: the caller's column names stay as they were
     X = X.set_axis([str(c) for c in X.columns], axis=1).reset_index(drop=True)

@@ -351,8 +351,8 @@ def _matching_values(col: pd.Series, pattern: str) -> pd.Series | None:
     return text if text is not None and text.str.fullmatch(pattern).all() else None
 
 
-#: How many leading lines of a CSV :func:`_fixed_decimals` looks at.
-FIXED_DECIMALS_PEEK = 1000
+#: How many leading lines of a CSV :func:`_numbers_written` looks at.
+NUMBERS_WRITTEN_PEEK = 1000
 
 
 @dataclass
@@ -367,10 +367,7 @@ class NumbersWritten(TextStyle):
     def original_values(self) -> pd.Series:
         """The original rows' values by the rule, made when written (a Parquet output
         needs none of them); missing ones stay missing."""
-        text = pd.Series(None, index=self.original.index, dtype=object)
-        present = self.original.notna()
-        text[present] = self.format(self.original[present]).to_numpy()
-        return text
+        return pd.Series(formatted(self, self.original), index=self.original.index)
 
     def _marked(self, text: list[str]) -> pd.Series:
         text = pd.Series(text, dtype=object)
@@ -403,7 +400,7 @@ class BareWholeNumbers(NumbersWritten):
 def _numbers_written(df: pd.DataFrame, path: Path, sep: str, compression: str | None,
                      na_values: Sequence[str], read_as: dict[Any, Any]) -> None:
     """A :class:`NumbersWritten` in ``read_as`` for each float column whose text in the
-    file's first :data:`FIXED_DECIMALS_PEEK` lines pandas would not write back alike:
+    file's first :data:`NUMBERS_WRITTEN_PEEK` lines pandas would not write back alike:
 
     - :class:`FixedDecimals`: one number of decimals, some with a trailing zero, where no
       value of the column has more decimals than that (so writing them so changes no
@@ -417,7 +414,7 @@ def _numbers_written(df: pd.DataFrame, path: Path, sep: str, compression: str | 
     if not floats or not isinstance(df.index, pd.RangeIndex):  # else columns would not align
         return
     text = pd.read_csv(path, sep=sep, compression=compression, usecols=floats, dtype=str,
-                       nrows=FIXED_DECIMALS_PEEK, na_values=list(na_values) or None,
+                       nrows=NUMBERS_WRITTEN_PEEK, na_values=list(na_values) or None,
                        encoding_errors="replace")
     for i, position in enumerate(floats):
         name = df.columns[position]
@@ -779,6 +776,15 @@ class EmptyColumn:
     dtype: Any
 
 
+def formatted(style: Any, values: pd.Series) -> np.ndarray:
+    """``values`` as ``style`` writes them, as objects; a missing value stays missing (an
+    empty cell), which no style's ``format`` is asked to write."""
+    present = values.notna().to_numpy()
+    out = np.full(len(values), None, dtype=object)
+    out[present] = style.format(values[present]).to_numpy(dtype=object)
+    return out
+
+
 def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | EmptyColumn],
             n_original: int, path: str | os.PathLike) -> pd.DataFrame:
     """``out`` (``n_original`` rows as read, then new ones) with the columns of ``read_as``
@@ -797,10 +803,7 @@ def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | Emp
             continue
         if (name in out.columns and (text or not kept.text_only)
                 and (is_datetime64_any_dtype(out[name]) or is_float_dtype(out[name]))):
-            values = out[name].iloc[n_original:]
-            present = values.notna().to_numpy()  # a missing value stays an empty cell
-            new = np.full(len(values), None, dtype=object)
-            new[present] = kept.format(values[present]).to_numpy(dtype=object)
+            new = formatted(kept, out[name].iloc[n_original:])
             out[name] = np.concatenate([kept.original_values().to_numpy(dtype=object), new])
     marks = read_as.get(MARKS)
     if marks and text:  # a Parquet file has real nulls

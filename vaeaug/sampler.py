@@ -39,9 +39,8 @@ from .validation import (
     as_table,
     few_rows_problem,
     is_count,
-    is_polars,
     listed,
-    polars_as_pandas,
+    pandas_if_polars,
     restore_X,
     restore_y,
     sampling_counts,
@@ -499,8 +498,7 @@ class CVAEOverSampler(BaseOverSampler):
     def _compatible(self, X: Any) -> tuple[pd.DataFrame, np.ndarray]:
         """:meth:`check_compatible`'s table, and its rows encoded for the network."""
         expected = [info["name"] for info in self.transformer_.columns_]
-        if is_polars(X):
-            X = polars_as_pandas(X)
+        X = pandas_if_polars(X)
         columns = list(X.columns) if isinstance(X, pd.DataFrame) else None
         if columns is not None and [str(c) for c in columns] != [str(c) for c in expected]:
             missing = [c for c in expected if c not in columns]

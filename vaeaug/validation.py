@@ -69,6 +69,12 @@ def polars_as_pandas(frame: Any) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def pandas_if_polars(X: Any) -> Any:
+    """``X`` as pandas if it is a polars DataFrame (:func:`polars_as_pandas`), else as it
+    is: for the entry points that take a frame but give none back."""
+    return polars_as_pandas(X) if is_polars(X) else X
+
+
 def pandas_as_polars(table: pd.DataFrame, schema: str) -> Any:
     """``table`` as a polars DataFrame of the ``schema`` that :func:`as_table` recorded."""
     import io
