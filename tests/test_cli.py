@@ -983,6 +983,13 @@ def test_tampered_model_is_refused(numeric_csv, tmp_path):
     assert "not a readable vaeaug model file" in result.output
     assert not (tmp_path / "pwned").exists()
 
+    # a table given where a model belongs: said so, not "damaged"
+    result = run("sample", numeric_csv, "-n", 3)
+    assert result.exit_code == 2
+    assert result.output == (f"Error: {numeric_csv} is not a vaeaug model file (models are "
+                             "written by `vaeaug fit … -o FILE`, `--save-model FILE` or "
+                             "`.save(FILE)`).\n")
+
     truncated = tmp_path / "cut.vaeaug"
     model = tmp_path / "ok.vaeaug"
     run("fit", numeric_csv, "-t", "label", "-o", model, *FAST)

@@ -414,8 +414,11 @@ def test_save_and_load_through_file_objects(mixed_frame, tmp_path):
         sampler.save(file)
     with open(tmp_path / "m.vaeaug", "rb") as file:
         assert CVAEOverSampler.load(file).get_params() == sampler.get_params()
-    with pytest.raises(ValueError, match="the BytesIO is not a readable vaeaug model file"):
+    with pytest.raises(ValueError, match="the BytesIO is not a vaeaug model file \\(models are "
+                                         "written by `vaeaug fit"):
         CVAEOverSampler.load(io.BytesIO(b"not a model"))
+    with pytest.raises(ValueError, match="the BytesIO is not a readable vaeaug model file"):
+        CVAEOverSampler.load(io.BytesIO(b"PK\x03\x04 a broken zip"))
     with pytest.raises(TypeError, match="from a path or a binary file object, not int"):
         CVAEOverSampler.load(3)
 

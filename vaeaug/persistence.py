@@ -174,6 +174,9 @@ def _read(source: Any) -> dict[str, Any]:
     elif not (hasattr(source, "read") and hasattr(source, "seek")):
         raise TypeError(f"A model is read from a path or a binary file object, not "
                         f"{type(source).__name__}.")
+    if not _is_zip(source):  # torch.save writes a zip archive: this is some other file
+        raise ValueError(f"{path} is not a vaeaug model file (models are written by "
+                         "`vaeaug fit … -o FILE`, `--save-model FILE` or `.save(FILE)`).")
     try:
         state = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated, not a zip, or holding objects that are not data
@@ -191,3 +194,15 @@ def _read(source: Any) -> dict[str, Any]:
             f"{FORMAT_VERSION}). Upgrade vaeaug to load it."
         )
     return state
+
+
+def _is_zip(source: Any) -> bool:
+    """Whether ``source`` (a path or a seekable binary file) starts as a zip archive does."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            head = fh.read(4)
+    else:
+        start = source.tell()
+        head = source.read(4)
+        source.seek(start)
+    return head == b"PK\x03\x04"
