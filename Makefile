@@ -20,8 +20,9 @@ demo: $(VENV)/.installed  ## install, then compare a classifier with and without
 test: $(VENV)/.installed  ## install what the tests need, then run the whole suite
 	$(BIN)/python -m pytest -q
 
-lint: $(VENV)/.installed
+lint: $(VENV)/.installed  ## ruff, and mypy over the package (tests/test_typing.py runs it too)
 	$(BIN)/ruff check vaeaug tests benchmarks examples
+	$(BIN)/python -m mypy
 
 bench: $(VENV)/.installed  ## KEEL benchmark (long): see docs/benchmarks.md
 	$(PIP) -e ".[bench]"

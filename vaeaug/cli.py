@@ -346,7 +346,7 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
 
         def names_a_count(text: str) -> bool:
             match = pair.fullmatch(text)
-            return bool(match) and _is_class(y, match.group(1).strip())
+            return match is not None and _is_class(y, match.group(1).strip())
 
         for item in _split_names(counts, names_a_count):
             name, sep, value = item.rpartition("=")
@@ -1020,6 +1020,7 @@ def load_input(input: str | None, target: str | None, dataset: str | None,
         if na_values:
             raise InputError("--na-values is for an INPUT file, not a bundled --dataset.")
         return load_dataset(dataset)
+    assert input is not None  # one of the two, as checked above
     table_path(input)
     if target is None:
         raise target_required(input)

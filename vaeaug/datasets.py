@@ -15,7 +15,7 @@ import pandas as pd
 from sklearn import datasets as skd
 
 #: scikit-learn's bundled sets, and the class cut down to make each imbalanced.
-SKLEARN_SETS: dict[str, tuple[Callable, object, float]] = {
+SKLEARN_SETS: dict[str, tuple[Callable, Any, float]] = {
     "breast_cancer": (skd.load_breast_cancer, 0, 0.2),  # malignant cut to 20 %
     "wine": (skd.load_wine, 2, 0.15),  # class 2 cut to 15 %
     "iris": (skd.load_iris, 1, 0.2),  # versicolor cut to 20 %

@@ -412,7 +412,7 @@ def filled(train: pd.DataFrame, test: pd.DataFrame,
     gaps = [c for c in train.columns if train[c].isna().any() or test[c].isna().any()]
     if not gaps:
         return train, test
-    values = {}
+    values: dict[Any, Any] = {}
     for c in gaps:
         if c in categorical:
             values[c] = MISSING_CATEGORY
@@ -541,7 +541,7 @@ class AugmentedClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "classifier_")
         return self.classifier_.predict(X)
 
-    def _has(name: str):  # noqa: N805 - used as a decorator factory below
+    def _has(name: str) -> Callable[[Any], bool]:  # noqa: N805 - used as a decorator factory below
         return lambda self: hasattr(self.classifier, name)
 
     @available_if(_has("predict_proba"))

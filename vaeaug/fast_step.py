@@ -10,6 +10,7 @@ forward pass without recording it and the gradients with one matrix product per 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeGuard
 
 import torch
 from torch import nn
@@ -167,6 +168,7 @@ class FastStep:
         d_z = self._backward("dec", self.decoder, dec,
                              torch.mm(d_out, out_w, out=buf("d_dec", x, out_w.shape[1])), y,
                              need_input_grad=True)
+        assert d_z is not None  # asked for with need_input_grad
         c = self.beta / n
         d_head = buf("d_head", x, 2 * k)  # [d_mu, d_logvar], written in place
         torch.add(d_z, mu, alpha=c, out=d_head[:, :k])
@@ -188,6 +190,6 @@ def one_hot(y: torch.Tensor, n_labels: int, dtype: torch.dtype) -> torch.Tensor:
     return (y[:, None] == torch.arange(n_labels, device=y.device)).to(dtype)
 
 
-def supports(model: nn.Module) -> bool:
+def supports(model: nn.Module) -> TypeGuard[CVAE]:
     """Whether :class:`FastStep` can train ``model`` (the tabular MLP CVAE)."""
     return type(model) is CVAE and isinstance(model.enc_in, LabelledLinear)

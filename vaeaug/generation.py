@@ -31,10 +31,12 @@ Four ways to make a new row, compared in docs/benchmarks.md:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
-from torch import nn
+
+if TYPE_CHECKING:
+    from .model import GenerativeModel
 
 METHODS = ("prior", "posterior", "residual", "mixed")
 
@@ -66,7 +68,7 @@ GENERATION_PART_MIN_ROWS = 1024
 
 @torch.no_grad()
 def generate(
-    model: nn.Module,
+    model: GenerativeModel,
     X_class: torch.Tensor,
     label: int,
     n: int,
@@ -105,7 +107,7 @@ def part_rows(row_numbers: int) -> int:
                max(GENERATION_PART_MIN_ROWS, GENERATION_PART_ELEMENTS // max(1, row_numbers)))
 
 
-def _rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int, method: str,
+def _rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n: int, method: str,
           generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
           temperature: float, numeric: torch.Tensor | None, pool: int) -> torch.Tensor:
     """:func:`generate`'s rows, at most one part of them."""
@@ -119,7 +121,7 @@ def _rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int, method: s
     return rows.reshape(n, *X_class.shape[1:])
 
 
-def _one_step_rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int, method: str,
+def _one_step_rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n: int, method: str,
                    generator: torch.Generator,
                    activate: Callable[[torch.Tensor], torch.Tensor],
                    temperature: float) -> torch.Tensor:
@@ -139,7 +141,7 @@ def _one_step_rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int, 
     return seeds + _residuals(model, seeds, y, generator, activate, temperature)
 
 
-def _mixed_rows(model: nn.Module, X_class: torch.Tensor, label: int, n: int,
+def _mixed_rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n: int,
                 generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
                 temperature: float, numeric: torch.Tensor | None
                 ) -> tuple[torch.Tensor, float]:
@@ -203,7 +205,7 @@ def herd(pool: torch.Tensor, n: int, width: float, block: int | None = None) -> 
     return torch.cat(picked)
 
 
-def _mean_residual_length(model: nn.Module, X_class: torch.Tensor, label: int,
+def _mean_residual_length(model: GenerativeModel, X_class: torch.Tensor, label: int,
                           generator: torch.Generator,
                           activate: Callable[[torch.Tensor], torch.Tensor],
                           temperature: float, columns: torch.Tensor) -> float:
@@ -217,7 +219,7 @@ def _mean_residual_length(model: nn.Module, X_class: torch.Tensor, label: int,
     return float(step[:, columns].norm(dim=1).mean())
 
 
-def _residuals(model: nn.Module, rows: torch.Tensor, y: torch.Tensor,
+def _residuals(model: GenerativeModel, rows: torch.Tensor, y: torch.Tensor,
                generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
                temperature: float) -> torch.Tensor:
     """One residual step for each row: dec(z', y) - dec(mu, y), z' ~ q(z | row, y)."""

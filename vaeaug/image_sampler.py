@@ -17,7 +17,7 @@ from .image_preprocessing import (
     from_unit_images,
     size_text,
 )
-from .model import CVAE, ConvCVAE, bernoulli_loss
+from .model import CVAE, ConvCVAE, GenerativeModel, bernoulli_loss
 from .sampler import CVAEOverSampler
 from .training import Step, autograd_step
 from .validation import as_labels, sampling_counts
@@ -129,14 +129,14 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     def _to_model_input(self, images: np.ndarray) -> np.ndarray:
         return images.reshape(len(images), -1) if self._mlp() else images
 
-    def _make_module(self, shape: tuple[int, ...]) -> torch.nn.Module:
+    def _make_module(self, shape: tuple[int, ...]) -> GenerativeModel:
         if self._mlp():
             return CVAE(shape[0], len(self.classes_), int(self.latent_dim),
                         [int(d) for d in np.atleast_1d(self.hidden_dims)])
         return ConvCVAE(self._image_shape, len(self.classes_), int(self.latent_dim),
                         [int(c) for c in np.atleast_1d(self.channels)])
 
-    def _training_step(self, module: torch.nn.Module) -> Step:
+    def _training_step(self, module: GenerativeModel) -> Step:
         return autograd_step(module, bernoulli_loss, self.beta)
 
     def _activation(self) -> Any:
@@ -154,6 +154,7 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         """Train on ``X, y``; return them followed by the synthetic images and labels."""
         self.fit(X, y)
         new_X, new_y = self._images(self.sampling_strategy_)
+        X_out: Any
         if self._image_format.torch_dtype is not None:
             X_out = torch.cat([X, new_X.to(X.device)])
         else:
@@ -170,7 +171,7 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     def encode(self, X: Any, y: Any) -> np.ndarray:
         """Latent means of images ``X`` with labels ``y``, shape (n, latent_dim)."""
         check_is_fitted(self, "module_")
-        return self._latent_means(self._to_model_input(self._compatible(X)), y)
+        return self._latent_means(self._to_model_input(self._compatible_images(X)), y)
 
     def check_compatible(self, X: Any) -> None:
         """Check that images ``X`` have the size and channels of the images seen in fit.
@@ -182,9 +183,9 @@ class ImageCVAEOverSampler(CVAEOverSampler):
             or the reverse).
         """
         check_is_fitted(self, "module_")
-        self._compatible(X)
+        self._compatible_images(X)
 
-    def _compatible(self, X: Any) -> np.ndarray:
+    def _compatible_images(self, X: Any) -> np.ndarray:
         """:meth:`check_compatible`'s images, in [0, 1] as the network takes them."""
         fitted = self._image_format
         # with another number of dimensions (grey for colour), find the layout, then say so
@@ -198,7 +199,7 @@ class ImageCVAEOverSampler(CVAEOverSampler):
                              "model was fitted on.")
         return images
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False  # a NaN pixel is refused, not modelled
         return tags

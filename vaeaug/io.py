@@ -272,7 +272,7 @@ def separator(path: Path, default: str, compression: str | None = None) -> str:
     if default in header:
         return default
     counts = {sep: header.count(sep) for sep in OTHER_SEPARATORS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else default
 
 
@@ -289,7 +289,7 @@ def _header_line(path: Path, compression: str | None) -> str:
                 return ""
             with archive.open(names[0]) as member:
                 return member.readline().decode("utf-8", errors="replace")
-    opener = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression or "", open)
+    opener: Any = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression or "", open)
     with opener(path, "rt", encoding="utf-8", errors="replace") as f:
         return f.readline()
 
@@ -370,8 +370,8 @@ class NumbersWritten(TextStyle):
         return pd.Series(formatted(self, self.original), index=self.original.index)
 
     def _marked(self, text: list[str]) -> pd.Series:
-        text = pd.Series(text, dtype=object)
-        return text.str.replace(".", ",", regex=False) if self.decimal_comma else text
+        series = pd.Series(text, dtype=object)
+        return series.str.replace(".", ",", regex=False) if self.decimal_comma else series
 
 
 @dataclass
@@ -785,7 +785,7 @@ def formatted(style: Any, values: pd.Series) -> np.ndarray:
     return out
 
 
-def as_read(out: pd.DataFrame, read_as: dict[Any, TextStyle | ObjectValues | EmptyColumn],
+def as_read(out: pd.DataFrame, read_as: dict[Any, Any],
             n_original: int, path: str | os.PathLike) -> pd.DataFrame:
     """``out`` (``n_original`` rows as read, then new ones) with the columns of ``read_as``
     as the file had them: the original rows' values as read (pandas would write
@@ -897,7 +897,7 @@ def default_mode(base: int) -> int:
     return base & ~mask
 
 
-def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp_path)`` and move the result to ``path`` atomically."""
     try:
         with atomic_path(path) as tmp:
@@ -955,7 +955,7 @@ def index_for(index: pd.Index, rows: int) -> pd.Index:
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
-def _pil():
+def _pil() -> Any:
     try:
         from PIL import Image
     except ImportError:  # pragma: no cover - depends on the environment

@@ -145,6 +145,10 @@ class ConvCVAE(nn.Module):
     forward = CVAE.forward
 
 
+#: The networks that training and generation take: the tabular MLP and the image one.
+GenerativeModel = CVAE | ConvCVAE
+
+
 @torch.no_grad()
 def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default initialisation of linear and convolution layers,
@@ -162,7 +166,7 @@ def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
             tensors = [layer.weight, layer.bias]
             bound = 1.0 / layer.in_features**0.5
         elif isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d)):
-            tensors = [layer.weight, layer.bias]
+            tensors = [layer.weight, layer.bias]  # type: ignore[list-item]  # built with bias
             fan_in = layer.weight[0].numel()  # as torch counts it for both kinds
             bound = 1.0 / fan_in**0.5
         else:

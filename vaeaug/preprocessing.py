@@ -104,8 +104,8 @@ def _time_step(col: pd.Series) -> int:
     """The coarsest of :data:`TIME_STEPS` that every value of a time column is a multiple
     of, in counts of the column's unit (1: no rounding beyond the unit)."""
     counts = col.dropna().astype("int64").to_numpy()
-    per_second = int(np.timedelta64(1, "s") // np.timedelta64(1, np.datetime_data(
-        col.dtype.base if hasattr(col.dtype, "base") else col.dtype)[0]))
+    unit: Any = np.datetime_data(col.dtype.base if hasattr(col.dtype, "base") else col.dtype)[0]
+    per_second = int(np.timedelta64(1, "s") // np.timedelta64(1, unit))
     for seconds in TIME_STEPS:
         step = round(seconds * per_second)
         if step >= 1 and not (counts % step).any():
@@ -282,10 +282,11 @@ class TableTransformer:
         if col.isna().any():  # a category of its own, last: None (NaN in pandas' eyes)
             categories.append(None)
         problem = cardinality_problem(name, len(categories), len(col))
-        if problem and problem[0] is ValueError:
-            raise ValueError(problem[1])
         if problem:
-            warnings.warn(problem[1], problem[0], stacklevel=2)
+            kind, message = problem
+            if not issubclass(kind, Warning):
+                raise kind(message)
+            warnings.warn(message, kind, stacklevel=2)
         return {
             "name": _python_scalar(name),
             "kind": CATEGORICAL,

@@ -26,7 +26,7 @@ from .preprocessing import (
 from .sampler import CVAEOverSampler
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib
 
@@ -57,8 +57,8 @@ def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str
     plots["features.png"] = plot_feature_distributions(sampler, X, y)
     plots["latent.png"] = plot_latent(sampler, X, y)
     for name, fig in plots.items():
-        write_atomic(out / name, lambda tmp, fig=fig: fig.savefig(
-            tmp, format="png", dpi=100, bbox_inches="tight"))
+        write_atomic(out / name, functools.partial(fig.savefig, format="png", dpi=100,
+                                                   bbox_inches="tight"))
         _pyplot().close(fig)
     for name in set(REPORT_FILES) - set(plots) - {"report.md"}:  # an earlier report's
         (out / name).unlink(missing_ok=True)

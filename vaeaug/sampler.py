@@ -6,7 +6,7 @@ import functools
 import math
 import warnings
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,13 @@ from . import persistence
 from .fast_step import FastStep
 from .fast_step import supports as supports_fast_step
 from .generation import METHODS, generate, part_rows
-from .model import CVAE, init_parameters, reconstruction_loss, tabular_activation
+from .model import (
+    CVAE,
+    GenerativeModel,
+    init_parameters,
+    reconstruction_loss,
+    tabular_activation,
+)
 from .preprocessing import NUMERIC, TableTransformer
 from .training import (
     OneProcess,
@@ -236,7 +242,7 @@ class CVAEOverSampler(BaseOverSampler):
 
     def _check_hidden_dims(self) -> None:
         dims = list(np.atleast_1d(self.hidden_dims))
-        if not dims or not all(isinstance(d, (Integral, np.integer)) and d >= 1 for d in dims):
+        if not dims or not all(isinstance(d, (Integral, np.integer)) and int(d) >= 1 for d in dims):
             raise ValueError(f"hidden_dims must be a non-empty list of positive integers, "
                              f"got {self.hidden_dims!r}.")
 
@@ -252,10 +258,11 @@ class CVAEOverSampler(BaseOverSampler):
         X_t = torch.as_tensor(X_enc, device=self.device_)
         y_t = torch.as_tensor(codes, dtype=torch.long, device=self.device_)
         n_rows = max(replicas.gather(len(X_enc)))
-        balance = self.balance_classes
-        if balance == "auto":
+        if self.balance_classes == "auto":
             counts = sum(replicas.gather(np.bincount(codes, minlength=len(self.classes_))))
             balance = bool(counts.min() > SMALL_CLASS_ROWS)
+        else:
+            balance = bool(self.balance_classes)
         learning_rate = self.learning_rate
         for attempt in range(RETRIES + 1):
             generator = torch.Generator(device=self.device_).manual_seed(seed + replicas.rank)
@@ -286,7 +293,7 @@ class CVAEOverSampler(BaseOverSampler):
         self._class_rows = [replicas.class_rows(X_t[y_t == k], generator)
                             for k in range(len(self.classes_))]
 
-    def _build_module(self, shape: tuple[int, ...], seed: int) -> torch.nn.Module:
+    def _build_module(self, shape: tuple[int, ...], seed: int) -> GenerativeModel:
         # Built on the meta device and initialised from a local generator, so neither the
         # result nor torch's global random state depends on anything but random_state.
         with torch.device("meta"):
@@ -296,11 +303,11 @@ class CVAEOverSampler(BaseOverSampler):
         return module.to(self.device_)
 
     # Hooks that tie the shared training and generation code to tables.
-    def _make_module(self, shape: tuple[int, ...]) -> torch.nn.Module:
+    def _make_module(self, shape: tuple[int, ...]) -> GenerativeModel:
         return CVAE(shape[0], len(self.classes_), int(self.latent_dim),
                     [int(d) for d in np.atleast_1d(self.hidden_dims)])
 
-    def _training_step(self, module: torch.nn.Module) -> Step:
+    def _training_step(self, module: GenerativeModel) -> Step:
         # Same loss and gradients either way; the hand-derived step is about 3x faster, but
         # float32 only: under torch.autocast, autograd's step runs the lower precision.
         if supports_fast_step(module) and not autocast_enabled(self.device_):
@@ -395,10 +402,10 @@ class CVAEOverSampler(BaseOverSampler):
             raise ValueError(f"sample() needs n_samples, a whole number >= 0 (or a dict "
                              f"{{class: count}} as y), got {n_samples!r}.")
         elif y is None:
-            share, extra = divmod(int(n_samples), len(self.classes_))
+            share, extra = divmod(int(cast(int, n_samples)), len(self.classes_))
             plan = {c: share + (i < extra) for i, c in enumerate(self.classes_)}
         else:
-            plan = {y: int(n_samples)}
+            plan = {y: int(cast(int, n_samples))}
         known = set(self.classes_.tolist())
         for label, count in plan.items():
             if _plain(label) not in known:
@@ -540,7 +547,7 @@ class CVAEOverSampler(BaseOverSampler):
     def _restore_data_format(self, state: dict) -> None:
         persistence.restore_table_format(self, state)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
         tags.input_tags.categorical = True

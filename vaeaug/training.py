@@ -10,6 +10,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -219,7 +220,7 @@ class FusedAdam:
                 self.steps = [count.clone() for count in self.steps]
                 self.shared_count = False
             keep = [i for i, g in enumerate(grads) if g is not None]
-            lists = [[lst[i] for i in keep] for lst in
+            lists: list[Any] = [[lst[i] for i in keep] for lst in
                      (self.params, grads, self.exp_avg, self.exp_avg_sq, self.steps)]
         else:
             lists = [self.params, grads, self.exp_avg, self.exp_avg_sq, self.steps]

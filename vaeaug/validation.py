@@ -96,13 +96,14 @@ def pandas_as_polars(table: pd.DataFrame, schema: str) -> Any:
         if values.dtype == object:  # text, bools with gaps: built as the schema's type,
             # with gaps as None (pandas 3 gives text's as NaN); from a numpy array of objects,
             # values beside None would be polars' Object type, which casts to nothing
-            values = np.where(pd.isna(values), None, values).tolist()
-            series.append(pl.Series(name, values, dtype=like.schema[name]))
+            objects = values.copy()  # to_numpy may give the table's own array
+            objects[pd.isna(values)] = None
+            series.append(pl.Series(name, objects.tolist(), dtype=like.schema[name]))
             continue
         if values.dtype.kind in "mM":  # polars takes no seconds resolution from numpy
             values = values.astype(f"{values.dtype.name.split('[')[0]}[us]")
         series.append(pl.Series(name, values, nan_to_null=values.dtype.kind == "f"))
-    return pl.DataFrame(series).cast(dict(like.schema))
+    return pl.DataFrame(series).cast(like.schema)
 
 
 def listed(values: Any, limit: int = 20) -> str:
@@ -501,7 +502,7 @@ def is_count(value: Any) -> bool:
         return False
     if isinstance(value, (float, np.floating)):
         return bool(np.isfinite(value) and float(value).is_integer() and value >= 0)
-    return isinstance(value, (Integral, np.integer)) and value >= 0
+    return isinstance(value, (Integral, np.integer)) and int(value) >= 0
 
 
 def sampling_counts(strategy: Any, labels: np.ndarray, sampling_type: str) -> dict:
