@@ -1039,6 +1039,23 @@ def test_evaluate_table(numeric_csv):
     assert result.exit_code == 0, result.output
     assert "classifier: logreg" in result.output
     assert "balanced_accuracy" in result.output and "best" in result.output
+    assert " vs " not in result.output  # the paired rows are vaeaug's
+
+
+def test_evaluate_says_how_vaeaug_did_fold_by_fold(numeric_csv):
+    result = run("evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg",
+                 "--samplers", "none,vaeaug,ros", "--folds", "3", "-q")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    rows = {line.split("  ")[0]: line.split()[3:] for line in lines
+            if line.startswith("vaeaug vs ") and "folds" not in line}
+    assert list(rows) == ["vaeaug vs none", "vaeaug vs ros"]
+    for texts in rows.values():  # a signed mean difference, then won/tied/lost of 3 folds
+        assert len(texts) == 10
+        for diff, counts in zip(texts[::2], texts[1::2]):
+            assert re.fullmatch(r"[+-]\d\.\d{3}", diff)
+            assert sum(map(int, counts.split("/"))) == 3
+    assert "the folds where vaeaug scores higher/the same/lower." in result.output
 
 
 def test_evaluate_shows_a_failed_sampler_as_na(tmp_path):

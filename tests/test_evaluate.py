@@ -226,6 +226,29 @@ def test_best_row_says_tie_when_samplers_share_the_top_score():
         "smote")
 
 
+def test_versus_pairs_the_folds():
+    # "did vaeaug help": differences on the same folds, which the "best" row cannot show
+    from vaeaug.evaluate import METRICS, Evaluation
+
+    gmean = {"vaeaug": [0.8, 0.6, 0.7, 0.5], "none": [0.5, 0.6, 0.9, 0.2],
+             "smote": [float("nan")] * 4}
+    rows = [{"classifier": "logreg", "sampler": s, "fold": f,
+             **dict.fromkeys(METRICS, float("nan") if s == "smote" else 0.5),
+             "gmean": g[f], "fit_resample_seconds": 0.0}
+            for s, g in gmean.items() for f in range(4)]
+    result = Evaluation(pd.DataFrame(rows), METRICS)
+    table = result.versus("logreg")
+    assert list(table.index) == ["vaeaug vs none", "vaeaug vs smote"]
+    assert list(table.columns) == list(METRICS)
+    # +0.3, 0, -0.2, +0.3: mean +0.1, two folds higher, one the same, one lower
+    assert table.loc["vaeaug vs none", "gmean"] == "+0.100 2/1/1"
+    assert table.loc["vaeaug vs none", "accuracy"] == "+0.000 0/4/0"
+    assert (table.loc["vaeaug vs smote"] == "n/a").all()  # smote failed on every fold
+    assert result.versus("logreg", "none").loc["none vs vaeaug", "gmean"] == "-0.100 1/1/2"
+    with pytest.raises(ValueError, match="No sampler named 'ros'"):
+        result.versus("logreg", "ros")
+
+
 @pytest.mark.parametrize("cv, repeats, match", [
     (1, 1, r"cv must be at least 2 folds, got 1"),  # was "the rarest class has 20" rows
     (5, 0, r"repeats must be a whole number >= 1, got 0"),

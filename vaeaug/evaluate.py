@@ -188,6 +188,26 @@ class Evaluation:
         table.loc[best_label] = best
         return table
 
+    def versus(self, classifier: str, sampler: str = "vaeaug") -> pd.DataFrame:
+        """``sampler`` against each other sampler with one classifier, paired over folds: one
+        row per other sampler ("vaeaug vs smote"), one text per metric, ``+0.012 4/0/1``: the
+        mean difference of the two samplers' scores on the same folds, and the folds where
+        ``sampler`` scores higher, the same and lower (``n/a`` where no fold has both)."""
+        _check_named(classifier, self.scores.classifier.unique(), "classifier")
+        _check_named(sampler, self.scores.sampler.unique(), "sampler")
+        others = [s for s in dict.fromkeys(self.scores.sampler) if s != sampler]
+        rows = {}
+        for other in others:
+            texts = []
+            for metric in self.metrics:
+                table = self.compare(other, metric)
+                row = table[(table.classifier == classifier) & (table.sampler == sampler)]
+                won, tied, lost = (int(row[k].iloc[0]) for k in ("wins", "ties", "losses"))
+                texts.append(f"{row.mean_diff.iloc[0]:+.3f} {won}/{tied}/{lost}"
+                             if won + tied + lost else "n/a")
+            rows[f"{sampler} vs {other}"] = texts
+        return pd.DataFrame.from_dict(rows, orient="index", columns=list(self.metrics))
+
     def compare(self, baseline: str = "none", metric: str = "balanced_accuracy") -> pd.DataFrame:
         """Paired difference of each sampler against ``baseline`` across folds.
 
