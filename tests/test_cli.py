@@ -1181,7 +1181,9 @@ def test_evaluate_dataset_with_report(tmp_path):
     result = run("evaluate", "--dataset", "iris", "--classifiers", "logreg", "--samplers",
                  "none,vaeaug", "--folds", "3", "-q", "--report", report)
     assert result.exit_code == 0, result.output
-    assert (report / "report.md").stat().st_size > 0
+    text = (report / "report.md").read_text()
+    assert re.search(r"\n\| vaeaug vs none \| [+-]\d\.\d{3} \d/\d/\d \|", text)
+    assert "vaeaug vs X: the mean of vaeaug's score minus X's" in text
     assert (report / "latent.png").stat().st_size > 0
 
 

@@ -8,6 +8,7 @@ import math
 import os
 import re
 import signal
+import textwrap
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -1028,24 +1029,19 @@ def load_input(input: str | None, target: str | None, dataset: str | None,
     return X, y
 
 
-#: The sampler whose paired differences to the others ``vaeaug evaluate`` prints.
-VERSUS = "vaeaug"
-
-
 def format_summary(result: Any, name: str | None) -> str:
     """Mean ± std per classifier and sampler, and the best sampler per metric."""
+    from .evaluate import VERSUS, VERSUS_NOTE
+
     scores = result.scores
     lines = [f"{as_shown(str(name))}: {scores.fold.nunique()} folds, mean ± std on the test "
              "folds", ""]
-    paired = VERSUS in set(scores.sampler) and scores.sampler.nunique() > 1
     for clf in scores.classifier.unique():
-        table = result.table(clf)
-        if paired:  # did it help, fold by fold: the "best" row alone cannot say
-            table = pd.concat([table, result.versus(clf, VERSUS)]).fillna("")
+        # did vaeaug help, fold by fold: the "best" row alone cannot say
+        table = result.table(clf, versus=VERSUS)
         lines += [f"classifier: {clf}", table.rename_axis(None).to_string(), ""]
-    if paired:
-        lines += [f"{VERSUS} vs X: the mean of {VERSUS}'s score minus X's on the same test "
-                  "folds,", f"and the folds where {VERSUS} scores higher/the same/lower.", ""]
+    if result.pairs(VERSUS):
+        lines += [textwrap.fill(VERSUS_NOTE, 80), ""]
     return "\n".join(lines)
 
 

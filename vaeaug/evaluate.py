@@ -52,6 +52,11 @@ from .validation import (
 )
 
 METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "gmean", "roc_auc")
+#: The sampler whose paired differences to the others tables show (``vaeaug evaluate``,
+#: reports), and what those rows say.
+VERSUS = "vaeaug"
+VERSUS_NOTE = (f"{VERSUS} vs X: the mean of {VERSUS}'s score minus X's on the same test folds, "
+               f"and the folds where {VERSUS} scores higher/the same/lower.")
 #: What the warning of a failed fit says after the sampler's or classifier's name.
 FAILED_ON_A_FOLD = " failed on at least one fold; its scores there are NaN."
 
@@ -169,10 +174,11 @@ class Evaluation:
         return agg
 
     def table(self, classifier: str, best_label: str = "best",
-              seconds: bool = True) -> pd.DataFrame:
+              seconds: bool = True, versus: str | None = None) -> pd.DataFrame:
         """One classifier's "mean ± std" per sampler and metric (text; ``n/a`` where every
-        fold's score is NaN), with a last row naming the best sampler of each metric, and
-        the mean ``fit_resample`` seconds if ``seconds``."""
+        fold's score is NaN), with a row naming the best sampler of each metric, the mean
+        ``fit_resample`` seconds if ``seconds``, and last, if the evaluation ran the sampler
+        named ``versus`` and others, its :meth:`versus` rows."""
         _check_named(classifier, self.scores.classifier.unique(), "classifier")
         part = self.scores[self.scores.classifier == classifier]
         by_sampler = part.groupby("sampler", sort=False)
@@ -186,9 +192,16 @@ class Evaluation:
             table["seconds"] = taken.map("{:.2f}".format).where(taken.notna(), "n/a")
             best.append("")
         table.loc[best_label] = best
+        if versus is not None and self.pairs(versus):
+            table = pd.concat([table, self.versus(classifier, versus)]).fillna("")
+            table.index.name = "sampler"
         return table
 
-    def versus(self, classifier: str, sampler: str = "vaeaug") -> pd.DataFrame:
+    def pairs(self, sampler: str = VERSUS) -> bool:
+        """Whether the evaluation ran ``sampler`` and another one to compare it with."""
+        return sampler in set(self.scores.sampler) and self.scores.sampler.nunique() > 1
+
+    def versus(self, classifier: str, sampler: str = VERSUS) -> pd.DataFrame:
         """``sampler`` against each other sampler with one classifier, paired over folds: one
         row per other sampler ("vaeaug vs smote"), one text per metric, ``+0.012 4/0/1``: the
         mean difference of the two samplers' scores on the same folds, and the folds where

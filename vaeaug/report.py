@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .evaluate import Evaluation
+from .evaluate import VERSUS, VERSUS_NOTE, Evaluation
 from .io import write_atomic
 from .preprocessing import (
     is_time_dtype,
@@ -75,7 +75,10 @@ def markdown(result: Evaluation, title: str, plots: list[str]) -> str:
              f"{scores.fold.nunique()} cross-validation folds; samplers fit on training folds "
              "only. Mean ± standard deviation on the test folds.", ""]
     for clf in scores.classifier.unique():
-        lines += [f"## {clf}", "", _md_table(result.table(clf, "**best**", seconds=False)), ""]
+        table = result.table(clf, "**best**", seconds=False, versus=VERSUS)
+        lines += [f"## {clf}", "", _md_table(table), ""]
+    if result.pairs(VERSUS):
+        lines += [VERSUS_NOTE, ""]
     samplers = set(scores.sampler)
     for baseline in [b for b in ("none", "smote") if b in samplers]:
         table = result.compare(baseline, "balanced_accuracy")
