@@ -117,7 +117,7 @@ def run(size: int, seeds: int, classifiers: dict) -> pd.DataFrame:
 
 
 def save_digit_grid(path: str, size: int = 8) -> None:
-    from vaeaug.io import save_grid
+    from vaeaug.image_io import save_grid
 
     X, y = load(size)
     X, y = cut(X, y, 0)

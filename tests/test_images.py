@@ -146,7 +146,8 @@ def test_image_folder_modes_are_read_by_their_colours(tmp_path):
     # Palette images (every GIF, many PNGs) were read as palette indices, 16-bit ones wrapped.
     from PIL import Image
 
-    from vaeaug.io import InputError, read_image_folder
+    from vaeaug.image_io import read_image_folder
+    from vaeaug.io import InputError
 
     rgb = np.random.default_rng(0).integers(0, 256, (4, 6, 3), dtype=np.uint8)
     for name, image in {"a/rgb.png": Image.fromarray(rgb),
@@ -194,7 +195,7 @@ def test_sixteen_bit_grey_folders_are_read_and_written_in_16_bits(tmp_path):
     # X-ray images come as 16-bit PNGs, and 8 bits would throw away their depth
     from PIL import Image
 
-    from vaeaug.io import read_image_folder
+    from vaeaug.image_io import read_image_folder
 
     rng = np.random.default_rng(0)
     src = tmp_path / "scans"
@@ -338,7 +339,7 @@ def test_encode_and_check_compatible_name_another_image_size(digits):
 
 def test_grid_layout_matches_torchvision_make_grid():
     torchvision = pytest.importorskip("torchvision")
-    from vaeaug.io import _grid
+    from vaeaug.image_io import _grid
 
     tiles = np.random.default_rng(0).integers(0, 256, (6, 5, 4, 3), dtype=np.uint8)
     ours = _grid(tiles, per_class=3)

@@ -21,14 +21,9 @@ from sklearn.utils.multiclass import type_of_target
 
 from . import __version__, distributed
 from .io import (
-    DIALECT,
     STDIN,
     STDOUT,
-    EmptyColumn,
     InputError,
-    NumbersWritten,
-    NumberText,
-    as_read,
     as_shown,
     check_output,
     check_table_output,
@@ -38,11 +33,10 @@ from .io import (
     names_a_table,
     read_table,
     stdin_as_file,
-    styles,
-    styles_as_read,
     table_path,
     write_atomic,
     write_table,
+    writes_text,
 )
 from .preprocessing import (
     NUMERIC,
@@ -54,6 +48,15 @@ from .preprocessing import (
     pandas_dtype,
 )
 from .sampler import CVAEOverSampler
+from .text_styles import (
+    DIALECT,
+    EmptyColumn,
+    NumbersWritten,
+    NumberText,
+    as_read,
+    styles,
+    styles_as_read,
+)
 from .validation import few_rows_problem, listed, pandas_if_polars
 
 DEFAULTS = CVAEOverSampler().get_params()
@@ -269,7 +272,7 @@ def drop_empty_columns(df: pd.DataFrame, path: str | os.PathLike, read_as: dict,
                        keep: Any = None) -> pd.DataFrame:
     """Leave out the columns (but ``keep``, the target) with no value in any row (a field
     never filled in), which no model can learn; ``read_as`` records them, so that
-    :func:`vaeaug.io.as_read` writes them back, empty, where they were."""
+    :func:`vaeaug.text_styles.as_read` writes them back, empty, where they were."""
     empty = [c for c in df.columns if c != keep and df[c].isna().all()]
     if not empty:
         return df
@@ -471,7 +474,8 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
         X_res, y_res = sampler.fit_resample(X, y)
     # the labels' dtype as read (a categorical Parquet column stays categorical)
     labels = pd.Series(np.asarray(y_res)).astype(y.dtype)
-    out = as_read(with_target(X_res, labels, target, position), read_as, len(X), output)
+    out = as_read(with_target(X_res, labels, target, position), read_as, len(X),
+                  writes_text(output))
     if has_own_index(X):  # a Parquet file's index ("id", say): kept on the original rows
         out.index = index_for(X.index, len(out))
     if mark_synthetic:
@@ -489,8 +493,8 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
                    force: bool, model_path: str | None, save_model: str | None,
                    model: dict[str, Any], size: tuple[int, int] | None = None) -> None:
     """The augment command for a folder of images (one sub-folder per class)."""
+    from .image_io import read_image_folder, save_grid, write_image_folder
     from .image_sampler import ImageCVAEOverSampler
-    from .io import read_image_folder, save_grid, write_image_folder
 
     if output == STDOUT:
         raise InputError(f"-o {STDOUT} writes a table to stdout; images need a folder "
@@ -651,7 +655,7 @@ def read_many(paths: tuple[str, ...], target: str, shard: bool = False,
     kept), in file order. Each file may hold a
     single class; together they need two, unless they are one process's ``shard`` of a
     data-parallel fit (the classes of all shards are checked together). ``read_as``
-    receives the first file's :func:`~vaeaug.io.as_read` entries."""
+    receives the first file's :func:`~vaeaug.text_styles.as_read` entries."""
     parts = [read_labelled(path, target, one_part=True, read_as=read_as if i == 0 else None,
                            na_values=na_values)[:2] for i, path in enumerate(paths)]
     columns = list(parts[0][0].columns)
@@ -729,7 +733,8 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     target = sampler._input_format.y_name or "target"
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
     # dates and formatted numbers as the training file wrote them (models that remember it)
-    out = as_read(out, styles_as_read(getattr(sampler, "_text_styles", None)), 0, output)
+    out = as_read(out, styles_as_read(getattr(sampler, "_text_styles", None)), 0,
+                  writes_text(output))
     write_table(out, output, getattr(sampler, "_csv_dialect", None))  # ';' and 1,5 too
     if output != STDOUT and not quiet:
         counts = ", ".join(f"{c}: {n}" for c, n in pd.Series(y_new).value_counts(
@@ -776,8 +781,8 @@ def info(input: str, target: str | None, categorical: str | None,
         describe_model(input, kind)
         return
     if Path(input).is_dir():
+        from .image_io import read_image_folder
         from .image_preprocessing import size_text
-        from .io import read_image_folder
 
         images, labels, _ = read_image_folder(input, image_size)
         channels = images.shape[3] if images.ndim == 4 else 1
@@ -864,7 +869,7 @@ def describe_model(path: str, kind: str) -> None:
 
 
 def dialect_text(dialect: dict[str, str] | None, before: str) -> str:
-    """How a CSV with ``dialect`` (:data:`vaeaug.io.DIALECT`) is separated, after
+    """How a CSV with ``dialect`` (:data:`vaeaug.text_styles.DIALECT`) is separated, after
     ``before``: ``;-separated with decimal commas``; nothing for a plain CSV."""
     if not dialect:
         return ""

@@ -109,7 +109,7 @@ def load_image_folder(path: str, size: tuple[int, int] | None = None
     y : ndarray of str
         Each image's class: the name of its sub-folder.
     """
-    from .io import read_image_folder
+    from .image_io import read_image_folder
 
     images, labels, _ = read_image_folder(path, size)
     return images, labels
