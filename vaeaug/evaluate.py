@@ -208,18 +208,19 @@ class Evaluation:
         ``sampler`` scores higher, the same and lower (``n/a`` where no fold has both)."""
         _check_named(classifier, self.scores.classifier.unique(), "classifier")
         _check_named(sampler, self.scores.sampler.unique(), "sampler")
-        others = [s for s in dict.fromkeys(self.scores.sampler) if s != sampler]
-        rows = {}
-        for other in others:
-            texts = []
-            for metric in self.metrics:
-                table = self.compare(other, metric)
-                row = table[(table.classifier == classifier) & (table.sampler == sampler)]
-                won, tied, lost = (int(row[k].iloc[0]) for k in ("wins", "ties", "losses"))
-                texts.append(f"{row.mean_diff.iloc[0]:+.3f} {won}/{tied}/{lost}"
-                             if won + tied + lost else "n/a")
-            rows[f"{sampler} vs {other}"] = texts
-        return pd.DataFrame.from_dict(rows, orient="index", columns=list(self.metrics))
+        part = self.scores[self.scores.classifier == classifier]
+        others = [s for s in dict.fromkeys(part.sampler) if s != sampler]
+        table = pd.DataFrame(index=[f"{sampler} vs {other}" for other in others],
+                             columns=list(self.metrics), dtype=object)
+        for metric in self.metrics:
+            wide = part.pivot_table(index="fold", columns="sampler", values=metric,
+                                    dropna=False)
+            for other in others:
+                p = _paired(wide[sampler] - wide[other])
+                table.loc[f"{sampler} vs {other}", metric] = (
+                    f"{p['mean_diff']:+.3f} {p['wins']}/{p['ties']}/{p['losses']}"
+                    if p["wins"] + p["ties"] + p["losses"] else "n/a")
+        return table
 
     def compare(self, baseline: str = "none", metric: str = "balanced_accuracy") -> pd.DataFrame:
         """Paired difference of each sampler against ``baseline`` across folds.
@@ -237,10 +238,7 @@ class Evaluation:
                 continue
             diff = (wide.loc[clf, sampler] - wide.loc[clf, baseline]).dropna()
             rows.append({"classifier": clf, "sampler": sampler, "baseline": baseline,
-                         "metric": metric, "mean_diff": diff.mean(),
-                         "wins": int((diff > 1e-12).sum()),
-                         "ties": int((diff.abs() <= 1e-12).sum()),
-                         "losses": int((diff < -1e-12).sum()), "p_value": _wilcoxon(diff)})
+                         "metric": metric, **_paired(diff), "p_value": _wilcoxon(diff)})
         return pd.DataFrame(rows)
 
 
@@ -261,6 +259,14 @@ def _best(means: pd.Series) -> str:
 
 def _pairs(scores: pd.DataFrame) -> list[tuple[str, str]]:
     return list(scores[["classifier", "sampler"]].drop_duplicates().itertuples(index=False))
+
+
+def _paired(diff: pd.Series) -> dict[str, Any]:
+    """The mean of paired differences, and how many are above, at and below zero (folds
+    where either score is missing left out)."""
+    diff = diff.dropna()
+    return {"mean_diff": diff.mean(), "wins": int((diff > 1e-12).sum()),
+            "ties": int((diff.abs() <= 1e-12).sum()), "losses": int((diff < -1e-12).sum())}
 
 
 def _wilcoxon(diff: pd.Series) -> float:
