@@ -321,6 +321,18 @@ def evaluate(
     Returns
     -------
     Evaluation
+
+    Examples
+    --------
+    >>> from vaeaug.datasets import load_dataset
+    >>> from vaeaug.evaluate import evaluate
+    >>> X, y = load_dataset("breast_cancer")
+    >>> result = evaluate(X, y, samplers=["none", "vaeaug"], classifiers=["logreg"], cv=3)
+    >>> result.scores.groupby("sampler", sort=False).size().to_dict()  # one row per fold
+    {'none': 3, 'vaeaug': 3}
+    >>> table = result.versus("logreg")  # texts such as "+0.012 2/0/1": mean difference to
+    >>> table.index.tolist()             # no oversampling, folds higher/the same/lower
+    ['vaeaug vs none']
     """
     X = pandas_if_polars(X)  # its columns' names and kinds, not one array of objects
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))

@@ -58,6 +58,17 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         results in docs/images.md were measured with them).
     image_layout : {"auto", "NHW", "NHWC", "NCHW"}, default="auto"
         Where the channel axis is; "auto" takes a last axis of 1, 3 or 4 as channels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from vaeaug import ImageCVAEOverSampler
+    >>> rng = np.random.default_rng(0)
+    >>> images = rng.integers(0, 256, size=(60, 16, 16), dtype=np.uint8)
+    >>> labels = np.array(["cat"] * 50 + ["dog"] * 10)
+    >>> X_res, y_res = ImageCVAEOverSampler(epochs=2, random_state=0).fit_resample(images, labels)
+    >>> X_res.shape, X_res.dtype, int((y_res == "dog").sum())
+    ((100, 16, 16), dtype('uint8'), 50)
     """
 
     _parameter_constraints: dict = {

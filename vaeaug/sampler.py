@@ -140,12 +140,16 @@ class CVAEOverSampler(BaseOverSampler):
 
     Examples
     --------
-    >>> from sklearn.datasets import make_classification
+    >>> import numpy as np
     >>> from vaeaug import CVAEOverSampler
-    >>> X, y = make_classification(n_samples=200, weights=[0.9], random_state=0)
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(200, 4)), np.array([0] * 180 + [1] * 20)
     >>> X_res, y_res = CVAEOverSampler(epochs=5, random_state=0).fit_resample(X, y)
-    >>> [int((y_res == c).sum()) for c in (0, 1)]
-    [179, 179]
+    >>> X_res.shape, [int((y_res == c).sum()) for c in (0, 1)]
+    ((360, 4), [180, 180])
+    >>> X_new, y_new = CVAEOverSampler(random_state=0).fit(X, y).sample(3, y=1)
+    >>> X_new.shape, y_new.tolist()
+    ((3, 4), [1, 1, 1])
     """
 
     _parameter_constraints: dict = {
