@@ -1255,6 +1255,29 @@ def shown_in_docs(marker: str) -> str:
     return shown[: shown.index("```")]
 
 
+def test_help_imports_neither_torch_nor_scikit_learn():
+    # they take seconds to import: --help took 4.5 s, most of it importing them
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "from vaeaug.cli import main\n"
+            "for args in (['--help'], ['augment', '--help'], ['evaluate', '--help']):\n"
+            "    assert CliRunner().invoke(main, args).exit_code == 0\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'imblearn') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_help_defaults_are_the_estimators():
+    from vaeaug import CVAEOverSampler
+    from vaeaug.cli import DEFAULTS
+
+    params = CVAEOverSampler().get_params()
+    assert DEFAULTS == {name: params[name] for name in DEFAULTS}
+    help_text = CliRunner().invoke(main, ["augment", "--help"]).output
+    assert f"[default: {params['latent_dim']}]" in help_text
+
+
 @pytest.mark.parametrize("command", ["augment", "fit"])
 def test_help_in_docs_is_the_real_output(command):
     marker = f"$ vaeaug {command} --help\n"

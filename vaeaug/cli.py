@@ -12,14 +12,14 @@ import textwrap
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 import numpy as np
 import pandas as pd
-from sklearn.utils.multiclass import type_of_target
 
-from . import __version__, distributed
+from . import __version__
+from .defaults import DEVICE, EPOCHS, LATENT_DIM
 from .io import (
     STDIN,
     STDOUT,
@@ -47,7 +47,6 @@ from .preprocessing import (
     is_time_dtype,
     pandas_dtype,
 )
-from .sampler import CVAEOverSampler
 from .text_styles import (
     DIALECT,
     EmptyColumn,
@@ -57,9 +56,13 @@ from .text_styles import (
     styles,
     styles_as_read,
 )
-from .validation import few_rows_problem, listed, pandas_if_polars
 
-DEFAULTS = CVAEOverSampler().get_params()
+if TYPE_CHECKING:
+    from .sampler import CVAEOverSampler
+
+# torch, scikit-learn and imbalanced-learn (some seconds to import) are imported by the
+# commands that use them, so that --help and errors in the arguments come at once
+DEFAULTS = {"epochs": EPOCHS, "latent_dim": LATENT_DIM, "device": DEVICE}
 
 
 #: The column --mark-synthetic adds: True for the new rows.
@@ -253,6 +256,8 @@ FEW_VALUES = 20
 def as_classes(y: pd.Series, where: str | os.PathLike, target: str) -> pd.Series:
     """``y`` as class labels: a few fractional values (doses 0.5, 1.5, ...; see
     :func:`few_values`) as their text, which scikit-learn takes; more are refused."""
+    from sklearn.utils.multiclass import type_of_target
+
     if type_of_target(y.to_numpy()) != "continuous":
         return y
     if not few_values(y):
@@ -319,6 +324,8 @@ def target_required(path: str) -> InputError:
 def find_class(y: pd.Series, name: str) -> Any:
     """The label in ``y`` whose text is ``name`` (labels read from files may be numbers):
     ``1`` also names a label 1.0, as a column of 0.0/1.0 labels has them."""
+    from .validation import listed
+
     labels = pd.unique(y)
     for label in labels:
         if str(label) == name:
@@ -466,6 +473,8 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
                          "already has one; rename it first.")
     plan = sampling_plan(y, class_balance, ratio, counts, classes)
     if model_path:
+        from .sampler import CVAEOverSampler
+
         sampler = CVAEOverSampler.load(model_path, device=model["device"])
         sampler.verbose = not model["quiet"]  # not as the model was saved
         X_res, y_res = augment_with(sampler, X, y, plan, model["seed"], read_as)
@@ -572,6 +581,8 @@ def additions(sampler: Any, y: Any, plan: dict) -> dict:
 
 def build_sampler(model: dict[str, Any], verbose: bool = True,
                   **params: Any) -> CVAEOverSampler:
+    from .sampler import CVAEOverSampler
+
     return CVAEOverSampler(
         epochs=model["epochs"], latent_dim=model["latent_dim"], random_state=model["seed"],
         device=model["device"], verbose=verbose and not model["quiet"],
@@ -616,6 +627,8 @@ def fit(inputs: tuple[str, ...], target: str, output: str, force: bool,
     for path in inputs:
         table_path(path)
     check_model_output(output, force, inputs=inputs)
+    from . import distributed
+
     read_as: dict = {}  # the first file's, whose styles `vaeaug sample` writes in
     if distributed.is_launched():
         sampler = fit_shard(inputs, target, model, read_as, na_values)
@@ -633,6 +646,8 @@ def fit_shard(inputs: tuple[str, ...], target: str, model: dict[str, Any],
               read_as: dict | None = None, na_values: tuple[str, ...] = ()
               ) -> CVAEOverSampler | None:
     """This torchrun process's part of a data-parallel fit; the sampler on process 0."""
+    from . import distributed
+
     rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     if len(inputs) >= world:
         X, y = read_many(inputs[rank::world], target, shard=True, read_as=read_as,
@@ -716,6 +731,9 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
       vaeaug sample model.vaeaug -n 500 --class rare -o synth.csv
       vaeaug sample model.vaeaug -n 10 --seed 1
     """
+    from .sampler import CVAEOverSampler
+    from .validation import pandas_if_polars
+
     output = output or STDOUT
     check_table_output(output, force, inputs=(model,))
     sampler = CVAEOverSampler.load(model, device=device)
@@ -827,6 +845,7 @@ def describe_model(path: str, kind: str) -> None:
     """What ``vaeaug info MODEL`` prints: the sampler (of class ``kind``), its classes,
     columns and settings."""
     from .image_sampler import ImageCVAEOverSampler
+    from .sampler import CVAEOverSampler
 
     images = kind == ImageCVAEOverSampler.__name__
     sampler = (ImageCVAEOverSampler if images else CVAEOverSampler).load(path, device="cpu")
@@ -910,6 +929,8 @@ def number_kind(dtype: Any) -> str:
 
 def class_table(y: pd.Series, unit: str) -> str:
     """The imbalance ratio, and each class's count, share and what --class-balance adds."""
+    from .validation import few_rows_problem
+
     counts = class_counts(y)
     majority = int(counts.max())
     table = pd.DataFrame({unit: counts, "share": (counts / len(y)).round(3),

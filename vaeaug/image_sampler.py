@@ -10,6 +10,7 @@ import torch
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .defaults import DEVICE, EPOCHS, LATENT_DIM
 from .image_preprocessing import (
     LAYOUTS,
     ImageFormat,
@@ -88,8 +89,8 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         architecture: str = "auto",
         channels: tuple[int, ...] = (32, 64),
         hidden_dims: tuple[int, ...] = (400,),
-        latent_dim: int = 16,
-        epochs: int | str = "auto",
+        latent_dim: int = LATENT_DIM,
+        epochs: int | str = EPOCHS,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         beta: float = 1.0,
@@ -97,7 +98,7 @@ class ImageCVAEOverSampler(CVAEOverSampler):
         temperature: float = 1.0,
         balance_classes: bool = True,
         image_layout: str = "auto",
-        device: str = "auto",
+        device: str = DEVICE,
         random_state: Any = None,
         verbose: bool = False,
     ) -> None:

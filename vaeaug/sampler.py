@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, check_random_state, valida
 from tqdm.auto import tqdm
 
 from . import persistence
+from .defaults import DEVICE, EPOCHS, LATENT_DIM
 from .fast_step import FastStep
 from .fast_step import supports as supports_fast_step
 from .generation import METHODS, generate, part_rows
@@ -176,9 +177,9 @@ class CVAEOverSampler(BaseOverSampler):
         self,
         *,
         sampling_strategy: Any = "auto",
-        latent_dim: int = 16,
+        latent_dim: int = LATENT_DIM,
         hidden_dims: tuple[int, ...] = (64, 64),
-        epochs: int | str = "auto",
+        epochs: int | str = EPOCHS,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
         beta: float = 0.3,
@@ -186,7 +187,7 @@ class CVAEOverSampler(BaseOverSampler):
         temperature: float = 1.0,
         balance_classes: bool | str = "auto",
         categorical_features: Any = None,
-        device: str = "auto",
+        device: str = DEVICE,
         random_state: Any = None,
         verbose: bool = False,
     ) -> None:
