@@ -1270,10 +1270,11 @@ def test_help_imports_neither_torch_nor_scikit_learn():
 
 def test_help_defaults_are_the_estimators():
     from vaeaug import CVAEOverSampler
-    from vaeaug.cli import DEFAULTS
+    from vaeaug.defaults import DEVICE, EPOCHS, LATENT_DIM
 
     params = CVAEOverSampler().get_params()
-    assert DEFAULTS == {name: params[name] for name in DEFAULTS}
+    assert (EPOCHS, LATENT_DIM, DEVICE) == (params["epochs"], params["latent_dim"],
+                                            params["device"])
     help_text = CliRunner().invoke(main, ["augment", "--help"]).output
     assert f"[default: {params['latent_dim']}]" in help_text
 

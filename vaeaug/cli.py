@@ -61,8 +61,8 @@ if TYPE_CHECKING:
     from .sampler import CVAEOverSampler
 
 # torch, scikit-learn and imbalanced-learn (some seconds to import) are imported by the
-# commands that use them, so that --help and errors in the arguments come at once
-DEFAULTS = {"epochs": EPOCHS, "latent_dim": LATENT_DIM, "device": DEVICE}
+# commands that use them, so that --help and errors in the arguments come at once; the
+# defaults the options show are the estimators' own (vaeaug.defaults)
 
 
 #: The column --mark-synthetic adds: True for the new rows.
@@ -195,14 +195,14 @@ def model_options(func: Callable) -> Callable:
     options = [
         click.option("--categorical", help="Comma-separated columns to treat as categorical, "
                      "besides the text columns (default: text and boolean columns)."),
-        click.option("--epochs", default=str(DEFAULTS["epochs"]), show_default=True,
+        click.option("--epochs", default=str(EPOCHS), show_default=True,
                      callback=lambda c, p, v: _epochs(v),
                      help="Training epochs, or 'auto' for a fixed number of steps."),
-        click.option("--latent-dim", type=int, default=DEFAULTS["latent_dim"],
+        click.option("--latent-dim", type=int, default=LATENT_DIM,
                      show_default=True, help="Size of the latent code."),
         seed_option(default=0, show_default=True,
                     help="Random seed: the same seed gives the same output."),
-        click.option("--device", default=DEFAULTS["device"], show_default=True,
+        click.option("--device", default=DEVICE, show_default=True,
                      help="torch device: auto, cpu, cuda, cuda:1 ..."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bar."),
     ]
@@ -717,7 +717,7 @@ def require_two_classes(y: pd.Series, where: str, target: str) -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="File to write (CSV, TSV or Parquet); default (or '-'): CSV on stdout.")
 @seed_option(help="Seed for this draw (default: the model's own).")
-@click.option("--device", default=DEFAULTS["device"], show_default=True, help="torch device.")
+@click.option("--device", default=DEVICE, show_default=True, help="torch device.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("--quiet", "-q", is_flag=True,
               help="No progress bar (shown for over a million rows) and no summary.")
