@@ -1078,7 +1078,7 @@ def test_an_error_without_a_message_is_still_one_line():
     # the wrapper took the first line of the message: an empty one raised IndexError
     import click
 
-    from vaeaug.cli import user_errors
+    from vaeaug.cli.options import user_errors
 
     @user_errors
     def fails():
@@ -1231,9 +1231,9 @@ def test_evaluate_scheduler_and_jobs_mistakes_are_one_line(numeric_csv, monkeypa
     # an unreachable scheduler ended in distributed's OSError traceback; --jobs 0 in joblib's
     # "n_jobs == 0 in Parallel has no meaning"
     pytest.importorskip("distributed")
-    from vaeaug import cli
+    from vaeaug.cli import evaluate as evaluate_command
 
-    monkeypatch.setattr(cli, "SCHEDULER_TIMEOUT", 1)
+    monkeypatch.setattr(evaluate_command, "SCHEDULER_TIMEOUT", 1)
     base = ["evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg", "-q"]
     result = run(*base, "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1")
     assert result.exit_code == 2

@@ -1,0 +1,156 @@
+"""``vaeaug evaluate`` and ``vaeaug datasets``: cross-validated scores with and without
+augmentation, on a file or a bundled data set, locally or on a dask cluster."""
+
+from __future__ import annotations
+
+import contextlib
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from ..io import InputError, as_shown, first_line, table_path
+from .options import na_option, piped, seed_option, user_errors
+from .tables import read_labelled, target_required
+
+
+@click.command()
+@click.argument("input", required=False, type=click.Path(), callback=piped)
+@click.option("--target", "-t", help="Name of the class column (with INPUT).")
+@click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
+@click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
+              help="Comma-separated: none, vaeaug, smote, ros; also borderline, adasyn "
+                   "(Borderline-SMOTE, ADASYN; numeric tables).")
+@click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
+              help="Comma-separated: logreg, knn, tree, forest.")
+@click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
+@seed_option(default=0, show_default=True)
+@click.option("--jobs", type=int, default=1, show_default=True,
+              help="Jobs run in parallel (one per fold and sampler); -1: one per core.")
+@click.option("--backend", help="joblib backend for --jobs, e.g. loky (default) or dask.")
+@click.option("--scheduler", help="With --backend dask: a dask.distributed scheduler address "
+              "(default: a local cluster).")
+@click.option("--report", type=click.Path(file_okay=False),
+              help="Also write a Markdown report with PNG plots into this folder.")
+@click.option("--force", "-f", is_flag=True, help="Overwrite a report already in --report.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@na_option("Each fold fills them from its training part, for every sampler.")
+@user_errors
+def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
+             classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
+             backend: str | None, scheduler: str | None, report: str | None, force: bool,
+             quiet: bool, na_values: tuple[str, ...]) -> None:
+    """Cross-validated scores with and without augmentation, side by side.
+
+    Each fold's sampler is fit on its training part only; the test part is untouched.
+
+    \b
+    Examples:
+      vaeaug evaluate data.csv --target label
+      vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
+      vaeaug evaluate --dataset wine --report wine-report/
+      vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
+    """
+    from ..evaluate import choose, choose_samplers, default_classifiers
+    from ..evaluate import evaluate as run_evaluation
+
+    if report and not force:  # before the work, as for the other commands' outputs
+        from ..report import REPORT_FILES
+
+        existing = [name for name in REPORT_FILES if (Path(report) / name).exists()]
+        if existing:
+            raise InputError(f"{Path(report) / existing[0]} exists; pass --force to "
+                             "overwrite the report.")
+    if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
+        raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
+                         "one per core.")
+    X, y = load_input(input, target, dataset, na_values)
+    chosen_s = choose_samplers(samplers, X, seed)
+    chosen_c = choose(classifiers, default_classifiers(seed), "classifier")
+    with dask_client(backend, scheduler):
+        result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
+                                random_state=seed, n_jobs=jobs, backend=backend,
+                                progress=not quiet)
+    click.echo(format_summary(result, name=dataset or input))
+    if report:
+        from ..report import write_report
+
+        path = write_report(result, X, y, report, title=as_shown(str(dataset or input)),
+                            random_state=seed)
+        click.echo(f"wrote {path}", err=True)
+
+#: Seconds to wait for a dask scheduler (dask's own default is 30 s too).
+SCHEDULER_TIMEOUT = 30
+
+@contextlib.contextmanager
+def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
+    """Connect to a dask.distributed scheduler (or start a local one) for --backend dask."""
+    if backend != "dask":
+        if scheduler:
+            raise InputError("--scheduler needs --backend dask.")
+        yield
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--backend dask needs dask.distributed: "
+                         "pip install 'vaeaug[cluster]'.") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address
+            raise InputError(f"--scheduler {scheduler}: cannot connect to a dask scheduler "
+                             f"there ({first_line(exc)}).") from None
+        with client:
+            yield
+    else:
+        with LocalCluster(processes=False, dashboard_address=None) as cluster, Client(cluster):
+            yield
+
+def load_input(input: str | None, target: str | None, dataset: str | None,
+               na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.Series]:
+    if (input is None) == (dataset is None):
+        raise InputError("give either INPUT (with --target) or --dataset NAME.")
+    if dataset is not None:
+        from ..datasets import load_dataset
+
+        if na_values:
+            raise InputError("--na-values is for an INPUT file, not a bundled --dataset.")
+        return load_dataset(dataset)
+    assert input is not None  # one of the two, as checked above
+    table_path(input)
+    if target is None:
+        raise target_required(input)
+    X, y, _ = read_labelled(input, target, na_values=na_values)
+    return X, y
+
+def format_summary(result: Any, name: str | None) -> str:
+    """Mean ± std per classifier and sampler, and the best sampler per metric."""
+    from ..evaluate import VERSUS, VERSUS_NOTE
+
+    scores = result.scores
+    lines = [f"{as_shown(str(name))}: {scores.fold.nunique()} folds, mean ± std on the test "
+             "folds", ""]
+    for clf in scores.classifier.unique():
+        # did vaeaug help, fold by fold: the "best" row alone cannot say
+        table = result.table(clf, versus=VERSUS)
+        lines += [f"classifier: {clf}", table.rename_axis(None).to_string(), ""]
+    if result.pairs(VERSUS):
+        lines += [textwrap.fill(VERSUS_NOTE, 80), ""]
+    return "\n".join(lines)
+
+@click.command()
+def datasets() -> None:
+    """List the bundled data sets that `vaeaug evaluate --dataset` accepts.
+
+    \b
+    Example:
+      vaeaug datasets
+    """
+    from ..datasets import list_datasets
+
+    click.echo(list_datasets().to_string(index=False))
