@@ -135,7 +135,10 @@ def test_classes_named_as_whole_numbers_find_float_labels(numeric_csv, tmp_path)
     assert pd.read_csv(out)["label"].value_counts()[2.0] == 30
     assert run("fit", numeric_csv, "-t", "label", "-o", model, *FAST).exit_code == 0
     result = run("sample", model, "-n", "3", "--class", "1")
-    assert result.exit_code == 0 and result.stdout.splitlines()[1].endswith(",1.0")
+    assert result.exit_code == 0, result.output
+    header, *rows = result.stdout.splitlines()
+    column = header.split(",").index("label")  # where the file has it
+    assert len(rows) == 3 and all(row.split(",")[column] == "1.0" for row in rows)
     result = run("sample", model, "-n", "3", "--class", "3")
     assert result.exit_code == 2 and "unknown class '3'" in result.output
 
@@ -1498,6 +1501,57 @@ def test_out_of_memory_is_one_line(numeric_csv, tmp_path, monkeypatch):
     assert "Traceback" not in result.output and not (tmp_path / "o.csv").exists()
 
 
+def test_sample_writes_the_training_files_header(tmp_path):
+    # `vaeaug sample` put the target last and left out a column with no values, so its rows
+    # did not go under the training file's header (a file with the label in the middle)
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=120).round(3),
+                          "label": np.where(np.arange(120) < 20, "rare", "common"),
+                          "notes": np.nan, "b": rng.integers(0, 5, 120),
+                          "c": rng.choice(["x", "y"], 120)})
+    path, model, saved = tmp_path / "d.csv", tmp_path / "m.vaeaug", tmp_path / "s.vaeaug"
+    frame.to_csv(path, index=False)
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    assert run("augment", path, "-t", "label", "-o", tmp_path / "o.csv", "--save-model",
+               saved, *FAST).exit_code == 0
+    for trained in (model, saved):
+        result = run("sample", trained, "-n", "6", "--class", "rare")
+        assert result.exit_code == 0, result.output
+        new = pd.read_csv(io.StringIO(result.stdout))
+        assert list(new.columns) == list(frame.columns)
+        assert new["notes"].isna().all() and (new["label"] == "rare").all()
+        assert new["b"].dtype == np.int64 and new["a"].notna().all()
+    parquet = tmp_path / "s.parquet"  # the empty column keeps the dtype it was read with
+    assert run("sample", model, "-n", "4", "-o", parquet, "-q").exit_code == 0
+    written = pd.read_parquet(parquet)
+    assert list(written.columns) == list(frame.columns) and written["notes"].dtype == float
+    # a model saved from Python knows no file: its target comes last, as before
+    python = tmp_path / "py.vaeaug"
+    CVAEOverSampler(epochs=2, random_state=0).fit(frame[["a", "b", "c"]],
+                                                  frame["label"]).save(python)
+    new = pd.read_csv(io.StringIO(run("sample", python, "-n", "3").stdout))
+    assert list(new.columns) == ["a", "b", "c", "label"]
+
+
+def test_in_file_order_leaves_columns_it_cannot_place():
+    from vaeaug.cli.tables import in_file_order
+
+    out = pd.DataFrame({"a": [1.0], "b": ["x"], "label": ["rare"]})
+    layout = [["label", None], ["gap", "object"], ["b", None], ["a", None]]
+    placed = in_file_order(out, layout)
+    assert list(placed.columns) == ["label", "gap", "b", "a"]
+    assert placed["gap"].isna().all() and placed["gap"].dtype == object
+    assert list(out.columns) == ["a", "b", "label"]  # the input is not changed
+    # no layout, a column the file did not have, or one it had with values but absent here
+    for unplaceable in (None, [], [["a", None], ["label", None]],
+                        [["a", None], ["b", None], ["label", None], ["c", None]]):
+        assert list(in_file_order(out, unplaceable).columns) == ["a", "b", "label"]
+    # a dtype another pandas wrote, unknown here: the empty column as objects
+    odd = in_file_order(out, [["a", None], ["z", "no-such-dtype"], ["b", None],
+                              ["label", None]])
+    assert list(odd.columns) == ["a", "z", "b", "label"] and odd["z"].dtype == object
+
+
 def test_sample_too_large_gives_advice_for_the_command_line(numeric_csv, tmp_path):
     # the library's advice named Python's sample(n)
     model = tmp_path / "m.vaeaug"
@@ -1544,7 +1598,7 @@ def test_a_column_with_no_value_is_left_out_and_written_back_empty(numeric_csv, 
     out = tmp_path / "o.csv"
     assert first_warning(numeric_csv, out) == (
         f"Warning: {numeric_csv}: column ['notes'] has no value in any row and is left out "
-        "of the model (written back empty by augment).")
+        "of the model (written back empty by augment and sample).")
     written = pd.read_csv(out)
     assert list(written.columns) == list(df.columns)
     assert written["notes"].isna().all() and len(written) > len(df)

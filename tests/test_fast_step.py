@@ -104,7 +104,6 @@ def test_fused_adam_updates_exactly_as_torch_adam(skip_bias):
     assert float(ours.steps[-1]) == float(steps) == (4 if skip_bias else 6)
 
 
-
 def test_one_step_object_reused_over_batches_of_two_sizes_matches_autograd():
     """The step keeps its per-sample buffers between calls (one set per batch length): every
     call must still give autograd's loss and gradients, whatever the calls before it."""

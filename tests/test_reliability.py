@@ -389,7 +389,6 @@ def test_pickle_round_trip_keeps_sampling():
                                   sampler.sample(5, y=1, random_state=0)[0])
 
 
-
 def test_numbers_read_as_text_are_reported():
     # A '?' for missing (as KEEL files write it), thousands separators or % signs make
     # pandas read a numeric column as text, which vaeaug would model as a category.

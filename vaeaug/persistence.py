@@ -92,6 +92,8 @@ def table_format_state(estimator: Any) -> dict[str, Any]:
         # `vaeaug sample` writes them alike (older readers ignore the key)
         "text_styles": _plain(getattr(estimator, "_text_styles", None)),
         "csv_dialect": _plain(getattr(estimator, "_csv_dialect", None)),  # {"sep": ";", ...}
+        # [[name, dtype of an empty column or None], ...]: the training file's header
+        "file_layout": _plain(getattr(estimator, "_file_layout", None)),
     }
 
 
@@ -102,6 +104,7 @@ def restore_table_format(estimator: Any, state: dict[str, Any]) -> None:
         estimator.feature_names_in_ = np.asarray(state["feature_names_in"], dtype=object)
     estimator._text_styles = state.get("text_styles")
     estimator._csv_dialect = state.get("csv_dialect")
+    estimator._file_layout = state.get("file_layout")
 
 
 def load(cls: type, path: Any, device: str = "auto") -> Any:

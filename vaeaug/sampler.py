@@ -561,6 +561,5 @@ class CVAEOverSampler(BaseOverSampler):
         return tags
 
 
-
 def _plain(label: Any) -> Any:
     return label.item() if isinstance(label, np.generic) else label

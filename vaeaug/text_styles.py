@@ -186,6 +186,10 @@ MARKS = _Key("MARKS")
 #: default (``{"sep": ";", "decimal": ","}``, as spreadsheets save CSV in much of Europe),
 #: for :func:`vaeaug.io.write_table`.
 DIALECT = _Key("DIALECT")
+#: ``read_as[LAYOUT]``: the file's columns in order, each as ``[name, dtype]`` with the dtype
+#: of a column that has no value in any row and ``None`` for the others, so that a model's
+#: new rows can be written with the file's header (:func:`vaeaug.cli.tables.in_file_order`).
+LAYOUT = _Key("LAYOUT")
 
 
 def gaps_as_written(df: pd.DataFrame, path: Path, sep: str, compression: str | None,

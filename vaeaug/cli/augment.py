@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 #: The column --mark-synthetic adds: True for the new rows.
 SYNTHETIC_COLUMN = "synthetic"
 
+
 @click.command()
 @click.argument("input", type=click.Path(), callback=piped)
 @click.option("--target", "-t", help="Name of the class column (tables).")
@@ -117,6 +118,7 @@ def augment(input: str, target: str | None, output: str, class_balance: bool,
     click.echo(f"wrote {'stdout' if output == STDOUT else output}: {len(X)} original + "
                f"{len(out) - len(X)} synthetic rows ({summary})", err=True)
 
+
 def augment_images(input: str, output: str, plan_options: tuple, grid: str | None,
                    force: bool, model_path: str | None, save_model: str | None,
                    model: dict[str, Any], size: tuple[int, int] | None = None) -> None:
@@ -159,6 +161,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
         save_grid(grid, new, new_y)
     click.echo(f"wrote {output}: {len(images)} original + {len(new)} synthetic images", err=True)
 
+
 def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: dict,
                  seed: int, read_as: dict | None = None) -> tuple[pd.DataFrame, pd.Series]:
     """Originals plus rows from an already trained model, ``plan`` = {label: total}.
@@ -185,6 +188,7 @@ def augment_with(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series, plan: 
     X_new = X_new[X.columns]
     return (pd.concat([X, X_new], ignore_index=True),
             pd.concat([y, pd.Series(y_new, name=y.name)], ignore_index=True))
+
 
 def additions(sampler: Any, y: Any, plan: dict) -> dict:
     """Rows to generate per class so that ``y`` reaches ``plan`` = {label: total}."""

@@ -83,8 +83,10 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
                             random_state=seed)
         click.echo(f"wrote {path}", err=True)
 
+
 #: Seconds to wait for a dask scheduler (dask's own default is 30 s too).
 SCHEDULER_TIMEOUT = 30
+
 
 @contextlib.contextmanager
 def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
@@ -111,6 +113,7 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
         with LocalCluster(processes=False, dashboard_address=None) as cluster, Client(cluster):
             yield
 
+
 def load_input(input: str | None, target: str | None, dataset: str | None,
                na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.Series]:
     if (input is None) == (dataset is None):
@@ -128,6 +131,7 @@ def load_input(input: str | None, target: str | None, dataset: str | None,
     X, y, _ = read_labelled(input, target, na_values=na_values)
     return X, y
 
+
 def format_summary(result: Any, name: str | None) -> str:
     """Mean ± std per classifier and sampler, and the best sampler per metric."""
     from ..evaluate import VERSUS, VERSUS_NOTE
@@ -142,6 +146,7 @@ def format_summary(result: Any, name: str | None) -> str:
     if result.pairs(VERSUS):
         lines += [textwrap.fill(VERSUS_NOTE, 80), ""]
     return "\n".join(lines)
+
 
 @click.command()
 def datasets() -> None:

@@ -100,8 +100,10 @@ def info(input: str, target: str | None, categorical: str | None,
             problems = [counter_problem(col, X[col])]
         click.echo(f"  {col}: {kind}" + "".join(f"\n    {p}" for p in problems if p))
 
+
 #: How ``info`` marks a numeric column modelled on the asinh scale.
 HEAVY = "; heavy-tailed: modelled on an asinh scale"
+
 
 def describe_model(path: str, kind: str) -> None:
     """What ``vaeaug info MODEL`` prints: the sampler (of class ``kind``), its classes,
@@ -148,6 +150,7 @@ def describe_model(path: str, kind: str) -> None:
     if dialect:
         click.echo(f"{dialect}, as the training file was")
 
+
 def dialect_text(dialect: dict[str, str] | None, before: str) -> str:
     """How a CSV with ``dialect`` (:data:`vaeaug.text_styles.DIALECT`) is separated, after
     ``before``: ``;-separated with decimal commas``; nothing for a plain CSV."""
@@ -157,6 +160,7 @@ def dialect_text(dialect: dict[str, str] | None, before: str) -> str:
     sep = dialect.get("sep", ",")
     commas = " with decimal commas" if dialect.get("decimal") == "," else ""
     return f"{before}{names.get(sep, repr(sep))}-separated{commas}"
+
 
 def written_like(style: Any) -> str:
     """How ``vaeaug sample`` writes a column of a model's text ``style`` (``vaeaug info``):
@@ -170,10 +174,12 @@ def written_like(style: Any) -> str:
                                           tz="UTC" if getattr(style, "zone", None) else None)])
     return f", written like {style.format(example).iat[0]}"
 
+
 #: The settings ``vaeaug info MODEL`` shows, in this order.
 MODEL_SETTINGS = ("hidden_dims", "channels", "latent_dim", "beta", "epochs", "batch_size",
                   "learning_rate", "generation", "temperature", "balance_classes",
                   "random_state")
+
 
 def number_kind(dtype: Any) -> str:
     if pd.api.types.is_datetime64_any_dtype(dtype):
@@ -181,6 +187,7 @@ def number_kind(dtype: Any) -> str:
     if pd.api.types.is_timedelta64_dtype(dtype):
         return "duration"
     return "integer" if pd.api.types.is_integer_dtype(dtype) else "float"
+
 
 def class_table(y: pd.Series, unit: str) -> str:
     """The imbalance ratio, and each class's count, share and what --class-balance adds."""

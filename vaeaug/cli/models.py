@@ -21,9 +21,9 @@ from ..io import (
     write_table,
     writes_text,
 )
-from ..text_styles import DIALECT, as_read, styles, styles_as_read
+from ..text_styles import DIALECT, LAYOUT, as_read, styles, styles_as_read
 from .options import model_options, na_option, piped, seed_option, split_list, user_errors
-from .tables import find_class, read_many, with_target
+from .tables import find_class, in_file_order, read_many, with_target
 
 if TYPE_CHECKING:
     from ..sampler import CVAEOverSampler
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 #: The extension ``vaeaug fit`` and the docs give model files (any other works too).
 MODEL_SUFFIX = ".vaeaug"
+
 
 @click.command()
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(),
@@ -74,6 +75,7 @@ def fit(inputs: tuple[str, ...], target: str, output: str, force: bool,
     click.echo(f"wrote {output}: classes {[str(c) for c in sampler.classes_]}, "
                f"{sampler.n_features_in_} columns", err=True)
 
+
 def fit_shard(inputs: tuple[str, ...], target: str, model: dict[str, Any],
               read_as: dict | None = None, na_values: tuple[str, ...] = ()
               ) -> CVAEOverSampler | None:
@@ -94,6 +96,7 @@ def fit_shard(inputs: tuple[str, ...], target: str, model: dict[str, Any],
         distributed.dist.destroy_process_group()
     return sampler if rank == 0 else None
 
+
 def check_model_output(path: str, force: bool, inputs: tuple[str, ...]) -> None:
     """:func:`check_output` for a model file, which a table's name would disguise (`vaeaug
     info` and the other commands would then read it as a table)."""
@@ -106,6 +109,7 @@ def check_model_output(path: str, force: bool, inputs: tuple[str, ...]) -> None:
                          f"{Path(path).with_name(stem + MODEL_SUFFIX)}.")
     check_output(path, force, inputs=inputs)
 
+
 def build_sampler(model: dict[str, Any], verbose: bool = True,
                   **params: Any) -> CVAEOverSampler:
     from ..sampler import CVAEOverSampler
@@ -115,14 +119,17 @@ def build_sampler(model: dict[str, Any], verbose: bool = True,
         device=model["device"], verbose=verbose and not model["quiet"],
         categorical_features=split_list(model["categorical"]) or None, **params)
 
+
 def save(sampler: CVAEOverSampler, path: str, read_as: dict | None = None) -> None:
-    """Write a model; with the training file's ``read_as``, its text styles and CSV dialect
-    go with it, so that `vaeaug sample` writes dates, formatted numbers, separators and
-    decimal commas as that file did."""
+    """Write a model; with the training file's ``read_as``, its text styles, CSV dialect and
+    columns go with it, so that `vaeaug sample` writes dates, formatted numbers, separators,
+    decimal commas and the header as that file did."""
     if read_as is not None:
         sampler._text_styles = styles(read_as)
         sampler._csv_dialect = read_as.get(DIALECT)
+        sampler._file_layout = read_as.get(LAYOUT)
     write_atomic(path, sampler.save)
+
 
 @click.command()
 @click.argument("model", type=click.Path(dir_okay=False))
@@ -165,6 +172,8 @@ def sample(model: str, n_samples: int, class_: str | None, output: str | None,
     X_new = X_new if isinstance(X_new, pd.DataFrame) else pd.DataFrame(X_new)
     target = sampler._input_format.y_name or "target"
     out = with_target(X_new, pd.Series(y_new), str(target), X_new.shape[1])
+    # the training file's header: the target in its place, columns without values back
+    out = in_file_order(out, getattr(sampler, "_file_layout", None))
     # dates and formatted numbers as the training file wrote them (models that remember it)
     out = as_read(out, styles_as_read(getattr(sampler, "_text_styles", None)), 0,
                   writes_text(output))

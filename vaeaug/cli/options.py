@@ -18,6 +18,7 @@ class CLIError(click.ClickException):
 
     exit_code = 2
 
+
 def user_errors(func: Callable) -> Callable:
     """Turn the library's errors about input into one-line CLI errors."""
 
@@ -33,6 +34,7 @@ def user_errors(func: Callable) -> Callable:
 
     return wrapper
 
+
 def piped(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     """INPUT ``-`` (one of them, for ``fit``): the table piped to stdin, saved as a file
     (:func:`vaeaug.io.stdin_as_file`)."""
@@ -44,6 +46,7 @@ def piped(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     except InputError as exc:
         raise CLIError(str(exc)) from None
     return files if isinstance(value, tuple) else files[0]
+
 
 class WarningPrinter:
     """``warnings.showwarning`` for the CLI: ``Warning: message`` on stderr, without file
@@ -57,6 +60,7 @@ class WarningPrinter:
             self.shown.add(str(message))
             click.echo(f"Warning: {as_shown(str(message))}", err=True)
 
+
 def _epochs(value: str) -> int | str:
     if value == "auto":
         return value
@@ -65,8 +69,10 @@ def _epochs(value: str) -> int | str:
     except ValueError:
         raise click.BadParameter(f"{value!r} is neither an integer nor 'auto'.") from None
 
+
 def split_list(value: str | None) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()] if value else []
+
 
 def split_names(value: str | None, known: Callable[[str], bool]) -> list[str]:
     """``value`` split at its commas, except where the pieces around one make up a
@@ -80,6 +86,7 @@ def split_names(value: str | None, known: Callable[[str], bool]) -> list[str]:
         i = j
     return [n for n in names if n]
 
+
 def image_size_option(ctx: click.Context, param: click.Parameter,
                 value: str | None) -> tuple[int, int] | None:
     """``--image-size`` as (width, height): ``64x48``, or ``64`` for a square."""
@@ -91,9 +98,11 @@ def image_size_option(ctx: click.Context, param: click.Parameter,
                                  "e.g. 64x48, or one number for a square.")
     return int(parts[0]), int(parts[-1])
 
+
 def seed_option(**kwargs: Any) -> Callable:
     """``--seed``, also spelled ``--random-state`` (the name scikit-learn's users try first)."""
     return click.option("--seed", "--random-state", "seed", type=int, callback=_seed, **kwargs)
+
 
 def _seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
     # numpy's seeds are 32-bit: say so at the option, not from inside check_random_state
@@ -102,9 +111,11 @@ def _seed(ctx: click.Context, param: click.Parameter, value: int | None) -> int 
                                  f"{2**32 - 1}.")
     return value
 
+
 def _markers(ctx: click.Context, param: click.Parameter, value: str | None
              ) -> tuple[str, ...]:
     return tuple(split_list(value))
+
 
 def na_option(handling: str = "Missing values are modelled.") -> Callable:
     """``--na-values``, for the commands that read tables; ``handling`` says what is done
@@ -113,6 +124,7 @@ def na_option(handling: str = "Missing values are modelled.") -> Callable:
         "--na-values", metavar="TEXT[,TEXT]", callback=_markers,
         help="Texts that mark a missing value in a CSV, besides empty cells and NA, null, "
              f"N/A, ... (e.g. '?'). {handling}")
+
 
 def model_options(func: Callable) -> Callable:
     """Options shared by the commands that train a model (defaults from the estimator)."""

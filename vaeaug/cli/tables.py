@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..io import InputError, read_table
 from ..preprocessing import is_time_dtype
-from ..text_styles import EmptyColumn
+from ..text_styles import LAYOUT, EmptyColumn
 from .options import split_names
 
 
@@ -34,6 +34,7 @@ def read_labelled(path: str, target: str, one_part: bool = False, read_as: dict 
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InputError(f"{path}: no target column {target!r}; columns are "
                          f"{list(df.columns)[:20]}.{hint}")
+    read_as[LAYOUT] = file_layout(df)
     y = df[target]
     if target in read_as:  # classes named by dates (or decimals): as the file has them
         y = read_as.pop(target).original
@@ -56,8 +57,43 @@ def read_labelled(path: str, target: str, one_part: bool = False, read_as: dict 
         raise InputError(f"{path}: there are no feature columns besides {target!r}.")
     return X, y, list(df.columns).index(target)
 
+
+def file_layout(df: pd.DataFrame) -> list[list[Any]]:
+    """``read_as[LAYOUT]`` (:data:`vaeaug.text_styles.LAYOUT`) of a table as read: its column
+    names in order, each with the dtype of a column with no value in any row (which the
+    model leaves out), else ``None``."""
+    return [[str(name), str(df[name].dtype) if df[name].isna().all() else None]
+            for name in df.columns]
+
+
+def in_file_order(out: pd.DataFrame, layout: list[list[Any]] | None) -> pd.DataFrame:
+    """A model's new rows and their target (``out``) with the columns of its training file
+    (``layout``, :func:`file_layout`): in the file's order, and the columns the file had
+    with no value in any row back, empty, so that the rows go under the file's header.
+    ``out`` as it is for a model without a layout (saved from Python, or before vaeaug
+    kept it) or one whose columns are not the file's."""
+    if not layout:
+        return out
+    by_name = {str(c): c for c in out.columns}
+    names = [str(name) for name, _ in layout]
+    absent = {str(name): dtype for name, dtype in layout if str(name) not in by_name}
+    if len(by_name) != out.shape[1] or not set(by_name) <= set(names) or any(
+            dtype is None for dtype in absent.values()):
+        return out
+    out = out.copy()
+    for name, dtype in absent.items():
+        try:
+            kind = pd.api.types.pandas_dtype(dtype)
+        except TypeError:  # a dtype this pandas does not know (written by another version)
+            kind = np.dtype(object)
+        out[name] = pd.Series(index=out.index, dtype=kind)
+        by_name[name] = name
+    return out[[by_name[name] for name in names]]
+
+
 #: A target of fractional numbers with at most this many distinct values is read as classes.
 FEW_VALUES = 20
+
 
 def as_classes(y: pd.Series, where: str | os.PathLike, target: str) -> pd.Series:
     """``y`` as class labels: a few fractional values (doses 0.5, 1.5, ...; see
@@ -72,10 +108,12 @@ def as_classes(y: pd.Series, where: str | os.PathLike, target: str) -> pd.Series
                          "classes first, or name the class column.")
     return y.map(lambda v: repr(float(v))).astype(object)
 
+
 def few_values(y: pd.Series) -> bool:
     """Whether a target of fractional numbers holds few values, each repeated: classes such
     as doses or grades rather than measurements."""
     return y.nunique() <= min(FEW_VALUES, len(y) // 2)
+
 
 def drop_empty_columns(df: pd.DataFrame, path: str | os.PathLike, read_as: dict,
                        keep: Any = None) -> pd.DataFrame:
@@ -88,10 +126,11 @@ def drop_empty_columns(df: pd.DataFrame, path: str | os.PathLike, read_as: dict,
     warnings.warn(f"{path}: column{'s' * (len(empty) > 1)} {empty[:10]} "
                   f"{'have' if len(empty) > 1 else 'has'} no value in any row and "
                   f"{'are' if len(empty) > 1 else 'is'} left out of the model (written back "
-                  "empty by augment).", UserWarning, stacklevel=2)
+                  "empty by augment and sample).", UserWarning, stacklevel=2)
     for name in empty:
         read_as[name] = EmptyColumn(list(df.columns).index(name), df[name].dtype)
     return df.drop(columns=empty)
+
 
 def warn_spaced_labels(y: pd.Series, path: str, target: str) -> None:
     """Warn of class labels that differ only in spaces around them ('rare' and 'rare '):
@@ -109,8 +148,10 @@ def warn_spaced_labels(y: pd.Series, path: str, target: str) -> None:
                       f"spaces around them, {same.iloc[0]}, so they are separate classes; "
                       "strip the spaces if they are one class.", UserWarning, stacklevel=2)
 
+
 #: Column names that usually hold the class, for the hint of :func:`target_required`.
 TARGET_NAMES = ("label", "labels", "target", "class", "y", "outcome")
+
 
 def target_required(path: str) -> InputError:
     """The error for a table given without --target: it names the table's columns, and the
@@ -120,6 +161,7 @@ def target_required(path: str) -> InputError:
     hint = f" (--target {likely[0]}?)" if likely else ""
     return InputError(f"--target (-t) is required for a table: name its class column{hint}. "
                       f"{path}'s columns are {columns[:20]}.")
+
 
 def find_class(y: pd.Series, name: str) -> Any:
     """The label in ``y`` whose text is ``name`` (labels read from files may be numbers):
@@ -141,12 +183,14 @@ def find_class(y: pd.Series, name: str) -> Any:
     raise InputError(f"unknown class {name!r}; classes are "
                      f"{listed(sorted(map(str, labels)))}.")
 
+
 def _is_class(y: pd.Series, name: str) -> bool:
     try:
         find_class(y, name)
     except InputError:
         return False
     return True
+
 
 def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
                   counts: str | None, classes: str | None) -> dict:
@@ -187,17 +231,20 @@ def sampling_plan(y: pd.Series, class_balance: bool, ratio: float | None,
     goal = math.ceil(fraction * majority)
     return {label: max(int(current[label]), goal) for label in chosen}
 
+
 def class_counts(y: pd.Series) -> pd.Series:
     """Rows per class, largest first; a categorical's declared but unused classes left out
     (there is nothing to learn them from, and imbalanced-learn refuses them)."""
     counts = y.value_counts()
     return counts[counts > 0]
 
+
 def with_target(X: pd.DataFrame, y: pd.Series, target: str, position: int) -> pd.DataFrame:
     """Put the target column back where it was in the input file."""
     out = X.copy()
     out.insert(position, target, y.set_axis(out.index))  # a Series keeps its dtype
     return out
+
 
 def read_many(paths: tuple[str, ...], target: str, shard: bool = False,
               read_as: dict | None = None, na_values: tuple[str, ...] = ()
@@ -224,6 +271,7 @@ def read_many(paths: tuple[str, ...], target: str, shard: bool = False,
         require_two_classes(y, where, target)
         X = drop_empty_columns(X, where, {})
     return X, y
+
 
 def require_two_classes(y: pd.Series, where: str, target: str) -> None:
     if y.nunique() < 2:
