@@ -1271,6 +1271,50 @@ def test_help_imports_neither_torch_nor_scikit_learn():
     assert result.stdout.strip() == "[]"
 
 
+def test_info_on_a_table_imports_neither_torch_nor_scikit_learn(numeric_csv):
+    # `vaeaug info data.csv` took 2 s, half of it importing imbalanced-learn and scikit-learn
+    # (for a target check and the table checks), which describing a table does not need
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "from vaeaug.cli import main\n"
+            f"result = CliRunner().invoke(main, ['info', {str(numeric_csv)!r}, '-t', 'label'])\n"
+            "assert result.exit_code == 0 and 'columns:' in result.output, result.output\n"
+            "print(sorted(m for m in ('torch', 'sklearn', 'imblearn') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("labels", [
+    [1, 2, 3, 1], [1.0, 2.0, 1.0], [0.5, 1.5, 0.5], [0.5, 1.0, 1.0], ["a", "b", "a"],
+    [True, False, True], np.array([0.5, 1.5], dtype=np.float32), [1, 2.5, "a"]])
+@pytest.mark.parametrize("dtype", [None, "Float64", "category"])
+def test_fractional_targets_are_what_scikit_learn_calls_continuous(labels, dtype):
+    # the command line's own test, so that `info` need not import scikit-learn for it
+    from sklearn.utils.multiclass import type_of_target
+
+    from vaeaug.cli.tables import fractional
+
+    try:
+        y = pd.Series(labels, dtype=dtype)
+    except (TypeError, ValueError):
+        pytest.skip(f"{labels} cannot be {dtype}")
+    assert fractional(y) == (type_of_target(y.to_numpy()) == "continuous")
+
+
+def test_an_infinite_label_is_refused_in_one_line(tmp_path):
+    # scikit-learn's "Input y contains infinity or a value too large for dtype('float64')",
+    # after a numpy warning about a cast
+    path = tmp_path / "inf.csv"
+    path.write_text("a,label\n1,0\n2,inf\n3,1\n4,0\n5,1\n6,0\n")
+    for command in (["augment", path, "-o", tmp_path / "o.csv", *FAST], ["info", path]):
+        result = run(*command[:2], "-t", "label", *command[2:])
+        assert result.exit_code == 2
+        assert result.output == (f"Error: {path}: target column 'label' holds infinite numbers "
+                                 "(1 row), which are not classes; fix or drop those rows "
+                                 "first.\n")
+
+
 def test_help_defaults_are_the_estimators():
     from vaeaug import CVAEOverSampler
     from vaeaug.defaults import DEVICE, EPOCHS, LATENT_DIM

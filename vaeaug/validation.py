@@ -3,6 +3,9 @@
 The estimator works on a :class:`pandas.DataFrame` internally. :func:`as_table` turns arrays,
 lists, sparse matrices and frames into one (with clear errors for bad input) and records
 what came in, so :func:`restore_X` and :func:`restore_y` hand results back in the same form.
+
+scikit-learn and imbalanced-learn are imported by the functions that use them: the command
+line's ``info`` reads tables with this module, and should not wait a second for them.
 """
 
 from __future__ import annotations
@@ -15,11 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from imblearn.utils import check_sampling_strategy
-from imblearn.utils._validation import check_target_type
 from scipy import sparse
-from sklearn.preprocessing import label_binarize
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from .preprocessing import (
     counter_problem,
@@ -405,6 +404,9 @@ def _check_finite(df: pd.DataFrame, categorical: list) -> None:
 
 def as_labels(y: Any, n_rows: int) -> tuple[np.ndarray, InputFormat]:
     """Check the target and return it as a 1-D array, with how it came in."""
+    from imblearn.utils._validation import check_target_type
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+
     if y is None:
         raise ValueError("CVAEOverSampler requires y to be passed, but the target y is None: "
                          "it is trained on labelled data.")
@@ -480,6 +482,8 @@ def restore_y(original: Any, new: np.ndarray, classes: np.ndarray, fmt: InputFor
               index: pd.Index | None = None) -> Any:
     """Stack the original labels and the synthetic ones, in the input's format."""
     if fmt.y_kind == "onehot":
+        from sklearn.preprocessing import label_binarize
+
         return np.concatenate([np.asarray(original), label_binarize(new, classes=classes)])
     labels = np.concatenate([np.asarray(original).ravel(), new])
     if fmt.y_kind == "polars":
@@ -509,6 +513,8 @@ def sampling_counts(strategy: Any, labels: np.ndarray, sampling_type: str) -> di
     """imbalanced-learn's ``{class: rows to add}`` for ``strategy``, with ints, refusing
     fractions: a dict strategy of ``{1: 80.5}`` left 60.5 to add, which would be cut to 60
     without a word."""
+    from imblearn.utils import check_sampling_strategy
+
     counts = {}
     for label, n in check_sampling_strategy(strategy, labels, sampling_type).items():
         if not is_count(n):

@@ -98,15 +98,29 @@ FEW_VALUES = 20
 def as_classes(y: pd.Series, where: str | os.PathLike, target: str) -> pd.Series:
     """``y`` as class labels: a few fractional values (doses 0.5, 1.5, ...; see
     :func:`few_values`) as their text, which scikit-learn takes; more are refused."""
-    from sklearn.utils.multiclass import type_of_target
-
-    if type_of_target(y.to_numpy()) != "continuous":
+    values = y.to_numpy()
+    if values.dtype.kind == "f" and np.isinf(values).any():
+        rows = int(np.isinf(values).sum())
+        raise InputError(f"{where}: target column {target!r} holds infinite numbers ({rows} "
+                         f"row{'s' * (rows != 1)}), which are not classes; fix or drop those "
+                         "rows first.")
+    if not fractional(y):
         return y
     if not few_values(y):
         raise InputError(f"{where}: target column {target!r} holds continuous numbers "
                          f"({y.nunique()} distinct values), not classes; bin them into "
                          "classes first, or name the class column.")
     return y.map(lambda v: repr(float(v))).astype(object)
+
+
+def fractional(y: pd.Series) -> bool:
+    """Whether scikit-learn takes ``y`` for a continuous target, which it refuses as classes:
+    floats not all whole (``type_of_target``'s test, without importing scikit-learn)."""
+    values = y.to_numpy()
+    if values.dtype.kind != "f":
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.any(values != np.trunc(values)))
 
 
 def few_values(y: pd.Series) -> bool:
