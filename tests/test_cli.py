@@ -1230,6 +1230,15 @@ def test_evaluate_on_local_dask_cluster(numeric_csv):
     assert "classifier: logreg" in result.output
 
 
+def test_evaluate_takes_an_svm_and_gradient_boosting_by_name(numeric_csv):
+    result = run("evaluate", numeric_csv, "-t", "label", "--classifiers", "svm,hgb",
+                 "--samplers", "none,ros", "--folds", "2", "-q")
+    assert result.exit_code == 0, result.output
+    assert "classifier: svm" in result.output and "classifier: hgb" in result.output
+    help_text = run("evaluate", "--help").output
+    assert "also svm, hgb" in help_text
+
+
 def test_evaluate_scheduler_and_jobs_mistakes_are_one_line(numeric_csv, monkeypatch):
     # an unreachable scheduler ended in distributed's OSError traceback; --jobs 0 in joblib's
     # "n_jobs == 0 in Parallel has no meaning"

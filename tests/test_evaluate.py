@@ -194,6 +194,25 @@ class FailingSampler(BaseEstimator):
         raise ValueError("too few rows\nsecond line")
 
 
+def test_an_svm_and_gradient_boosting_by_name():
+    # the KEEL benchmark's SVM and scikit-learn's boosted trees, by name as the others
+    # ("unknown classifier 'svm'; choose from logreg, knn, tree, forest")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=90), "b": rng.normal(size=90),
+                      "c": rng.choice(["x", "y", "z"], 90)})
+    y = np.repeat(["p", "q", "r"], [60, 20, 10])
+    X.loc[y == "r", "a"] += 2
+    result = evaluate(X, y, samplers=["none", "ros"], classifiers="svm,hgb", cv=3)
+    scores = result.scores
+    assert set(scores.classifier) == {"svm", "hgb"} and len(scores) == 12
+    # the SVM has no probabilities: its AUC comes from the decision function
+    assert scores.roc_auc.between(0, 1).all() and scores.gmean.notna().all()
+    defaults = evaluate(X, y, samplers=["none"], cv=2).scores.classifier.unique().tolist()
+    assert defaults == ["logreg", "knn", "tree", "forest"]  # by name only
+    with pytest.raises(ValueError, match="choose from logreg, knn, tree, forest, svm, hgb"):
+        evaluate(X, y, classifiers=["gbm"], cv=3)
+
+
 def test_a_failing_sampler_gives_nan_scores_and_one_warning(binary):
     """As scikit-learn's cross_validate: one failure does not end the comparison."""
     X, y = binary

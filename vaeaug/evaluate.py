@@ -71,6 +71,18 @@ def default_classifiers(random_state: int = 0) -> dict[str, BaseEstimator]:
     }
 
 
+def known_classifiers(random_state: int = 0) -> dict[str, BaseEstimator]:
+    """:func:`default_classifiers`, and an SVM and gradient boosting by name: ``"svm"``, an
+    RBF-kernel ``SVC`` as the KEEL benchmark runs it (AUC from its decision function), and
+    ``"hgb"``, ``HistGradientBoostingClassifier``, scikit-learn's boosted trees for tables."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.svm import SVC
+
+    return {**default_classifiers(random_state),
+            "svm": SVC(C=1.0, gamma="scale", random_state=random_state),
+            "hgb": HistGradientBoostingClassifier(random_state=random_state)}
+
+
 def default_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
     """none, vaeaug, SMOTE (SMOTENC / SMOTEN for categorical data) and random oversampling."""
     from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC, RandomOverSampler
@@ -301,8 +313,9 @@ def evaluate(
         :func:`known_samplers` (``["none", "vaeaug"]``; ``"borderline"`` and ``"adasyn"``
         for numeric tables); default: :func:`default_samplers`, none, vaeaug, smote, ros.
     classifiers : dict {name: classifier}, or list of names, optional
-        scikit-learn classifiers. Names pick from :func:`default_classifiers`
-        (``["logreg", "knn"]``); default: all of them.
+        scikit-learn classifiers. Names pick from :func:`known_classifiers`
+        (``["logreg", "knn"]``; also ``"svm"`` and ``"hgb"``); default:
+        :func:`default_classifiers`, logreg, knn, tree and forest.
     cv : int, scikit-learn splitter or iterable of (train, test) indices, default=5
         Number of stratified folds (cut to the rarest class's size), a splitter, or the
         folds themselves (as in :func:`sklearn.model_selection.cross_validate`).
@@ -348,7 +361,8 @@ def evaluate(
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
     samplers = choose_samplers(samplers, X, random_state)
-    classifiers = choose(classifiers, default_classifiers(random_state), "classifier")
+    classifiers = choose(classifiers, default_classifiers(random_state), "classifier",
+                         known_classifiers(random_state))
     check_roles(samplers, classifiers)
     folds = list(_splitter(cv, repeats, random_state, y).split(X, y, groups))
     # one job per fold and sampler: the progress bar moves once per sampler fit and the

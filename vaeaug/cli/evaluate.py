@@ -25,7 +25,8 @@ from .tables import read_labelled, target_required
               help="Comma-separated: none, vaeaug, smote, ros; also borderline, adasyn "
                    "(Borderline-SMOTE, ADASYN; numeric tables).")
 @click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
-              help="Comma-separated: logreg, knn, tree, forest.")
+              help="Comma-separated: logreg, knn, tree, forest; also svm, hgb (an RBF "
+                   "SVM, histogram gradient boosting).")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
 @seed_option(default=0, show_default=True)
@@ -55,7 +56,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate --dataset wine --report wine-report/
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
-    from ..evaluate import choose, choose_samplers, default_classifiers
+    from ..evaluate import choose, choose_samplers, default_classifiers, known_classifiers
     from ..evaluate import evaluate as run_evaluation
 
     if report and not force:  # before the work, as for the other commands' outputs
@@ -70,7 +71,8 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
                          "one per core.")
     X, y = load_input(input, target, dataset, na_values)
     chosen_s = choose_samplers(samplers, X, seed)
-    chosen_c = choose(classifiers, default_classifiers(seed), "classifier")
+    chosen_c = choose(classifiers, default_classifiers(seed), "classifier",
+                      known_classifiers(seed))
     with dask_client(backend, scheduler):
         result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
                                 random_state=seed, n_jobs=jobs, backend=backend,
