@@ -484,13 +484,48 @@ def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
     out = tmp_path / "out.csv"
     assert first_warning(path, out) == (
         f"Warning: {path}: not UTF-8 text; read it as Windows-1252 (cp1252). Output files "
-        "are written as UTF-8.")
+        "are written as UTF-8, with a byte-order mark so that Excel reads them as such.")
+    # without the mark Excel read the UTF-8 output as its own code page: "ZÃ¼rich"
+    header = ",".join(original.columns).encode()
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf" + header + b"\n")
     pd.testing.assert_frame_equal(pd.read_csv(out, encoding="utf-8").iloc[: len(original)],
                                   original)
     path.write_bytes(b"a,label\n1,x\x81\n2,y\n")  # 0x81 is in neither encoding
     result = run("info", path, "-t", "label")
     assert result.exit_code == 2
     assert "neither UTF-8 nor Windows-1252 text; save it as UTF-8." in result.output
+
+
+def test_an_excel_csv_keeps_its_byte_order_mark_and_line_ends(numeric_csv, tmp_path):
+    # Excel's "CSV UTF-8" begins with a byte-order mark and ends its lines with CRLF; the
+    # output lost both, and Excel then read its accents as its own code page ("ZÃ¼rich")
+    original = pd.read_csv(numeric_csv).assign(city=["Zürich", "Genève"] * 55)
+    path, out = tmp_path / "excel.csv", tmp_path / "out.csv"
+    original.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\r\n")
+    assert run("augment", path, "-t", "label", "-o", out, *FAST).exit_code == 0
+    written, read = out.read_bytes(), path.read_bytes()
+    assert written.startswith(read)  # the original lines byte for byte, mark and all
+    assert written.count(b"\r\n") == written.count(b"\n") > read.count(b"\n")
+    assert written.count(b"\xef\xbb\xbf") == 1
+    said = "UTF-8 with a byte-order mark, Windows line ends (CRLF)"
+    assert run("info", path, "-t", "label").output.startswith(
+        f"{path}: 110 rows, 4 feature columns, 3 classes, read as {said}\n")
+    model = tmp_path / "m.vaeaug"  # a model samples in the file's form too
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    assert f"vaeaug sample writes CSV {said}, as the training file was" in run(
+        "info", model).output
+    assert run("sample", model, "-n", "3", "-o", tmp_path / "s.csv").exit_code == 0
+    sampled = (tmp_path / "s.csv").read_bytes()
+    header = ",".join(original.columns).encode()
+    assert sampled.startswith(b"\xef\xbb\xbf" + header + b"\r\n")
+    assert sampled.count(b"\r\n") == sampled.count(b"\n") == 4
+    # on stdout the mark would be a stray character to the next program: line ends only
+    piped = run("sample", model, "-n", "3").stdout_bytes
+    assert piped.startswith(header + b"\r\n") and piped.count(b"\r\n") == 4
+    # a plain file stays plain
+    plain = tmp_path / "plain.csv"
+    assert run("augment", numeric_csv, "-t", "label", "-o", plain, *FAST).exit_code == 0
+    assert b"\r" not in plain.read_bytes() and not plain.read_bytes().startswith(b"\xef")
 
 
 @pytest.mark.parametrize("command", [["info"], ["augment", "-o", "x.csv"], ["evaluate"]])

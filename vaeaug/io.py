@@ -176,7 +176,7 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
     try:
         if suffix in READERS:
             sep = separator(path, READERS[suffix], compression)
-            df = _read_csv_text(path, sep, compression, na_values)
+            df, encoding = _read_csv_text(path, sep, compression, na_values)
             if df.shape[1] == 1 and not isinstance(df.index, pd.RangeIndex):
                 # pandas makes index columns of the fields the header line lacks
                 raise InputError(f"{path}: its first line, {str(df.columns[0])[:60]!r}, "
@@ -185,6 +185,7 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
             _warn_repeated_names(path, sep, compression)
             df = gaps_as_written(df, path, sep, compression, read_as)
             dialect = {"sep": sep} if sep != READERS[suffix] else {}
+            dialect.update(_text_file_form(path, compression, encoding))
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
                 df, commas = decimal_commas_as_numbers(df)
                 formatted: dict[Any, NumberText] = {}
@@ -256,15 +257,16 @@ def exact_floats() -> dict[str, str]:
 
 
 def _read_csv_text(path: Path, sep: str, compression: str | None = None,
-                   na_values: Sequence[str] = ()) -> pd.DataFrame:
+                   na_values: Sequence[str] = ()) -> tuple[pd.DataFrame, str]:
     """UTF-8 (with or without BOM), else Windows-1252, the encoding of CSV files that Excel
-    saves on Windows in Western locales (a byte such as 0xfc, 'ü', is not UTF-8).
+    saves on Windows in Western locales (a byte such as 0xfc, 'ü', is not UTF-8); and which
+    of the two it was.
 
     Numbers are read exactly (:func:`exact_floats`)."""
     read = functools.partial(pd.read_csv, path, sep=sep, compression=compression,
                              na_values=list(na_values) or None, **exact_floats())
     try:
-        return read()
+        return read(), "utf-8"
     except UnicodeDecodeError:
         pass
     try:
@@ -273,8 +275,27 @@ def _read_csv_text(path: Path, sep: str, compression: str | None = None,
         raise InputError(f"{path}: the file is neither UTF-8 nor Windows-1252 text; save it "
                          "as UTF-8.") from None
     warnings.warn(f"{path}: not UTF-8 text; read it as Windows-1252 (cp1252). Output files "
-                  "are written as UTF-8.", UserWarning, stacklevel=3)
-    return df
+                  "are written as UTF-8, with a byte-order mark so that Excel reads them as "
+                  "such.", UserWarning, stacklevel=3)
+    return df, "cp1252"
+
+
+#: The UTF-8 byte-order mark that Excel's "CSV UTF-8" files begin with.
+BOM = b"\xef\xbb\xbf"
+
+
+def _text_file_form(path: Path, compression: str | None, encoding: str) -> dict[str, str]:
+    """What of a CSV's form its text output keeps (``read_as[DIALECT]`` entries): a UTF-8
+    byte-order mark, which Excel needs to read a file's accents and other scripts as UTF-8
+    (also given to the output of a Windows-1252 file, which is Excel's), and Windows line
+    ends (CRLF), so that the original lines come back byte for byte."""
+    first = _header_bytes(path, compression)
+    form = {}
+    if first.startswith(BOM) or encoding == "cp1252":
+        form["encoding"] = "utf-8-sig"
+    if first.endswith(b"\r\n"):
+        form["lineterminator"] = "\r\n"
+    return form
 
 
 def separator(path: Path, default: str, compression: str | None = None) -> str:
@@ -290,6 +311,12 @@ def separator(path: Path, default: str, compression: str | None = None) -> str:
 
 def _header_line(path: Path, compression: str | None) -> str:
     """The first line of a (possibly compressed) text file."""
+    return _header_bytes(path, compression).decode("utf-8", errors="replace")
+
+
+def _header_bytes(path: Path, compression: str | None) -> bytes:
+    """The first line of a (possibly compressed) file as it is stored: its line end and a
+    byte-order mark included."""
     import bz2
     import gzip
     import lzma
@@ -298,11 +325,11 @@ def _header_line(path: Path, compression: str | None) -> str:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
             if not names:
-                return ""
+                return b""
             with archive.open(names[0]) as member:
-                return member.readline().decode("utf-8", errors="replace")
+                return member.readline()
     opener: Any = {"gzip": gzip.open, "bz2": bz2.open, "xz": lzma.open}.get(compression or "", open)
-    with opener(path, "rt", encoding="utf-8", errors="replace") as f:
+    with opener(path, "rb") as f:
         return f.readline()
 
 
@@ -390,12 +417,14 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike,
     holds data (:func:`has_own_index`). :data:`STDOUT` writes CSV to standard output.
 
     ``dialect`` (``read_as[DIALECT]``, the input file's) makes a CSV output use the input's
-    separator, and any text output its decimal comma."""
+    separator, and any text output its decimal comma, line ends and byte-order mark (not
+    on standard output, where a mark would be a stray character to the next program)."""
     index = has_own_index(df)
     dialect = dialect or {}
+    ends = dialect.get("lineterminator", "\n")
     if str(path) == STDOUT:
         df.to_csv(sys.stdout, index=index, sep=dialect.get("sep", ","),
-                  decimal=dialect.get("decimal", "."))
+                  decimal=dialect.get("decimal", "."), lineterminator=ends)
         sys.stdout.flush()
         return
     suffix, compression = table_kind(path)
@@ -406,8 +435,9 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike,
                     if compression == "zip" else compression)
         # a .tsv output asked for is tab-separated whatever the input was
         sep = dialect.get("sep", ",") if READERS[suffix] == "," else READERS[suffix]
-        write_atomic(path, lambda tmp: df.to_csv(tmp, sep=sep, index=index, compression=how,
-                                                 decimal=dialect.get("decimal", ".")))
+        write_atomic(path, lambda tmp: df.to_csv(
+            tmp, sep=sep, index=index, compression=how, decimal=dialect.get("decimal", "."),
+            encoding=dialect.get("encoding", "utf-8"), lineterminator=ends))
     else:
         write_atomic(path, lambda tmp: df.to_parquet(tmp, index=index))
 

@@ -152,14 +152,21 @@ def describe_model(path: str, kind: str) -> None:
 
 
 def dialect_text(dialect: dict[str, str] | None, before: str) -> str:
-    """How a CSV with ``dialect`` (:data:`vaeaug.text_styles.DIALECT`) is separated, after
-    ``before``: ``;-separated with decimal commas``; nothing for a plain CSV."""
-    if not dialect:
-        return ""
+    """How a CSV with ``dialect`` (:data:`vaeaug.text_styles.DIALECT`) is written, after
+    ``before``: ``';'-separated with decimal commas``, ``UTF-8 with a byte-order mark``,
+    ``Windows line ends (CRLF)``; nothing for a plain CSV."""
+    dialect = dialect or {}
     names = {";": "';'", "\t": "tab", "|": "'|'", ",": "','"}
-    sep = dialect.get("sep", ",")
-    commas = " with decimal commas" if dialect.get("decimal") == "," else ""
-    return f"{before}{names.get(sep, repr(sep))}-separated{commas}"
+    parts = []
+    if "sep" in dialect or "decimal" in dialect:
+        sep = dialect.get("sep", ",")
+        commas = " with decimal commas" if dialect.get("decimal") == "," else ""
+        parts.append(f"{names.get(sep, repr(sep))}-separated{commas}")
+    if dialect.get("encoding") == "utf-8-sig":
+        parts.append("UTF-8 with a byte-order mark")
+    if dialect.get("lineterminator") == "\r\n":
+        parts.append("Windows line ends (CRLF)")
+    return before + ", ".join(parts) if parts else ""
 
 
 def written_like(style: Any) -> str:
