@@ -496,6 +496,25 @@ def test_windows_1252_csv_is_read_with_a_warning(numeric_csv, tmp_path):
     assert "neither UTF-8 nor Windows-1252 text; save it as UTF-8." in result.output
 
 
+def test_a_column_without_a_name_keeps_its_empty_header(numeric_csv, tmp_path):
+    # df.to_csv(path) writes the index under an empty name, which pandas reads as
+    # "Unnamed: 0": the output's header said so, and no longer matched the input's
+    path, out = tmp_path / "indexed.csv", tmp_path / "out.csv"
+    pd.read_csv(numeric_csv).to_csv(path)
+    header = path.read_text().splitlines()[0]
+    assert header.startswith(",x1,")
+    assert run("augment", path, "-t", "label", "-o", out, *FAST).exit_code == 0
+    lines = path.read_text().splitlines()
+    assert out.read_text().splitlines()[: len(lines)] == lines
+    model = tmp_path / "m.vaeaug"
+    assert run("fit", path, "-t", "label", "-o", model, *FAST).exit_code == 0
+    assert run("sample", model, "-n", "3").stdout.splitlines()[0] == header
+    # Parquet needs a name: it keeps pandas'
+    assert run("augment", path, "-t", "label", "-o", tmp_path / "o.parquet",
+               *FAST).exit_code == 0
+    assert pd.read_parquet(tmp_path / "o.parquet").columns[0] == "Unnamed: 0"
+
+
 def test_an_excel_csv_keeps_its_byte_order_mark_and_line_ends(numeric_csv, tmp_path):
     # Excel's "CSV UTF-8" begins with a byte-order mark and ends its lines with CRLF; the
     # output lost both, and Excel then read its accents as its own code page ("ZÃ¼rich")

@@ -184,8 +184,11 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
                                  "or comment above the header? Delete that line.")
             _warn_repeated_names(path, sep, compression)
             df = gaps_as_written(df, path, sep, compression, read_as)
-            dialect = {"sep": sep} if sep != READERS[suffix] else {}
+            dialect: dict[str, Any] = {"sep": sep} if sep != READERS[suffix] else {}
             dialect.update(_text_file_form(path, compression, encoding))
+            blank = _blank_names(df, _header_names(path, sep, compression))
+            if blank:
+                dialect["blank_names"] = blank
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
                 df, commas = decimal_commas_as_numbers(df)
                 formatted: dict[Any, NumberText] = {}
@@ -230,11 +233,24 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
     return df
 
 
+def _header_names(path: Path, sep: str, compression: str | None) -> list[str]:
+    """The column names as the header line writes them (before pandas renames any)."""
+    line = _header_line(path, compression).lstrip("\ufeff").rstrip("\r\n")
+    return next(csv.reader([line], delimiter=sep), [])
+
+
+def _blank_names(df: pd.DataFrame, names: list[str]) -> list[str]:
+    """pandas' names (``Unnamed: 3``) for the columns whose header field is empty, as the
+    index column of a DataFrame saved with ``to_csv(path)`` has it: for writing them back
+    empty (``read_as[DIALECT]["blank_names"]``)."""
+    return [str(c) for i, c in enumerate(df.columns)
+            if i < len(names) and names[i] == "" and str(c) == f"Unnamed: {i}"]
+
+
 def _warn_repeated_names(path: Path, sep: str, compression: str | None) -> None:
     """pandas renames a repeated column name (``x``, ``x.1``) without a word; the output's
     header would then differ from the input's."""
-    names = next(csv.reader([_header_line(path, compression).rstrip("\r\n")],
-                            delimiter=sep), [])
+    names = _header_names(path, sep, compression)
     repeated = sorted({n for n in names if names.count(n) > 1 and n})
     if repeated:
         warnings.warn(f"{path}: column name {repeated[0]!r} appears {names.count(repeated[0])} "
@@ -412,18 +428,21 @@ def writes_text(path: str | os.PathLike) -> bool:
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike,
-                dialect: dict[str, str] | None = None) -> None:
+                dialect: dict[str, Any] | None = None) -> None:
     """Write ``df`` as CSV, TSV or Parquet (by extension), atomically; its index too when it
     holds data (:func:`has_own_index`). :data:`STDOUT` writes CSV to standard output.
 
     ``dialect`` (``read_as[DIALECT]``, the input file's) makes a CSV output use the input's
-    separator, and any text output its decimal comma, line ends and byte-order mark (not
-    on standard output, where a mark would be a stray character to the next program)."""
+    separator, and any text output its decimal comma, line ends, byte-order mark (not
+    on standard output, where a mark would be a stray character to the next program) and
+    empty column names."""
     index = has_own_index(df)
     dialect = dialect or {}
     ends = dialect.get("lineterminator", "\n")
+    blank = set(dialect.get("blank_names", ()))
+    header = [("" if str(c) in blank else c) for c in df.columns] if blank else True
     if str(path) == STDOUT:
-        df.to_csv(sys.stdout, index=index, sep=dialect.get("sep", ","),
+        df.to_csv(sys.stdout, index=index, sep=dialect.get("sep", ","), header=header,
                   decimal=dialect.get("decimal", "."), lineterminator=ends)
         sys.stdout.flush()
         return
@@ -437,7 +456,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike,
         sep = dialect.get("sep", ",") if READERS[suffix] == "," else READERS[suffix]
         write_atomic(path, lambda tmp: df.to_csv(
             tmp, sep=sep, index=index, compression=how, decimal=dialect.get("decimal", "."),
-            encoding=dialect.get("encoding", "utf-8"), lineterminator=ends))
+            encoding=dialect.get("encoding", "utf-8"), lineterminator=ends, header=header))
     else:
         write_atomic(path, lambda tmp: df.to_parquet(tmp, index=index))
 

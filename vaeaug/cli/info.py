@@ -151,7 +151,7 @@ def describe_model(path: str, kind: str) -> None:
         click.echo(f"{dialect}, as the training file was")
 
 
-def dialect_text(dialect: dict[str, str] | None, before: str) -> str:
+def dialect_text(dialect: dict[str, Any] | None, before: str) -> str:
     """How a CSV with ``dialect`` (:data:`vaeaug.text_styles.DIALECT`) is written, after
     ``before``: ``';'-separated with decimal commas``, ``UTF-8 with a byte-order mark``,
     ``Windows line ends (CRLF)``; nothing for a plain CSV."""
