@@ -9,7 +9,7 @@ import pytest
 
 
 @pytest.mark.parametrize("module", ["vaeaug.sampler", "vaeaug.image_sampler",
-                                    "vaeaug.evaluate"])
+                                    "vaeaug.evaluate", "vaeaug.image_evaluate"])
 def test_docstring_examples(module):
     # the sampler's example showed [179, 179] where it printed [180, 180]
     result = doctest.testmod(importlib.import_module(module), report=True,

@@ -293,12 +293,12 @@ def test_info_reads_image_folders_and_fit_says_what_does(digits, tmp_path):
     assert result.output.splitlines()[0] == (
         f"{src}: {len(digits[1])} images of 8x8 pixels, 1 channel, 3 classes")
     assert f"2          {counts[2]}" in result.output
-    for command in (["fit", str(src), "-t", "label", "-o", str(tmp_path / "m.vaeaug")],
-                    ["evaluate", str(src), "-t", "label"]):
-        result = CliRunner().invoke(main, command)
-        assert result.exit_code == 2
-        assert "a folder, not a table. Of the commands that train, only `vaeaug augment`" in (
-            result.output)
+    result = CliRunner().invoke(main, ["fit", str(src), "-t", "label", "-o",
+                                       str(tmp_path / "m.vaeaug")])
+    assert result.exit_code == 2
+    assert ("a folder, not a table. Folders of images (one sub-folder per class) are read by "
+            "`vaeaug augment` (--save-model FILE keeps the model) and `vaeaug evaluate`.") in (
+        result.output)
 
 
 def test_empty_image_folder(tmp_path):
@@ -536,3 +536,63 @@ def test_tags_say_images_refuse_nan_and_tables_take_it():
     assert not ImageCVAEOverSampler().__sklearn_tags__().input_tags.allow_nan
     with pytest.raises(ValueError, match="NaN or infinite"):
         ImageCVAEOverSampler(epochs=1).fit(np.full((6, 4, 4), np.nan), [0, 0, 0, 0, 1, 1])
+
+
+def test_evaluate_images_pairs_pixels_with_the_image_model(digits):
+    # evaluation was for tables only: an image set had to be flattened by hand, and then
+    # vaeaug's *table* model (standardised per pixel) stood in for the image model
+    from vaeaug.image_evaluate import FlatImages, evaluate_images, image_samplers
+
+    X, y = digits
+    images = (X * 255 / 16).astype(np.uint8)[..., None]  # (N, 8, 8, 1) as a folder gives
+    chosen = image_samplers(None, pd.DataFrame(images.reshape(len(images), -1)),
+                            images.shape[1:])
+    assert list(chosen) == ["none", "vaeaug", "smote", "ros"]
+    assert isinstance(chosen["vaeaug"], FlatImages)
+    assert isinstance(chosen["vaeaug"].sampler, ImageCVAEOverSampler)
+    assert chosen["vaeaug"].image_shape == (8, 8, 1)
+    fast = ImageCVAEOverSampler(**FAST)
+    result = evaluate_images(torch.from_numpy(images), y, cv=3,
+                             samplers={"none": None, "vaeaug": fast}, classifiers=["knn"])
+    scores = result.scores
+    assert len(scores) == 6 and scores.gmean.between(0, 1).all()
+    # new images in every training fold; uint8 pixels stay uint8, the originals come first
+    assert (scores.query("sampler == 'vaeaug'").n_synthetic > 0).all()
+    rows = pd.DataFrame(images.reshape(len(images), -1))
+    new_rows, new_y = FlatImages(fast, (8, 8, 1)).fit_resample(rows, y)
+    assert new_rows.dtypes.eq(np.uint8).all() and list(new_rows.columns) == list(rows.columns)
+    # the rows evaluate_images gives them: pixels in [0, 1], as floats
+    unit = rows.astype(np.float32) / 255
+    new_unit, _ = FlatImages(fast, (8, 8, 1)).fit_resample(unit, y)
+    assert new_unit.dtypes.eq(np.float32).all() and new_unit.to_numpy().max() <= 1
+    assert np.array_equal(new_rows.to_numpy()[: len(rows)], rows.to_numpy())
+    assert Counter(new_y.tolist()) == {0: 182, 1: 182, 2: 182}
+    with pytest.raises(ValueError, match=r"rows of 64 pixel values \(images of \(8, 8, 1\)\)"):
+        FlatImages(fast, (8, 8, 1)).fit_resample(np.zeros((5, 10)), np.arange(5) % 2)
+    with pytest.raises(ValueError, match=r"images must be shaped \(N, H, W\)"):
+        evaluate_images(images.reshape(len(images), -1), y)
+
+
+def test_evaluate_command_takes_an_image_folder(digits, tmp_path):
+    # "Error: digits: a folder, not a table. Of the commands that train, only `vaeaug
+    # augment` reads folders of images"
+    src = digit_folder(digits, tmp_path / "digits")
+    report = tmp_path / "report"
+    args = ["evaluate", str(src), "--classifiers", "knn", "--samplers", "none,vaeaug,smote",
+            "--folds", "2", "-q"]
+    result = CliRunner().invoke(main, [*args, "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "classifier: knn" in result.output and "vaeaug vs smote" in result.output
+    assert sorted(p.name for p in report.iterdir()) == [
+        "class_recall.png", "images.png", "metric_deltas.png", "report.md"]
+    assert "`images.png`: for each class, a row of real images" in (
+        report / "report.md").read_text()
+    for extra, message in ((["-t", "label"], "--target is for tables"),
+                           (["--na-values", "?"], "--na-values is for tables")):
+        wrong = CliRunner().invoke(main, [*args, *extra])
+        assert wrong.exit_code == 2 and message in wrong.output
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"a": range(10), "label": [0, 1] * 5}).to_csv(table, index=False)
+    wrong = CliRunner().invoke(main, ["evaluate", str(table), "-t", "label", "--image-size",
+                                      "8x8"])
+    assert wrong.exit_code == 2 and "--image-size is for folders of images" in wrong.output

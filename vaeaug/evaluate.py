@@ -299,6 +299,7 @@ def evaluate(
     backend: str | None = None,
     progress: bool = False,
     groups: Any = None,
+    scale: bool = True,
 ) -> Evaluation:
     """Cross-validate every sampler x classifier pair and score it on untouched test folds.
 
@@ -330,6 +331,10 @@ def evaluate(
         Show a progress bar over those jobs.
     groups : array-like, optional
         Group labels of the rows, for a group splitter such as ``StratifiedGroupKFold``.
+    scale : bool, default=True
+        Standardise the numeric columns on each training fold, before the samplers and the
+        classifiers see them. False for features on one scale already, such as pixels
+        (:func:`vaeaug.image_evaluate.evaluate_images`).
 
     Returns
     -------
@@ -368,7 +373,8 @@ def evaluate(
     # one job per fold and sampler: the progress bar moves once per sampler fit and the
     # classifiers after it, not once per fold (a random forest on 40,000 rows takes half a
     # minute per fit), and --jobs has as many jobs to share out
-    jobs = (delayed(_fold_and_warnings)(X, y, train, test, {name: sampler}, classifiers, i)
+    jobs = (delayed(_fold_and_warnings)(X, y, train, test, {name: sampler}, classifiers, i,
+                                        scale)
             for i, (train, test) in enumerate(folds) for name, sampler in samplers.items())
     config = {"n_jobs": n_jobs} if backend is None else {"backend": backend, "n_jobs": n_jobs}
     rows, caught = [], {}
@@ -437,12 +443,13 @@ def _splitter(cv: Any, repeats: int, random_state: int, y: pd.Series) -> Any:
 
 def run_fold(X: pd.DataFrame, y: pd.Series, train: np.ndarray, test: np.ndarray,
              samplers: Mapping[str, Any], classifiers: Mapping[str, BaseEstimator],
-             fold: int) -> list[dict[str, Any]]:
+             fold: int, scale: bool = True) -> list[dict[str, Any]]:
     """Scores of every sampler x classifier on one fold (samplers see the training part only)."""
     categorical = categorical_columns(X)
     X_train, X_test = filled(X.iloc[train], X.iloc[test], categorical)
-    scaler = _scaler(categorical).fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    if scale:
+        scaler = _scaler(categorical).fit(X_train)
+        X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     y_train, y_test = y.iloc[train].reset_index(drop=True), y.iloc[test].to_numpy()
     classes = np.unique(y)
     rows = []

@@ -72,9 +72,9 @@ def table_path(path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     if path.is_dir():
-        raise InputError(f"{path}: a folder, not a table. Of the commands that train, only "
-                         "`vaeaug augment` reads folders of images (one sub-folder per class; "
-                         "--save-model FILE keeps the model).")
+        raise InputError(f"{path}: a folder, not a table. Folders of images (one sub-folder "
+                         "per class) are read by `vaeaug augment` (--save-model FILE keeps the "
+                         "model) and `vaeaug evaluate`.")
     table_kind(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file.")

@@ -2,7 +2,8 @@
 
 Plots: metric differences against no augmentation per classifier, per-class recall with and
 without vaeaug, real-vs-synthetic distributions of the most important features, and a 2-D view
-of the latent space (real vs synthetic, by class).
+of the latent space (real vs synthetic, by class); for an image set, instead of the last two,
+real and synthetic images side by side.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ def _pyplot() -> Any:
 
 #: The files :func:`write_report` writes into its folder.
 REPORT_FILES = ("report.md", "metric_deltas.png", "class_recall.png", "features.png",
-                "latent.png")
+                "latent.png", "images.png")
 
 
-def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str | Path,
-                 title: str, random_state: int = 0) -> Path:
+def write_report(result: Evaluation, X: pd.DataFrame | None, y: pd.Series, out_dir: str | Path,
+                 title: str, random_state: int = 0, images: np.ndarray | None = None) -> Path:
     """Write ``report.md`` and its plots (:data:`REPORT_FILES`) into ``out_dir``, each file
-    atomically; return the report's path."""
+    atomically; return the report's path. For an image set (``images``, labelled ``y``;
+    ``X`` unused) real and synthetic images take the place of the table's plots."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     plots = {}
@@ -53,17 +55,23 @@ def write_report(result: Evaluation, X: pd.DataFrame, y: pd.Series, out_dir: str
     if "none" in samplers and len(samplers) > 1:  # else there is no difference to draw
         plots["metric_deltas.png"] = plot_metric_deltas(result)
     plots["class_recall.png"] = plot_class_recall(result)
-    sampler = CVAEOverSampler(random_state=random_state).fit(X, y)
-    plots["features.png"] = plot_feature_distributions(sampler, X, y)
-    plots["latent.png"] = plot_latent(sampler, X, y)
+    if images is None:
+        assert X is not None  # a table's report
+        sampler = CVAEOverSampler(random_state=random_state).fit(X, y)
+        plots["features.png"] = plot_feature_distributions(sampler, X, y)
+        plots["latent.png"] = plot_latent(sampler, X, y)
     for name, fig in plots.items():
         write_atomic(out / name, functools.partial(fig.savefig, format="png", dpi=100,
                                                    bbox_inches="tight"))
         _pyplot().close(fig)
-    for name in set(REPORT_FILES) - set(plots) - {"report.md"}:  # an earlier report's
+    written = list(plots)
+    if images is not None:
+        write_real_and_synthetic(out / "images.png", images, y, random_state)
+        written.append("images.png")
+    for name in set(REPORT_FILES) - set(written) - {"report.md"}:  # an earlier report's
         (out / name).unlink(missing_ok=True)
     path = out / "report.md"
-    text = markdown(result, title, list(plots))
+    text = markdown(result, title, written)
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
 
@@ -87,6 +95,9 @@ def markdown(result: Evaluation, title: str, plots: list[str]) -> str:
                       "", _md_table(table.drop(columns=["baseline", "metric"])
                                     .set_index(["classifier", "sampler"]).round(4)), ""]
     lines += ["## Plots", ""]
+    if "images.png" in plots:
+        lines += ["`images.png`: for each class, a row of real images and a row of new ones "
+                  "from vaeaug's image model fit on all of them.", ""]
     if "metric_deltas.png" not in plots:
         lines += ["No differences to no augmentation are plotted: that needs the `none` "
                   "sampler and at least one other.", ""]
@@ -189,6 +200,29 @@ def plot_feature_distributions(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.
     fig.suptitle(f"class {rare}: real vs synthetic")
     fig.tight_layout()
     return fig
+
+
+#: Images per row of :func:`write_real_and_synthetic`'s grid.
+IMAGES_PER_ROW = 8
+
+
+def write_real_and_synthetic(path: Path, images: np.ndarray, y: pd.Series,
+                             random_state: int = 0) -> None:
+    """A PNG with two rows per class: real images, then new ones from an
+    ``ImageCVAEOverSampler`` fit on all of them."""
+    from .image_io import save_grid
+    from .image_sampler import ImageCVAEOverSampler
+
+    labels = y.to_numpy()
+    classes = list(dict.fromkeys(labels.tolist()))
+    sampler = ImageCVAEOverSampler(random_state=random_state).fit(images, labels)
+    new, new_labels = sampler.sample(y={c: IMAGES_PER_ROW for c in classes}, random_state=0)
+    rows, names = [], []
+    for c in classes:
+        real = images[labels == c][:IMAGES_PER_ROW]
+        rows += [real, new[new_labels == c]]
+        names += [f"{c} real"] * len(real) + [f"{c} synthetic"] * IMAGES_PER_ROW
+    save_grid(path, np.concatenate(rows), np.asarray(names), per_class=IMAGES_PER_ROW)
 
 
 def plot_latent(sampler: CVAEOverSampler, X: pd.DataFrame, y: pd.Series) -> Any:

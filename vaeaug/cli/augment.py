@@ -22,7 +22,13 @@ from ..preprocessing import NUMERIC, is_time_dtype
 from ..text_styles import DIALECT, as_read
 from .models import build_sampler, check_model_output, save
 from .options import image_size_option, model_options, na_option, piped, user_errors
-from .tables import read_labelled, sampling_plan, target_required, with_target
+from .tables import (
+    read_image_classes,
+    read_labelled,
+    sampling_plan,
+    target_required,
+    with_target,
+)
 
 if TYPE_CHECKING:
     from ..sampler import CVAEOverSampler
@@ -123,7 +129,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
                    force: bool, model_path: str | None, save_model: str | None,
                    model: dict[str, Any], size: tuple[int, int] | None = None) -> None:
     """The augment command for a folder of images (one sub-folder per class)."""
-    from ..image_io import read_image_folder, save_grid, write_image_folder
+    from ..image_io import save_grid, write_image_folder
     from ..image_sampler import ImageCVAEOverSampler
 
     if output == STDOUT:
@@ -138,10 +144,7 @@ def augment_images(input: str, output: str, plan_options: tuple, grid: str | Non
         raise InputError(f"{output} exists; pass --force to replace it.")
     if save_model:
         check_model_output(save_model, force, inputs=(input, output))
-    images, labels, files = read_image_folder(input, size)
-    if len(set(labels)) < 2:
-        raise InputError(f"{input}: one class folder ({labels[0]!r}); oversampling needs at "
-                         "least two, each in its own sub-folder.")
+    images, labels, files = read_image_classes(input, size)
     plan = sampling_plan(pd.Series(labels), *plan_options)
     if model_path:
         sampler = ImageCVAEOverSampler.load(model_path, device=model["device"])

@@ -13,8 +13,8 @@ import click
 import pandas as pd
 
 from ..io import InputError, as_shown, first_line, table_path
-from .options import na_option, piped, seed_option, user_errors
-from .tables import read_labelled, target_required
+from .options import image_size_option, na_option, piped, seed_option, user_errors
+from .tables import read_image_classes, read_labelled, target_required
 
 
 @click.command()
@@ -23,7 +23,7 @@ from .tables import read_labelled, target_required
 @click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
 @click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
               help="Comma-separated: none, vaeaug, smote, ros; also borderline, adasyn "
-                   "(Borderline-SMOTE, ADASYN; numeric tables).")
+                   "(Borderline-SMOTE, ADASYN; numeric tables and images).")
 @click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
               help="Comma-separated: logreg, knn, tree, forest; also svm, hgb (an RBF "
                    "SVM, histogram gradient boosting).")
@@ -39,21 +39,27 @@ from .tables import read_labelled, target_required
               help="Also write a Markdown report with PNG plots into this folder.")
 @click.option("--force", "-f", is_flag=True, help="Overwrite a report already in --report.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.option("--image-size", metavar="WxH", callback=image_size_option,
+              help="Images: read every image at this size, as `vaeaug augment --image-size`.")
 @na_option("Each fold fills them from its training part, for every sampler.")
 @user_errors
 def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
              backend: str | None, scheduler: str | None, report: str | None, force: bool,
-             quiet: bool, na_values: tuple[str, ...]) -> None:
+             quiet: bool, image_size: tuple[int, int] | None,
+             na_values: tuple[str, ...]) -> None:
     """Cross-validated scores with and without augmentation, side by side.
 
     Each fold's sampler is fit on its training part only; the test part is untouched.
+    INPUT is a table (needs --target) or a folder of images with one sub-folder per class
+    (the classifiers see each image as a row of pixels; vaeaug is the image model).
 
     \b
     Examples:
       vaeaug evaluate data.csv --target label
       vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
       vaeaug evaluate --dataset wine --report wine-report/
+      vaeaug evaluate images/ --classifiers logreg,knn
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
     from ..evaluate import choose, choose_samplers, default_classifiers, known_classifiers
@@ -69,20 +75,34 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")
-    X, y = load_input(input, target, dataset, na_values)
-    chosen_s = choose_samplers(samplers, X, seed)
     chosen_c = choose(classifiers, default_classifiers(seed), "classifier",
                       known_classifiers(seed))
-    with dask_client(backend, scheduler):
-        result = run_evaluation(X, y, chosen_s, chosen_c, cv=folds, repeats=repeats,
-                                random_state=seed, n_jobs=jobs, backend=backend,
-                                progress=not quiet)
+    options: dict[str, Any] = {"cv": folds, "repeats": repeats, "random_state": seed,
+                               "n_jobs": jobs, "backend": backend, "progress": not quiet}
+    if input is not None and Path(input).is_dir():
+        from ..image_evaluate import evaluate_images
+
+        if target or na_values:
+            raise InputError(f"{'--target' if target else '--na-values'} is for tables, and "
+                             f"{input} is a folder of images (one sub-folder per class).")
+        images, labels, _ = read_image_classes(input, image_size)
+        X, y = None, pd.Series(labels)
+        with dask_client(backend, scheduler):
+            result = evaluate_images(images, labels, samplers, chosen_c, **options)
+    else:
+        if image_size:
+            raise InputError("--image-size is for folders of images, and "
+                             f"{input or dataset} is not one.")
+        images, (X, y) = None, load_input(input, target, dataset, na_values)
+        chosen_s = choose_samplers(samplers, X, seed)
+        with dask_client(backend, scheduler):
+            result = run_evaluation(X, y, chosen_s, chosen_c, **options)
     click.echo(format_summary(result, name=dataset or input))
     if report:
         from ..report import write_report
 
         path = write_report(result, X, y, report, title=as_shown(str(dataset or input)),
-                            random_state=seed)
+                            random_state=seed, images=images)
         click.echo(f"wrote {path}", err=True)
 
 

@@ -1,5 +1,6 @@
-"""Labelled tables for the commands: the target column split off and checked, classes named
-on the command line found, and the rows wanted per class."""
+"""Labelled data for the commands: a table's target column split off and checked, a folder
+of images read by class, classes named on the command line found, and the rows wanted per
+class."""
 
 from __future__ import annotations
 
@@ -291,3 +292,15 @@ def require_two_classes(y: pd.Series, where: str, target: str) -> None:
     if y.nunique() < 2:
         raise InputError(f"{where}: target column {target!r} has only one class "
                          f"({y.iloc[0]!r}); oversampling needs at least two.")
+
+
+def read_image_classes(path: str, size: tuple[int, int] | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, list]:
+    """:func:`vaeaug.image_io.read_image_folder`, refusing a folder of one class."""
+    from ..image_io import read_image_folder
+
+    images, labels, files = read_image_folder(path, size)
+    if len(set(labels)) < 2:
+        raise InputError(f"{path}: one class folder ({labels[0]!r}); oversampling needs at "
+                         "least two, each in its own sub-folder.")
+    return images, labels, files

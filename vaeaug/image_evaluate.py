@@ -1,0 +1,122 @@
+"""With-versus-without augmentation for image sets: :func:`vaeaug.evaluate.evaluate` on the
+images' pixels as columns, with vaeaug's image model as the ``vaeaug`` sampler.
+
+The classifiers (and SMOTE, random oversampling, ...) see each image as one row of pixel
+values in [0, 1] (8- and 16-bit pixels divided by their maximum, as torchvision's
+``ToTensor`` does); ``ImageCVAEOverSampler`` sees each training fold's rows as images again
+(:class:`FlatImages`). Pixels share one scale, so the folds are not standardised.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from .evaluate import Evaluation, choose_samplers, evaluate
+from .image_sampler import ImageCVAEOverSampler
+
+
+class FlatImages(BaseEstimator):
+    """An image oversampler for images given as rows of pixel values.
+
+    ``fit_resample`` reshapes the rows to ``image_shape``, oversamples with a copy of
+    ``sampler`` and gives the images back as rows (a DataFrame with the input's columns,
+    for a DataFrame).
+
+    Parameters
+    ----------
+    sampler : ImageCVAEOverSampler
+        The image oversampler (cloned for each fit).
+    image_shape : tuple of int
+        The shape of one image, e.g. ``(28, 28)`` or ``(32, 32, 3)``.
+    """
+
+    def __init__(self, sampler: Any = None, image_shape: tuple[int, ...] = ()) -> None:
+        self.sampler = sampler
+        self.image_shape = image_shape
+
+    def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
+        """The rows of ``X`` (images, flattened) plus new ones, and their labels."""
+        pixels = np.asarray(X)
+        if pixels.ndim != 2 or pixels.shape[1] != int(np.prod(self.image_shape)):
+            raise ValueError(f"FlatImages expects rows of {int(np.prod(self.image_shape))} "
+                             f"pixel values (images of {tuple(self.image_shape)}); got an "
+                             f"array of shape {pixels.shape}.")
+        self.sampler_ = clone(self.sampler)
+        images, labels = self.sampler_.fit_resample(
+            pixels.reshape(len(pixels), *self.image_shape), y)
+        rows = np.asarray(images).reshape(len(images), -1)
+        if isinstance(X, pd.DataFrame):
+            return pd.DataFrame(rows, columns=X.columns).astype(X.dtypes), labels
+        return rows, labels
+
+
+def image_samplers(given: Any, rows: pd.DataFrame, image_shape: tuple[int, ...],
+                   random_state: int = 0) -> dict[str, Any]:
+    """The samplers for :func:`evaluate_images`: as :func:`vaeaug.evaluate.choose_samplers`
+    on the pixel rows, with ``vaeaug`` (by name) an ``ImageCVAEOverSampler``, and every
+    ``ImageCVAEOverSampler`` wrapped in :class:`FlatImages`."""
+    if isinstance(given, Mapping):
+        chosen = dict(given)
+    else:
+        chosen = choose_samplers(given, rows, random_state)
+        if "vaeaug" in chosen:
+            chosen["vaeaug"] = ImageCVAEOverSampler(random_state=random_state)
+    return {name: FlatImages(s, tuple(image_shape)) if isinstance(s, ImageCVAEOverSampler)
+            else s for name, s in chosen.items()}
+
+
+def evaluate_images(images: Any, labels: Any, samplers: Any = None, classifiers: Any = None,
+                    random_state: int = 0, **kwargs: Any) -> Evaluation:
+    """Cross-validate samplers x classifiers on an image set, each image a row of pixels.
+
+    Parameters
+    ----------
+    images : array-like or torch.Tensor
+        Images (N, H, W), (N, H, W, C) or (N, C, H, W), as ``ImageCVAEOverSampler`` takes
+        them. uint8 and uint16 pixels are divided by 255 and 65535, so that every sampler
+        and classifier sees values in [0, 1]; other values are taken as they are.
+    labels : array-like
+        Class labels, one per image.
+    samplers : dict {name: sampler or None}, or list of names, optional
+        As in :func:`vaeaug.evaluate.evaluate`; ``"vaeaug"`` is ``ImageCVAEOverSampler``.
+        Default: none, vaeaug, smote and ros.
+    classifiers : dict or list of names, optional
+        As in :func:`vaeaug.evaluate.evaluate` (default: logreg, knn, tree and forest).
+    random_state : int
+        Seeds the folds, the samplers and the classifiers.
+    **kwargs
+        ``cv``, ``repeats``, ``n_jobs``, ``backend``, ``progress``, ``groups``: as in
+        :func:`vaeaug.evaluate.evaluate`.
+
+    Returns
+    -------
+    Evaluation
+
+    Examples
+    --------
+    >>> from vaeaug.datasets import load_dataset
+    >>> from vaeaug.image_evaluate import evaluate_images
+    >>> X, y = load_dataset("digits")
+    >>> images = X.to_numpy().reshape(-1, 8, 8)
+    >>> result = evaluate_images(images, y, samplers=["none", "vaeaug"],
+    ...                          classifiers=["logreg"], cv=3)
+    >>> sorted(result.scores.sampler.unique())
+    ['none', 'vaeaug']
+    """
+    if hasattr(images, "detach"):  # a torch tensor
+        images = images.detach().cpu().numpy()
+    images = np.asarray(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(f"images must be shaped (N, H, W), (N, H, W, C) or (N, C, H, W); "
+                         f"got an array of shape {images.shape}.")
+    if images.dtype in (np.uint8, np.uint16):
+        images = images.astype(np.float32) / np.iinfo(images.dtype).max
+    rows = pd.DataFrame(images.reshape(len(images), -1))
+    chosen = image_samplers(samplers, rows, images.shape[1:], random_state)
+    return evaluate(rows, labels, samplers=chosen, classifiers=classifiers,
+                    random_state=random_state, scale=False, **kwargs)
