@@ -1293,6 +1293,25 @@ def test_evaluate_takes_an_svm_and_gradient_boosting_by_name(numeric_csv):
     assert "also svm, hgb" in help_text
 
 
+def test_evaluate_writes_the_fold_scores_behind_its_tables(numeric_csv, tmp_path):
+    # the command line printed means only: the folds behind them were for Python users
+    scores = tmp_path / "scores.csv"
+    args = ["evaluate", numeric_csv, "-t", "label", "--classifiers", "logreg", "--samplers",
+            "none,ros", "--folds", "3", "-q", "--scores", scores]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "wrote " + str(scores) + ": 6 rows of fold scores\n"
+    table = pd.read_csv(scores)
+    assert len(table) == 6 and set(table.sampler) == {"none", "ros"}
+    assert {"fold", "gmean", "roc_auc", "n_synthetic"} <= set(table.columns)
+    for sampler, gmean in table.groupby("sampler").gmean.mean().items():
+        line = next(line for line in result.stdout.splitlines() if line.startswith(sampler))
+        assert line.split()[10] == f"{gmean:.3f}"  # the printed mean is the file's
+    again = run(*args)  # an existing file is kept, before any fold runs
+    assert again.exit_code == 2 and f"{scores} exists; pass --force" in again.output
+    assert run(*args, "--force").exit_code == 0
+
+
 def test_evaluate_scheduler_and_jobs_mistakes_are_one_line(numeric_csv, monkeypatch):
     # an unreachable scheduler ended in distributed's OSError traceback; --jobs 0 in joblib's
     # "n_jobs == 0 in Parallel has no meaning"

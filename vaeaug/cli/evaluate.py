@@ -12,7 +12,14 @@ from typing import Any
 import click
 import pandas as pd
 
-from ..io import InputError, as_shown, first_line, table_path
+from ..io import (
+    InputError,
+    as_shown,
+    check_table_output,
+    first_line,
+    table_path,
+    write_table,
+)
 from .options import image_size_option, na_option, piped, seed_option, user_errors
 from .tables import read_image_classes, read_labelled, target_required
 
@@ -37,7 +44,11 @@ from .tables import read_image_classes, read_labelled, target_required
               "(default: a local cluster).")
 @click.option("--report", type=click.Path(file_okay=False),
               help="Also write a Markdown report with PNG plots into this folder.")
-@click.option("--force", "-f", is_flag=True, help="Overwrite a report already in --report.")
+@click.option("--scores", "scores_path", type=click.Path(dir_okay=False),
+              help="Also write every fold's scores (one row per sampler, classifier and fold) "
+                   "to this CSV, TSV or Parquet file.")
+@click.option("--force", "-f", is_flag=True,
+              help="Overwrite a report already in --report, or a --scores file.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--image-size", metavar="WxH", callback=image_size_option,
               help="Images: read every image at this size, as `vaeaug augment --image-size`.")
@@ -45,9 +56,9 @@ from .tables import read_image_classes, read_labelled, target_required
 @user_errors
 def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
-             backend: str | None, scheduler: str | None, report: str | None, force: bool,
-             quiet: bool, image_size: tuple[int, int] | None,
-             na_values: tuple[str, ...]) -> None:
+             backend: str | None, scheduler: str | None, report: str | None,
+             scores_path: str | None, force: bool, quiet: bool,
+             image_size: tuple[int, int] | None, na_values: tuple[str, ...]) -> None:
     """Cross-validated scores with and without augmentation, side by side.
 
     Each fold's sampler is fit on its training part only; the test part is untouched.
@@ -58,7 +69,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     Examples:
       vaeaug evaluate data.csv --target label
       vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
-      vaeaug evaluate --dataset wine --report wine-report/
+      vaeaug evaluate --dataset wine --report wine-report/ --scores wine-scores.csv
       vaeaug evaluate images/ --classifiers logreg,knn
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
@@ -72,6 +83,8 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         if existing:
             raise InputError(f"{Path(report) / existing[0]} exists; pass --force to "
                              "overwrite the report.")
+    if scores_path:
+        check_table_output(scores_path, force, inputs=(input,) if input else ())
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")
@@ -98,6 +111,9 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         with dask_client(backend, scheduler):
             result = run_evaluation(X, y, chosen_s, chosen_c, **options)
     click.echo(format_summary(result, name=dataset or input))
+    if scores_path:
+        write_table(result.scores, scores_path)
+        click.echo(f"wrote {scores_path}: {len(result.scores)} rows of fold scores", err=True)
     if report:
         from ..report import write_report
 
