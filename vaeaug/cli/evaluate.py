@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import numpy as np
 import pandas as pd
 
 from ..io import (
@@ -92,21 +93,13 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
                       known_classifiers(seed))
     options: dict[str, Any] = {"cv": folds, "repeats": repeats, "random_state": seed,
                                "n_jobs": jobs, "backend": backend, "progress": not quiet}
-    if input is not None and Path(input).is_dir():
+    X, y, images = load_input(input, target, dataset, na_values, image_size)
+    if images is not None:
         from ..image_evaluate import evaluate_images
 
-        if target or na_values:
-            raise InputError(f"{'--target' if target else '--na-values'} is for tables, and "
-                             f"{input} is a folder of images (one sub-folder per class).")
-        images, labels, _ = read_image_classes(input, image_size)
-        X, y = None, pd.Series(labels)
         with dask_client(backend, scheduler):
-            result = evaluate_images(images, labels, samplers, chosen_c, **options)
+            result = evaluate_images(images, y, samplers, chosen_c, **options)
     else:
-        if image_size:
-            raise InputError("--image-size is for folders of images, and "
-                             f"{input or dataset} is not one.")
-        images, (X, y) = None, load_input(input, target, dataset, na_values)
         chosen_s = choose_samplers(samplers, X, seed)
         with dask_client(backend, scheduler):
             result = run_evaluation(X, y, chosen_s, chosen_c, **options)
@@ -153,21 +146,33 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
 
 
 def load_input(input: str | None, target: str | None, dataset: str | None,
-               na_values: tuple[str, ...] = ()) -> tuple[pd.DataFrame, pd.Series]:
+               na_values: tuple[str, ...] = (), image_size: tuple[int, int] | None = None
+               ) -> tuple[pd.DataFrame | None, pd.Series, np.ndarray | None]:
+    """What ``evaluate`` compares on: a table's features and labels, a bundled data set's,
+    or a folder's images (``X`` is then ``None``) and labels."""
     if (input is None) == (dataset is None):
         raise InputError("give either INPUT (with --target) or --dataset NAME.")
+    if input is not None and Path(input).is_dir():
+        if target or na_values:
+            raise InputError(f"{'--target' if target else '--na-values'} is for tables, and "
+                             f"{input} is a folder of images (one sub-folder per class).")
+        images, labels, _ = read_image_classes(input, image_size)
+        return None, pd.Series(labels), images
+    if image_size:
+        raise InputError(f"--image-size is for folders of images, and {input or dataset} is "
+                         "not one.")
     if dataset is not None:
         from ..datasets import load_dataset
 
         if na_values:
             raise InputError("--na-values is for an INPUT file, not a bundled --dataset.")
-        return load_dataset(dataset)
+        return *load_dataset(dataset), None
     assert input is not None  # one of the two, as checked above
     table_path(input)
     if target is None:
         raise target_required(input)
     X, y, _ = read_labelled(input, target, na_values=na_values)
-    return X, y
+    return X, y, None
 
 
 def format_summary(result: Any, name: str | None) -> str:
