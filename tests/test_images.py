@@ -3,6 +3,7 @@
 import os
 import stat
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -596,3 +597,32 @@ def test_evaluate_command_takes_an_image_folder(digits, tmp_path):
     wrong = CliRunner().invoke(main, ["evaluate", str(table), "-t", "label", "--image-size",
                                       "8x8"])
     assert wrong.exit_code == 2 and "--image-size is for folders of images" in wrong.output
+
+
+def test_image_evaluate_in_docs_is_the_real_output(tmp_path, monkeypatch,
+                                                   docs_machine):
+    # docs/images.md shows `vaeaug evaluate rare/`: the bundled digits with 3 and 8 made rare,
+    # saved as PNGs in one folder per digit; only the timings may differ
+    from PIL import Image
+
+    from vaeaug.datasets import load_dataset
+
+    X, y = load_dataset("digits")
+    for i, (image, label) in enumerate(zip(
+            (X.to_numpy().reshape(-1, 8, 8) * 255 / 16).astype(np.uint8), y)):
+        (tmp_path / "rare" / str(label)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(tmp_path / "rare" / str(label) / f"{i:04d}.png")
+    monkeypatch.chdir(tmp_path)
+    command = "vaeaug evaluate rare/ --classifiers logreg,knn -q"
+    docs = (Path(__file__).parents[1] / "docs" / "images.md").read_text()
+    shown = docs[docs.index(f"$ {command}\n") + len(command) + 3:]
+    shown = shown[: shown.index("```")]
+    result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
+    assert result.exit_code == 0, result.output
+
+    def without_seconds(text: str) -> list[str]:
+        lines = [line.rstrip() for line in text.strip().splitlines()]
+        return [line.rsplit(None, 1)[0] if line.split(" ", 1)[0] in
+                ("none", "vaeaug", "smote", "ros") else line for line in lines]
+
+    assert without_seconds(result.output) == without_seconds(shown)
