@@ -1309,6 +1309,8 @@ def test_evaluate_writes_the_fold_scores_behind_its_tables(numeric_csv, tmp_path
     again = run(*args)  # an existing file is kept, before any fold runs
     assert again.exit_code == 2 and f"{scores} exists; pass --force" in again.output
     assert run(*args, "--force").exit_code == 0
+    piped = run(*args[:-1], "-")  # stdout has the tables
+    assert piped.exit_code == 2 and "--scores -: the tables are printed on stdout" in piped.output
 
 
 def test_evaluate_scheduler_and_jobs_mistakes_are_one_line(numeric_csv, monkeypatch):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import (
+    STDOUT,
     InputError,
     as_shown,
     check_table_output,
@@ -84,6 +85,9 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         if existing:
             raise InputError(f"{Path(report) / existing[0]} exists; pass --force to "
                              "overwrite the report.")
+    if scores_path == STDOUT:  # where the tables go
+        raise InputError(f"--scores {STDOUT}: the tables are printed on stdout; name a file "
+                         "for the scores, e.g. scores.csv.")
     if scores_path:
         check_table_output(scores_path, force, inputs=(input,) if input else ())
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
