@@ -175,18 +175,20 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
     suffix, compression = table_kind(path)
     try:
         if suffix in READERS:
-            sep = separator(path, READERS[suffix], compression)
+            first = _header_bytes(path, compression)  # the header line as stored
+            sep = separator(first.decode("utf-8", errors="replace"), READERS[suffix])
             df, encoding = _read_csv_text(path, sep, compression, na_values)
             if df.shape[1] == 1 and not isinstance(df.index, pd.RangeIndex):
                 # pandas makes index columns of the fields the header line lacks
                 raise InputError(f"{path}: its first line, {str(df.columns[0])[:60]!r}, "
                                  "is one field while the lines below have several: a title "
                                  "or comment above the header? Delete that line.")
-            _warn_repeated_names(path, sep, compression)
+            names = _header_names(first, sep)
+            _warn_repeated_names(path, names)
             df = gaps_as_written(df, path, sep, compression, read_as)
             dialect: dict[str, Any] = {"sep": sep} if sep != READERS[suffix] else {}
-            dialect.update(_text_file_form(path, compression, encoding))
-            blank = _blank_names(df, _header_names(path, sep, compression))
+            dialect.update(_text_file_form(first, encoding))
+            blank = _blank_names(df, names)
             if blank:
                 dialect["blank_names"] = blank
             if sep == ";":  # 1,5 is one and a half there, not a thousands separator
@@ -233,9 +235,10 @@ def read_table(path: str | os.PathLike, read_as: dict[Any, Any] | None = None,
     return df
 
 
-def _header_names(path: Path, sep: str, compression: str | None) -> list[str]:
-    """The column names as the header line writes them (before pandas renames any)."""
-    line = _header_line(path, compression).lstrip("\ufeff").rstrip("\r\n")
+def _header_names(first: bytes, sep: str) -> list[str]:
+    """The column names as the header line (``first``, as stored) writes them, before
+    pandas renames any."""
+    line = first.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r\n")
     return next(csv.reader([line], delimiter=sep), [])
 
 
@@ -247,10 +250,9 @@ def _blank_names(df: pd.DataFrame, names: list[str]) -> list[str]:
             if i < len(names) and names[i] == "" and str(c) == f"Unnamed: {i}"]
 
 
-def _warn_repeated_names(path: Path, sep: str, compression: str | None) -> None:
+def _warn_repeated_names(path: Path, names: list[str]) -> None:
     """pandas renames a repeated column name (``x``, ``x.1``) without a word; the output's
     header would then differ from the input's."""
-    names = _header_names(path, sep, compression)
     repeated = sorted({n for n in names if names.count(n) > 1 and n})
     if repeated:
         warnings.warn(f"{path}: column name {repeated[0]!r} appears {names.count(repeated[0])} "
@@ -300,12 +302,12 @@ def _read_csv_text(path: Path, sep: str, compression: str | None = None,
 BOM = b"\xef\xbb\xbf"
 
 
-def _text_file_form(path: Path, compression: str | None, encoding: str) -> dict[str, str]:
+def _text_file_form(first: bytes, encoding: str) -> dict[str, str]:
     """What of a CSV's form its text output keeps (``read_as[DIALECT]`` entries): a UTF-8
     byte-order mark, which Excel needs to read a file's accents and other scripts as UTF-8
     (also given to the output of a Windows-1252 file, which is Excel's), and Windows line
-    ends (CRLF), so that the original lines come back byte for byte."""
-    first = _header_bytes(path, compression)
+    ends (CRLF), so that the original lines come back byte for byte. ``first`` is the
+    header line as stored."""
     form = {}
     if first.startswith(BOM) or encoding == "cp1252":
         form["encoding"] = "utf-8-sig"
@@ -314,20 +316,14 @@ def _text_file_form(path: Path, compression: str | None, encoding: str) -> dict[
     return form
 
 
-def separator(path: Path, default: str, compression: str | None = None) -> str:
-    """``default``, unless the header line lacks it and holds one of :data:`OTHER_SEPARATORS`
-    (then the most frequent of those)."""
-    header = _header_line(path, compression)
+def separator(header: str, default: str) -> str:
+    """``default``, unless the ``header`` line lacks it and holds one of
+    :data:`OTHER_SEPARATORS` (then the most frequent of those)."""
     if default in header:
         return default
     counts = {sep: header.count(sep) for sep in OTHER_SEPARATORS}
     best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else default
-
-
-def _header_line(path: Path, compression: str | None) -> str:
-    """The first line of a (possibly compressed) text file."""
-    return _header_bytes(path, compression).decode("utf-8", errors="replace")
 
 
 def _header_bytes(path: Path, compression: str | None) -> bytes:
