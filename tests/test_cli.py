@@ -1290,8 +1290,12 @@ def test_evaluate_takes_an_svm_and_gradient_boosting_by_name(numeric_csv):
                  "--samplers", "none,ros", "--folds", "2", "-q")
     assert result.exit_code == 0, result.output
     assert "classifier: svm" in result.output and "classifier: hgb" in result.output
-    help_text = run("evaluate", "--help").output
-    assert "also svm, hgb" in help_text
+    help_text = " ".join(run("evaluate", "--help").output.split())  # as one line
+    assert "also svm, hgb" in help_text and "by its import path" in help_text
+    path = "sklearn.naive_bayes.GaussianNB"  # and a class by its path
+    result = run("evaluate", numeric_csv, "-t", "label", "--classifiers", path, "--samplers",
+                 "none", "--folds", "2", "-q")
+    assert result.exit_code == 0 and f"classifier: {path}" in result.output, result.output
 
 
 def test_evaluate_writes_the_fold_scores_behind_its_tables(numeric_csv, tmp_path):

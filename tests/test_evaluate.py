@@ -213,6 +213,35 @@ def test_an_svm_and_gradient_boosting_by_name():
         evaluate(X, y, classifiers=["gbm"], cv=3)
 
 
+def test_a_classifier_named_by_its_import_path(binary):
+    # a user's own classifier from the command line: only the six names were known
+    from vaeaug.evaluate import choose_classifiers
+
+    X, y = binary
+    path = "sklearn.ensemble.ExtraTreesClassifier"
+    chosen = choose_classifiers(f"logreg,{path}", random_state=7)
+    assert list(chosen) == ["logreg", path]
+    assert type(chosen[path]).__name__ == "ExtraTreesClassifier"
+    assert chosen[path].get_params()["random_state"] == 7  # seeded as the defaults are
+    result = evaluate(X, y, samplers=["none"], classifiers=[path], cv=3)
+    assert set(result.scores.classifier) == {path} and result.scores.gmean.notna().all()
+    for given, message in [
+            ("nosuchpackage.Model", "classifier 'nosuchpackage.Model': cannot import "
+                                    "nosuchpackage (No module named 'nosuchpackage')."),
+            ("sklearn.ensemble.Nope", "classifier 'sklearn.ensemble.Nope': sklearn.ensemble "
+                                      "has no class 'Nope'."),
+            ("sklearn.ensemble.VotingClassifier", "classifier "
+             "'sklearn.ensemble.VotingClassifier' cannot be made with its defaults"),
+            ("sklearn.preprocessing.StandardScaler", "(StandardScaler) has no fit and "
+                                                     "predict; give a scikit-learn classifier."),
+            ("gbm", "unknown classifier 'gbm'; choose from logreg, knn, tree, forest, svm, "
+                    "hgb, or a classifier class by its import path, e.g. "
+                    "sklearn.ensemble.ExtraTreesClassifier.")]:
+        with pytest.raises(ValueError) as error:
+            evaluate(X, y, samplers=["none"], classifiers=given, cv=3)
+        assert message in str(error.value)
+
+
 def test_a_failing_sampler_gives_nan_scores_and_one_warning(binary):
     """As scikit-learn's cross_validate: one failure does not end the comparison."""
     X, y = binary

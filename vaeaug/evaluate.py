@@ -83,6 +83,55 @@ def known_classifiers(random_state: int = 0) -> dict[str, BaseEstimator]:
             "hgb": HistGradientBoostingClassifier(random_state=random_state)}
 
 
+#: What an unknown classifier's error suggests besides the names.
+BY_PATH_HINT = ("or a classifier class by its import path, e.g. "
+                "sklearn.ensemble.ExtraTreesClassifier")
+
+
+def choose_classifiers(given: Any, random_state: int = 0) -> dict[str, Any]:
+    """:func:`choose` for classifiers: names pick from :func:`known_classifiers`, ``None``
+    gives :func:`default_classifiers`, and a name with a dot is a class imported by its path
+    (:func:`imported_classifier`), such as ``sklearn.ensemble.ExtraTreesClassifier``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`choose`; and a path that does not import or does not name a class.
+    """
+    known = known_classifiers(random_state)
+    names = (given.split(",") if isinstance(given, str) else
+             list(given) if isinstance(given, list | tuple) else [])
+    for name in names:
+        if isinstance(name, str) and "." in name.strip():
+            known[name.strip()] = imported_classifier(name.strip(), random_state)
+    return choose(given, default_classifiers(random_state), "classifier", known,
+                  hint=BY_PATH_HINT)
+
+
+def imported_classifier(path: str, random_state: int = 0) -> Any:
+    """A new instance of the class at ``path`` (``package.module.Class``), with its
+    defaults, and ``random_state`` set if it takes one."""
+    import importlib
+
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ValueError(f"classifier {path!r}: cannot import {module_name} "
+                         f"({first_line(exc)}).") from None
+    cls = getattr(module, class_name, None)
+    if not isinstance(cls, type):
+        raise ValueError(f"classifier {path!r}: {module_name} has no class {class_name!r}.")
+    try:
+        classifier = cls()
+    except TypeError as exc:  # required arguments
+        raise ValueError(f"classifier {path!r} cannot be made with its defaults "
+                         f"({first_line(exc)}).") from None
+    if hasattr(classifier, "get_params") and "random_state" in classifier.get_params():
+        classifier.set_params(random_state=random_state)
+    return classifier
+
+
 def default_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
     """none, vaeaug, SMOTE (SMOTENC / SMOTEN for categorical data) and random oversampling."""
     from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC, RandomOverSampler
@@ -136,10 +185,10 @@ def choose_samplers(given: Any, X: pd.DataFrame, random_state: int = 0) -> dict[
 
 
 def choose(given: Any, defaults: dict[str, Any], what: str,
-           known: dict[str, Any] | None = None) -> dict[str, Any]:
+           known: dict[str, Any] | None = None, hint: str = "") -> dict[str, Any]:
     """``given`` as a dict {name: object}: a dict as it is, ``None`` for ``defaults``, or
     names of ``known`` (default: ``defaults``; a list, or one string, comma-separated as on
-    the command line).
+    the command line). ``hint`` follows the names an unknown name's error lists.
 
     Raises
     ------
@@ -162,7 +211,8 @@ def choose(given: Any, defaults: dict[str, Any], what: str,
         raise ValueError(f"no {what} named; choose from {', '.join(known)}.")
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(known)}.")
+        listed = ", ".join(known) + (f", {hint}" if hint else "")
+        raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {listed}.")
     return {n: known[n] for n in names}
 
 
@@ -315,7 +365,8 @@ def evaluate(
         for numeric tables); default: :func:`default_samplers`, none, vaeaug, smote, ros.
     classifiers : dict {name: classifier}, or list of names, optional
         scikit-learn classifiers. Names pick from :func:`known_classifiers`
-        (``["logreg", "knn"]``; also ``"svm"`` and ``"hgb"``); default:
+        (``["logreg", "knn"]``; also ``"svm"`` and ``"hgb"``), or name a class by its
+        import path (``"sklearn.ensemble.ExtraTreesClassifier"``); default:
         :func:`default_classifiers`, logreg, knn, tree and forest.
     cv : int, scikit-learn splitter or iterable of (train, test) indices, default=5
         Number of stratified folds (cut to the rarest class's size), a splitter, or the
@@ -366,8 +417,7 @@ def evaluate(
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
     samplers = choose_samplers(samplers, X, random_state)
-    classifiers = choose(classifiers, default_classifiers(random_state), "classifier",
-                         known_classifiers(random_state))
+    classifiers = choose_classifiers(classifiers, random_state)
     check_roles(samplers, classifiers)
     folds = list(_splitter(cv, repeats, random_state, y).split(X, y, groups))
     # one job per fold and sampler: the progress bar moves once per sampler fit and the

@@ -35,7 +35,8 @@ from .tables import read_image_classes, read_labelled, target_required
                    "(Borderline-SMOTE, ADASYN; numeric tables and images).")
 @click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
               help="Comma-separated: logreg, knn, tree, forest; also svm, hgb (an RBF "
-                   "SVM, histogram gradient boosting).")
+                   "SVM, histogram gradient boosting), or a classifier class by its import "
+                   "path (sklearn.ensemble.ExtraTreesClassifier).")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
 @seed_option(default=0, show_default=True)
@@ -75,7 +76,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate images/ --classifiers logreg,knn
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
-    from ..evaluate import choose, choose_samplers, default_classifiers, known_classifiers
+    from ..evaluate import choose_classifiers, choose_samplers
     from ..evaluate import evaluate as run_evaluation
 
     if report and not force:  # before the work, as for the other commands' outputs
@@ -93,8 +94,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")
-    chosen_c = choose(classifiers, default_classifiers(seed), "classifier",
-                      known_classifiers(seed))
+    chosen_c = choose_classifiers(classifiers, seed)
     options: dict[str, Any] = {"cv": folds, "repeats": repeats, "random_state": seed,
                                "n_jobs": jobs, "backend": backend, "progress": not quiet}
     X, y, images = load_input(input, target, dataset, na_values, image_size)
