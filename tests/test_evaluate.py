@@ -213,8 +213,8 @@ def test_an_svm_and_gradient_boosting_by_name():
         evaluate(X, y, classifiers=["gbm"], cv=3)
 
 
-def test_a_classifier_named_by_its_import_path(binary):
-    # a user's own classifier from the command line: only the six names were known
+def test_classifiers_and_samplers_named_by_their_import_paths(binary):
+    # a user's own classifier or oversampler from the command line: only names were known
     from vaeaug.evaluate import choose_classifiers
 
     X, y = binary
@@ -225,6 +225,16 @@ def test_a_classifier_named_by_its_import_path(binary):
     assert chosen[path].get_params()["random_state"] == 7  # seeded as the defaults are
     result = evaluate(X, y, samplers=["none"], classifiers=[path], cv=3)
     assert set(result.scores.classifier) == {path} and result.scores.gmean.notna().all()
+    sampler = "imblearn.over_sampling.SVMSMOTE"  # and an oversampler
+    result = evaluate(X, y, samplers=f"none,{sampler}", classifiers=["logreg"], cv=3)
+    assert list(result.scores.sampler.unique()) == ["none", sampler]
+    assert (result.scores.query("sampler == @sampler").n_synthetic > 0).all()
+    with pytest.raises(ValueError, match=r"unknown sampler 'smote2'; choose from none, vaeaug, "
+                                         r"smote, ros, borderline, adasyn, or a sampler class "
+                                         r"by its import path, e\.g\. imblearn"):
+        evaluate(X, y, samplers=["smote2"], cv=3)
+    with pytest.raises(ValueError, match=r"\(LogisticRegression\) has no fit_resample"):
+        evaluate(X, y, samplers=["sklearn.linear_model.LogisticRegression"], cv=3)
     for given, message in [
             ("nosuchpackage.Model", "classifier 'nosuchpackage.Model': cannot import "
                                     "nosuchpackage (No module named 'nosuchpackage')."),

@@ -83,53 +83,47 @@ def known_classifiers(random_state: int = 0) -> dict[str, BaseEstimator]:
             "hgb": HistGradientBoostingClassifier(random_state=random_state)}
 
 
-#: What an unknown classifier's error suggests besides the names.
-BY_PATH_HINT = ("or a classifier class by its import path, e.g. "
-                "sklearn.ensemble.ExtraTreesClassifier")
-
-
 def choose_classifiers(given: Any, random_state: int = 0) -> dict[str, Any]:
     """:func:`choose` for classifiers: names pick from :func:`known_classifiers`, ``None``
     gives :func:`default_classifiers`, and a name with a dot is a class imported by its path
-    (:func:`imported_classifier`), such as ``sklearn.ensemble.ExtraTreesClassifier``.
+    (:func:`imported`), such as ``sklearn.ensemble.ExtraTreesClassifier``.
 
     Raises
     ------
     ValueError
-        As :func:`choose`; and a path that does not import or does not name a class.
+        As :func:`choose`.
     """
-    known = known_classifiers(random_state)
-    names = (given.split(",") if isinstance(given, str) else
-             list(given) if isinstance(given, list | tuple) else [])
-    for name in names:
-        if isinstance(name, str) and "." in name.strip():
-            known[name.strip()] = imported_classifier(name.strip(), random_state)
-    return choose(given, default_classifiers(random_state), "classifier", known,
-                  hint=BY_PATH_HINT)
+    return choose(given, default_classifiers(random_state), "classifier",
+                  known_classifiers(random_state), random_state)
 
 
-def imported_classifier(path: str, random_state: int = 0) -> Any:
+#: An example of a class named by its import path, for :func:`choose`'s error.
+BY_PATH = {"classifier": "sklearn.ensemble.ExtraTreesClassifier",
+           "sampler": "imblearn.over_sampling.SVMSMOTE"}
+
+
+def imported(path: str, what: str, random_state: int = 0) -> Any:
     """A new instance of the class at ``path`` (``package.module.Class``), with its
-    defaults, and ``random_state`` set if it takes one."""
+    defaults, and ``random_state`` set if it takes one; ``what`` it is, for the errors."""
     import importlib
 
     module_name, _, class_name = path.rpartition(".")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ValueError(f"classifier {path!r}: cannot import {module_name} "
+        raise ValueError(f"{what} {path!r}: cannot import {module_name} "
                          f"({first_line(exc)}).") from None
     cls = getattr(module, class_name, None)
     if not isinstance(cls, type):
-        raise ValueError(f"classifier {path!r}: {module_name} has no class {class_name!r}.")
+        raise ValueError(f"{what} {path!r}: {module_name} has no class {class_name!r}.")
     try:
-        classifier = cls()
+        instance = cls()
     except TypeError as exc:  # required arguments
-        raise ValueError(f"classifier {path!r} cannot be made with its defaults "
+        raise ValueError(f"{what} {path!r} cannot be made with its defaults "
                          f"({first_line(exc)}).") from None
-    if hasattr(classifier, "get_params") and "random_state" in classifier.get_params():
-        classifier.set_params(random_state=random_state)
-    return classifier
+    if hasattr(instance, "get_params") and "random_state" in instance.get_params():
+        instance.set_params(random_state=random_state)
+    return instance
 
 
 def default_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
@@ -163,7 +157,8 @@ def known_samplers(X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
 
 def choose_samplers(given: Any, X: pd.DataFrame, random_state: int = 0) -> dict[str, Any]:
     """:func:`choose` for samplers: names pick from :func:`known_samplers`, ``None`` gives
-    :func:`default_samplers`.
+    :func:`default_samplers`, and a name with a dot is a class imported by its path
+    (:func:`imported`), such as ``imblearn.over_sampling.SVMSMOTE``.
 
     Raises
     ------
@@ -173,7 +168,7 @@ def choose_samplers(given: Any, X: pd.DataFrame, random_state: int = 0) -> dict[
     """
     known = known_samplers(X, random_state)
     defaults = {n: s for n, s in known.items() if n not in NUMERIC_ONLY_SAMPLERS}
-    chosen = choose(given, defaults, "sampler", known)
+    chosen = choose(given, defaults, "sampler", known, random_state)
     numeric_only = [n for n in NUMERIC_ONLY_SAMPLERS
                     if n in chosen and not isinstance(given, Mapping)]
     categorical = categorical_columns(X) if numeric_only else []
@@ -185,10 +180,11 @@ def choose_samplers(given: Any, X: pd.DataFrame, random_state: int = 0) -> dict[
 
 
 def choose(given: Any, defaults: dict[str, Any], what: str,
-           known: dict[str, Any] | None = None, hint: str = "") -> dict[str, Any]:
+           known: dict[str, Any] | None = None, random_state: int = 0) -> dict[str, Any]:
     """``given`` as a dict {name: object}: a dict as it is, ``None`` for ``defaults``, or
     names of ``known`` (default: ``defaults``; a list, or one string, comma-separated as on
-    the command line). ``hint`` follows the names an unknown name's error lists.
+    the command line). A name with a dot that ``known`` lacks is a class imported by its
+    path (:func:`imported`, seeded with ``random_state``).
 
     Raises
     ------
@@ -209,10 +205,15 @@ def choose(given: Any, defaults: dict[str, Any], what: str,
                          f"{', '.join(known)}; got {type(given).__name__}.")
     if not names:
         raise ValueError(f"no {what} named; choose from {', '.join(known)}.")
+    by_path = {n: imported(n, what, random_state) for n in names
+               if "." in n and n not in known}
+    known = {**known, **by_path}
     unknown = [n for n in names if n not in known]
     if unknown:
-        listed = ", ".join(known) + (f", {hint}" if hint else "")
-        raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {listed}.")
+        hint = (f", or a {what} class by its import path, e.g. {BY_PATH[what]}"
+                if what in BY_PATH else "")
+        raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(known)}"
+                         f"{hint}.")
     return {n: known[n] for n in names}
 
 

@@ -32,7 +32,8 @@ from .tables import read_image_classes, read_labelled, target_required
 @click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
 @click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
               help="Comma-separated: none, vaeaug, smote, ros; also borderline, adasyn "
-                   "(Borderline-SMOTE, ADASYN; numeric tables and images).")
+                   "(Borderline-SMOTE, ADASYN; numeric tables and images), or an oversampler "
+                   "class by its import path (imblearn.over_sampling.SVMSMOTE).")
 @click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
               help="Comma-separated: logreg, knn, tree, forest; also svm, hgb (an RBF "
                    "SVM, histogram gradient boosting), or a classifier class by its import "
