@@ -615,11 +615,54 @@ def test_image_evaluate_in_docs_is_the_real_output(tmp_path, monkeypatch,
         (tmp_path / "rare" / str(label)).mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(tmp_path / "rare" / str(label) / f"{i:04d}.png")
     monkeypatch.chdir(tmp_path)
-    command = "vaeaug evaluate rare/ --classifiers logreg,knn -q"
     docs = (Path(__file__).parents[1] / "docs" / "images.md").read_text()
-    shown = docs[docs.index(f"$ {command}\n") + len(command) + 3:]
-    shown = shown[: shown.index("```")]
-    result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
-    assert result.exit_code == 0, result.output
+    for command in ("vaeaug evaluate rare/ --classifiers logreg,knn -q",
+                    "vaeaug evaluate rare/ --classifiers cnn -q"):
+        shown = docs[docs.index(f"$ {command}\n") + len(command) + 3:]
+        shown = shown[: shown.index("```")]
+        result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
+        assert result.exit_code == 0, result.output
+        assert without_seconds(result.output) == without_seconds(shown)
 
-    assert without_seconds(result.output) == without_seconds(shown)
+
+def test_a_small_cnn_classifies_rows_of_pixels(digits):
+    # `evaluate_images` compared classifiers on pixel rows only; image users train CNNs
+    from sklearn.base import clone
+
+    from vaeaug.image_evaluate import ImageCNNClassifier, image_classifiers
+
+    X, y = digits
+    rows = (X / 16).reshape(len(X), -1)
+    fast = ImageCNNClassifier((8, 8), epochs=5, random_state=0)
+    fitted = clone(fast).fit(rows, y)
+    assert list(fitted.classes_) == [0, 1, 2]
+    proba = fitted.predict_proba(rows)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-5)
+    assert (fitted.predict(rows) == y).mean() > 0.9  # digits 0-2 are easy
+    again = clone(fast).fit(rows, y)  # the same seed, the same network
+    np.testing.assert_array_equal(again.predict_proba(rows), proba)
+    # channels last or first, as ImageCVAEOverSampler takes them
+    for shape, pixels in (((8, 8, 3), np.repeat((X / 16)[..., None], 3, axis=3)),
+                          ((3, 8, 8), np.repeat((X / 16)[:, None], 3, axis=1))):
+        colour = ImageCNNClassifier(shape, epochs=2, random_state=0)
+        assert colour.fit(pixels.reshape(len(X), -1), y).predict(
+            pixels.reshape(len(X), -1)).shape == y.shape
+    with pytest.raises(ValueError, match=r"rows of 64 pixel values \(images of \(8, 8\)\)"):
+        fast.fit(np.zeros((5, 10)), np.arange(5) % 2)
+    chosen = image_classifiers("logreg,cnn", (8, 8, 1), random_state=3)
+    assert isinstance(chosen["cnn"], ImageCNNClassifier)
+    assert chosen["cnn"].get_params()["image_shape"] == (8, 8, 1)
+    assert chosen["cnn"].get_params()["random_state"] == 3
+
+
+def test_evaluate_command_takes_cnn_for_images_only(digits, tmp_path):
+    src = digit_folder(digits, tmp_path / "digits")
+    result = CliRunner().invoke(main, ["evaluate", str(src), "--classifiers", "cnn",
+                                       "--samplers", "none", "--folds", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "classifier: cnn" in result.output
+    csv = tmp_path / "t.csv"
+    pd.DataFrame({"a": np.arange(20.0), "label": [0, 1] * 10}).to_csv(csv, index=False)
+    table = CliRunner().invoke(main, ["evaluate", str(csv), "-t", "label", "--classifiers",
+                                      "cnn", "-q"])
+    assert table.exit_code == 2 and "unknown classifier 'cnn'" in table.output

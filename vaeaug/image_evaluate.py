@@ -14,9 +14,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
-from .evaluate import Evaluation, choose_samplers, evaluate
+from .evaluate import (
+    Evaluation,
+    choose,
+    choose_samplers,
+    default_classifiers,
+    evaluate,
+    known_classifiers,
+)
+from .image_preprocessing import detect_layout
 from .image_sampler import ImageCVAEOverSampler
 
 
@@ -55,6 +64,101 @@ class FlatImages(BaseEstimator):
         return rows, labels
 
 
+class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
+    """A small convolutional network for images given as rows of pixel values: ``"cnn"``
+    among :func:`evaluate_images`' classifiers.
+
+    Two 3x3 convolutions with max-pooling and a linear layer (:func:`vaeaug.model.small_cnn`),
+    trained with Adam on cross-entropy, on the CPU. Images are padded with zeros to sizes that
+    are multiples of 4; pixels are taken as they are ([0, 1] from :func:`evaluate_images`).
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        The shape of one image: (H, W), (H, W, C) or (C, H, W).
+    epochs : int, default=30
+        Passes over the training rows.
+    batch_size : int, default=64
+    learning_rate : float, default=1e-3
+    random_state : int, optional
+        Seeds the weights and the order of the minibatches.
+    """
+
+    def __init__(self, image_shape: tuple[int, ...] = (), epochs: int = 30,
+                 batch_size: int = 64, learning_rate: float = 1e-3,
+                 random_state: int | None = None) -> None:
+        self.image_shape = image_shape
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def _tensor(self, X: Any) -> Any:
+        import torch
+
+        shape = tuple(self.image_shape)
+        pixels = np.asarray(X, dtype=np.float32)
+        if pixels.ndim != 2 or pixels.shape[1] != int(np.prod(shape)):
+            raise ValueError(f"ImageCNNClassifier expects rows of {int(np.prod(shape))} pixel "
+                             f"values (images of {shape}); got an array of shape "
+                             f"{pixels.shape}.")
+        images = pixels.reshape(len(pixels), *shape)
+        layout = detect_layout(images.shape)
+        images = {"NHW": lambda a: a[:, None], "NHWC": lambda a: a.transpose(0, 3, 1, 2),
+                  "NCHW": lambda a: a}[layout](images)
+        n, c, h, w = images.shape
+        padded = np.zeros((n, c, -(-h // 4) * 4, -(-w // 4) * 4), dtype=np.float32)
+        padded[:, :, :h, :w] = images
+        return torch.from_numpy(padded)
+
+    def fit(self, X: Any, y: Any) -> ImageCNNClassifier:
+        """Train on rows of pixels ``X`` and their labels ``y``."""
+        import torch
+
+        from .model import init_parameters, small_cnn
+
+        images = self._tensor(X)
+        self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
+        seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
+        generator = torch.Generator().manual_seed(seed)
+        _, channels, height, width = images.shape
+        net = small_cnn(channels, height, width, len(self.classes_))
+        init_parameters(net, generator)
+        optimizer = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
+        targets = torch.from_numpy(codes.astype(np.int64))
+        for _ in range(self.epochs):
+            for batch in torch.randperm(len(images), generator=generator).split(self.batch_size):
+                loss = torch.nn.functional.cross_entropy(net(images[batch]), targets[batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        self.net_ = net.eval()
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (softmax of the logits), columns in ``classes_`` order."""
+        import torch
+
+        check_is_fitted(self)
+        with torch.no_grad():
+            return torch.softmax(self.net_(self._tensor(X)), dim=1).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+
+def image_classifiers(given: Any, image_shape: tuple[int, ...],
+                      random_state: int = 0) -> dict[str, Any]:
+    """The classifiers for :func:`evaluate_images`: as
+    :func:`vaeaug.evaluate.choose_classifiers`, and ``"cnn"`` (:class:`ImageCNNClassifier`)
+    by name."""
+    known = {**known_classifiers(random_state),
+             "cnn": ImageCNNClassifier(tuple(image_shape), random_state=random_state)}
+    return choose(given, default_classifiers(random_state), "classifier", known,
+                  random_state)
+
+
 def image_samplers(given: Any, rows: pd.DataFrame, image_shape: tuple[int, ...],
                    random_state: int = 0) -> dict[str, Any]:
     """The samplers for :func:`evaluate_images`: as :func:`vaeaug.evaluate.choose_samplers`
@@ -86,7 +190,8 @@ def evaluate_images(images: Any, labels: Any, samplers: Any = None, classifiers:
         As in :func:`vaeaug.evaluate.evaluate`; ``"vaeaug"`` is ``ImageCVAEOverSampler``.
         Default: none, vaeaug, smote and ros.
     classifiers : dict or list of names, optional
-        As in :func:`vaeaug.evaluate.evaluate` (default: logreg, knn, tree and forest).
+        As in :func:`vaeaug.evaluate.evaluate` (default: logreg, knn, tree and forest), and
+        ``"cnn"``, a small convolutional network (:class:`ImageCNNClassifier`).
     random_state : int
         Seeds the folds, the samplers and the classifiers.
     **kwargs
@@ -118,5 +223,6 @@ def evaluate_images(images: Any, labels: Any, samplers: Any = None, classifiers:
         images = images.astype(np.float32) / np.iinfo(images.dtype).max
     rows = pd.DataFrame(images.reshape(len(images), -1))
     chosen = image_samplers(samplers, rows, images.shape[1:], random_state)
-    return evaluate(rows, labels, samplers=chosen, classifiers=classifiers,
+    chosen_classifiers = image_classifiers(classifiers, images.shape[1:], random_state)
+    return evaluate(rows, labels, samplers=chosen, classifiers=chosen_classifiers,
                     random_state=random_state, scale=False, **kwargs)

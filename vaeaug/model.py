@@ -149,6 +149,15 @@ class ConvCVAE(nn.Module):
 GenerativeModel = CVAE | ConvCVAE
 
 
+def small_cnn(channels: int, height: int, width: int, n_classes: int) -> nn.Sequential:
+    """A small image classifier for evaluations: two 3x3 convolutions (16 and 32 maps), each
+    with ReLU and 2x2 max-pooling, and a linear layer to the class logits (``benchmarks/
+    images.py``'s CNN). ``height`` and ``width`` are multiples of 4."""
+    return nn.Sequential(nn.Conv2d(channels, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(32 * (height // 4) * (width // 4), n_classes))
+
+
 @torch.no_grad()
 def init_parameters(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default initialisation of linear and convolution layers,

@@ -36,8 +36,9 @@ from .tables import read_image_classes, read_labelled, target_required
                    "class by its import path (imblearn.over_sampling.SVMSMOTE).")
 @click.option("--classifiers", default="logreg,knn,tree,forest", show_default=True,
               help="Comma-separated: logreg, knn, tree, forest; also svm, hgb (an RBF "
-                   "SVM, histogram gradient boosting), or a classifier class by its import "
-                   "path (sklearn.ensemble.ExtraTreesClassifier).")
+                   "SVM, histogram gradient boosting), cnn (images: a small convolutional "
+                   "network), or a classifier class by its import path "
+                   "(sklearn.ensemble.ExtraTreesClassifier).")
 @click.option("--folds", type=click.IntRange(min=2), default=5, show_default=True)
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
 @seed_option(default=0, show_default=True)
@@ -74,7 +75,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate data.csv --target label
       vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
       vaeaug evaluate --dataset wine --report wine-report/ --scores wine-scores.csv
-      vaeaug evaluate images/ --classifiers logreg,knn
+      vaeaug evaluate images/ --classifiers logreg,cnn
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
     from ..evaluate import choose_classifiers, choose_samplers
@@ -95,16 +96,17 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")
-    chosen_c = choose_classifiers(classifiers, seed)
     options: dict[str, Any] = {"cv": folds, "repeats": repeats, "random_state": seed,
                                "n_jobs": jobs, "backend": backend, "progress": not quiet}
     X, y, images = load_input(input, target, dataset, na_values, image_size)
     if images is not None:
-        from ..image_evaluate import evaluate_images
+        from ..image_evaluate import evaluate_images, image_classifiers
 
+        chosen_c = image_classifiers(classifiers, images.shape[1:], seed)
         with dask_client(backend, scheduler):
             result = evaluate_images(images, y, samplers, chosen_c, **options)
     else:
+        chosen_c = choose_classifiers(classifiers, seed)
         chosen_s = choose_samplers(samplers, X, seed)
         with dask_client(backend, scheduler):
             result = run_evaluation(X, y, chosen_s, chosen_c, **options)
