@@ -25,7 +25,7 @@ from .evaluate import (
     evaluate,
     known_classifiers,
 )
-from .image_preprocessing import detect_layout
+from .image_preprocessing import detect_layout, padded_to_4, to_nchw
 from .image_sampler import ImageCVAEOverSampler
 
 
@@ -103,13 +103,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
                              f"values (images of {shape}); got an array of shape "
                              f"{pixels.shape}.")
         images = pixels.reshape(len(pixels), *shape)
-        layout = detect_layout(images.shape)
-        images = {"NHW": lambda a: a[:, None], "NHWC": lambda a: a.transpose(0, 3, 1, 2),
-                  "NCHW": lambda a: a}[layout](images)
-        n, c, h, w = images.shape
-        padded = np.zeros((n, c, -(-h // 4) * 4, -(-w // 4) * 4), dtype=np.float32)
-        padded[:, :, :h, :w] = images
-        return torch.from_numpy(padded)
+        return torch.from_numpy(padded_to_4(to_nchw(images, detect_layout(images.shape))))
 
     def fit(self, X: Any, y: Any) -> ImageCNNClassifier:
         """Train on rows of pixels ``X`` and their labels ``y``."""

@@ -70,17 +70,28 @@ def as_unit_images(X: Any, layout: str = "auto") -> tuple[np.ndarray, ImageForma
     if arr.shape[0] == 0:
         raise ValueError("Found 0 images; at least one is required.")
     layout = detect_layout(arr.shape, layout)
-    nchw = {"NHW": lambda a: a[:, None], "NHWC": lambda a: a.transpose(0, 3, 1, 2),
-            "NCHW": lambda a: a}[layout](arr)
-    values = nchw.astype(np.float64)
+    values = to_nchw(arr, layout).astype(np.float64)
     if not np.isfinite(values).all():
         raise ValueError("Images contain NaN or infinite pixel values.")
     low, high = _value_range(arr.dtype, values)
     unit = ((values - low) / (high - low if high > low else 1.0)).astype(np.float32)
-    n, c, h, w = unit.shape
+    _, c, h, w = unit.shape
+    return padded_to_4(unit), ImageFormat(layout, arr.dtype.str, low, high, h, w, c, torch_dtype)
+
+
+def to_nchw(images: np.ndarray, layout: str) -> np.ndarray:
+    """``images`` in ``layout`` ("NHW", "NHWC" or "NCHW") as (N, C, H, W)."""
+    return {"NHW": lambda a: a[:, None], "NHWC": lambda a: a.transpose(0, 3, 1, 2),
+            "NCHW": lambda a: a}[layout](images)
+
+
+def padded_to_4(images: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) images as float32, padded with zeros at the bottom and right to a height
+    and width that are multiples of 4 (two stride-2 steps each way)."""
+    n, c, h, w = images.shape
     padded = np.zeros((n, c, _up4(h), _up4(w)), dtype=np.float32)
-    padded[:, :, :h, :w] = unit
-    return padded, ImageFormat(layout, arr.dtype.str, low, high, h, w, c, torch_dtype)
+    padded[:, :, :h, :w] = images
+    return padded
 
 
 def _up4(n: int) -> int:
