@@ -29,6 +29,16 @@ from .image_preprocessing import detect_layout, padded_to_4, to_nchw
 from .image_sampler import ImageCVAEOverSampler
 
 
+def rows_as_images(X: Any, image_shape: tuple[int, ...], who: str) -> np.ndarray:
+    """Rows of pixel values as images of ``image_shape``; ``who`` expects them, for the error
+    when the rows are not such."""
+    pixels, shape = np.asarray(X), tuple(image_shape)
+    if pixels.ndim != 2 or pixels.shape[1] != int(np.prod(shape)):
+        raise ValueError(f"{who} expects rows of {int(np.prod(shape))} pixel values (images "
+                         f"of {shape}); got an array of shape {pixels.shape}.")
+    return pixels.reshape(len(pixels), *shape)
+
+
 class FlatImages(BaseEstimator):
     """An image oversampler for images given as rows of pixel values.
 
@@ -50,14 +60,9 @@ class FlatImages(BaseEstimator):
 
     def fit_resample(self, X: Any, y: Any) -> tuple[Any, Any]:
         """The rows of ``X`` (images, flattened) plus new ones, and their labels."""
-        pixels = np.asarray(X)
-        if pixels.ndim != 2 or pixels.shape[1] != int(np.prod(self.image_shape)):
-            raise ValueError(f"FlatImages expects rows of {int(np.prod(self.image_shape))} "
-                             f"pixel values (images of {tuple(self.image_shape)}); got an "
-                             f"array of shape {pixels.shape}.")
         self.sampler_ = clone(self.sampler)
         images, labels = self.sampler_.fit_resample(
-            pixels.reshape(len(pixels), *self.image_shape), y)
+            rows_as_images(X, self.image_shape, "FlatImages"), y)
         rows = np.asarray(images).reshape(len(images), -1)
         if isinstance(X, pd.DataFrame):
             return pd.DataFrame(rows, columns=X.columns).astype(X.dtypes), labels
@@ -96,13 +101,8 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
     def _tensor(self, X: Any) -> Any:
         import torch
 
-        shape = tuple(self.image_shape)
-        pixels = np.asarray(X, dtype=np.float32)
-        if pixels.ndim != 2 or pixels.shape[1] != int(np.prod(shape)):
-            raise ValueError(f"ImageCNNClassifier expects rows of {int(np.prod(shape))} pixel "
-                             f"values (images of {shape}); got an array of shape "
-                             f"{pixels.shape}.")
-        images = pixels.reshape(len(pixels), *shape)
+        images = rows_as_images(np.asarray(X, dtype=np.float32), self.image_shape,
+                                "ImageCNNClassifier")
         return torch.from_numpy(padded_to_4(to_nchw(images, detect_layout(images.shape))))
 
     def fit(self, X: Any, y: Any) -> ImageCNNClassifier:
