@@ -41,5 +41,5 @@ print('sampled', f.shape, 'NaN:', int(f.isna().sum().sum()), f['label'].value_co
 echo "== tests with device='auto' -> CUDA"
 python3 -m pytest -q -p no:cacheprovider tests/test_cuda.py tests/test_training.py \
     tests/test_fast_step.py tests/test_generation.py tests/test_sampler.py \
-    tests/test_reliability.py tests/test_images.py 2>&1 \
+    tests/test_reliability.py tests/test_images.py tests/test_evaluate.py 2>&1 \
     | tee "$OUT/pytest-gpu.txt" | tail -15

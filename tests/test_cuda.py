@@ -81,3 +81,30 @@ def test_cuda_graphs_train_the_same_model(mixed_frame, monkeypatch):
         assert torch.equal(w1[name], w2[name]), name
     assert (rows1 == rows2).all()
     assert hist1 == hist2
+
+
+def test_image_evaluation_runs_its_cnn_and_sampler_on_cuda():
+    # the CNN trained on the CPU only; with device="auto" it takes the GPU, as the samplers do
+    from sklearn.datasets import load_digits
+
+    from vaeaug.image_evaluate import ImageCNNClassifier, evaluate_images
+
+    d = load_digits()
+    keep = np.flatnonzero(d.target < 3)
+    rows, y = (d.images[keep] / 16).reshape(len(keep), -1), d.target[keep]
+    fitted = [ImageCNNClassifier((8, 8), epochs=5, random_state=0).fit(rows, y)
+              for _ in range(2)]
+    assert fitted[0].device_.type == "cuda"
+    assert next(fitted[0].net_.parameters()).is_cuda
+    proba = fitted[0].predict_proba(rows)
+    assert isinstance(proba, np.ndarray)
+    np.testing.assert_array_equal(fitted[1].predict_proba(rows), proba)  # reproducible
+    assert (fitted[0].predict(rows) == y).mean() > 0.9
+    on_cpu = ImageCNNClassifier((8, 8), epochs=5, random_state=0, device="cpu").fit(rows, y)
+    assert (on_cpu.predict(rows) == fitted[0].predict(rows)).mean() > 0.95
+    rare = np.flatnonzero(y < 2).tolist() + np.flatnonzero(y == 2)[:15].tolist()
+    result = evaluate_images(d.images[keep][rare], y[rare], samplers=["none", "vaeaug"],
+                             classifiers=["cnn"], cv=3, progress=False)
+    scores = result.summary()
+    assert set(scores.index.get_level_values("sampler")) == {"none", "vaeaug"}
+    assert np.isfinite(scores.to_numpy(dtype=float)).all()

@@ -74,7 +74,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
     among :func:`evaluate_images`' classifiers.
 
     Two 3x3 convolutions with max-pooling and a linear layer (:func:`vaeaug.model.small_cnn`),
-    trained with Adam on cross-entropy, on the CPU. Images are padded with zeros to sizes that
+    trained with Adam on cross-entropy. Images are padded with zeros to sizes that
     are multiples of 4; pixels are taken as they are ([0, 1] from :func:`evaluate_images`).
 
     Parameters
@@ -87,16 +87,20 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
     learning_rate : float, default=1e-3
     random_state : int, optional
         Seeds the weights and the order of the minibatches.
+    device : str, default="auto"
+        The torch device that trains and predicts: ``"auto"`` is CUDA when present, else the
+        CPU, as for the oversamplers.
     """
 
     def __init__(self, image_shape: tuple[int, ...] = (), epochs: int = 30,
                  batch_size: int = 64, learning_rate: float = 1e-3,
-                 random_state: int | None = None) -> None:
+                 random_state: int | None = None, device: str = "auto") -> None:
         self.image_shape = image_shape
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.random_state = random_state
+        self.device = device
 
     def _tensor(self, X: Any) -> Any:
         import torch
@@ -110,18 +114,22 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         from .model import init_parameters, small_cnn
+        from .training import resolve_device
 
-        images = self._tensor(X)
+        self.device_ = resolve_device(self.device)
+        images = self._tensor(X).to(self.device_)
         self.classes_, codes = np.unique(np.asarray(y), return_inverse=True)
         seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
-        generator = torch.Generator().manual_seed(seed)
+        generator = torch.Generator().manual_seed(seed)  # on the CPU: the same draws anywhere
         _, channels, height, width = images.shape
         net = small_cnn(channels, height, width, len(self.classes_))
         init_parameters(net, generator)
+        net.to(self.device_)
         optimizer = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
-        targets = torch.from_numpy(codes.astype(np.int64))
+        targets = torch.from_numpy(codes.astype(np.int64)).to(self.device_)
         for _ in range(self.epochs):
-            for batch in torch.randperm(len(images), generator=generator).split(self.batch_size):
+            order = torch.randperm(len(images), generator=generator).to(self.device_)
+            for batch in order.split(self.batch_size):
                 loss = torch.nn.functional.cross_entropy(net(images[batch]), targets[batch])
                 optimizer.zero_grad()
                 loss.backward()
@@ -135,7 +143,8 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
 
         check_is_fitted(self)
         with torch.no_grad():
-            return torch.softmax(self.net_(self._tensor(X)), dim=1).numpy()
+            logits = self.net_(self._tensor(X).to(self.device_))
+            return torch.softmax(logits, dim=1).cpu().numpy()
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row."""
