@@ -114,7 +114,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         import torch
 
         from .model import init_parameters, small_cnn
-        from .training import resolve_device
+        from .training import reproducible_cudnn, resolve_device
 
         self.device_ = resolve_device(self.device)
         images = self._tensor(X).to(self.device_)
@@ -127,13 +127,14 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         net.to(self.device_)
         optimizer = torch.optim.Adam(net.parameters(), lr=self.learning_rate)
         targets = torch.from_numpy(codes.astype(np.int64)).to(self.device_)
-        for _ in range(self.epochs):
-            order = torch.randperm(len(images), generator=generator).to(self.device_)
-            for batch in order.split(self.batch_size):
-                loss = torch.nn.functional.cross_entropy(net(images[batch]), targets[batch])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
+        with reproducible_cudnn(self.device_):  # the same seed, the same network on CUDA too
+            for _ in range(self.epochs):
+                order = torch.randperm(len(images), generator=generator).to(self.device_)
+                for batch in order.split(self.batch_size):
+                    loss = torch.nn.functional.cross_entropy(net(images[batch]), targets[batch])
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
         self.net_ = net.eval()
         return self
 
@@ -141,8 +142,10 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         """Class probabilities (softmax of the logits), columns in ``classes_`` order."""
         import torch
 
+        from .training import reproducible_cudnn
+
         check_is_fitted(self)
-        with torch.no_grad():
+        with torch.no_grad(), reproducible_cudnn(self.device_):
             logits = self.net_(self._tensor(X).to(self.device_))
             return torch.softmax(logits, dim=1).cpu().numpy()
 
