@@ -404,6 +404,39 @@ def evaluate(
     >>> table.index.tolist()             # no oversampling, folds higher/the same/lower
     ['vaeaug vs none']
     """
+    grid = prepared(X, y, samplers, classifiers, cv, repeats, random_state, groups)
+    results = run_jobs(grid.jobs(scale), len(grid.folds) * len(grid.samplers), n_jobs, backend,
+                       progress)
+    rows = [row for fold_rows, _ in results for row in fold_rows]
+    return Evaluation(checked_scores(rows, [w for _, caught in results for w in caught]),
+                      METRICS)
+
+
+@dataclass
+class Grid:
+    """One data set's cross-validation, checked and ready to run: the table as the folds
+    see it, the labels, the samplers and classifiers by name, and the folds."""
+
+    X: pd.DataFrame
+    y: pd.Series
+    samplers: dict[str, Any]
+    classifiers: dict[str, Any]
+    folds: list[tuple[np.ndarray, np.ndarray]]
+
+    def jobs(self, scale: bool = True) -> list[Any]:
+        """One joblib job per fold and sampler: the progress bar moves once per sampler fit
+        and the classifiers after it, not once per fold (a random forest on 40,000 rows
+        takes half a minute per fit), and ``n_jobs`` has as many jobs to share out."""
+        return [delayed(_fold_and_warnings)(self.X, self.y, train, test, {name: sampler},
+                                            self.classifiers, i, scale)
+                for i, (train, test) in enumerate(self.folds)
+                for name, sampler in self.samplers.items()]
+
+
+def prepared(X: Any, y: Any, samplers: Any, classifiers: Any, cv: Any, repeats: int,
+             random_state: int, groups: Any = None) -> Grid:
+    """Check and convert one data set, choose its samplers and classifiers and cut its
+    folds, as :func:`evaluate` does before any fold runs."""
     X = pandas_if_polars(X)  # its columns' names and kinds, not one array of objects
     X = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
     # set_axis returns a new frame: the caller's column names stay as they were
@@ -417,34 +450,36 @@ def evaluate(
     check_label_values(y)
     check_classification_targets(y)  # a continuous target: scikit-learn's own message
     y = pd.Series(np.asarray(y)).reset_index(drop=True)
-    samplers = choose_samplers(samplers, X, random_state)
-    classifiers = choose_classifiers(classifiers, random_state)
-    check_roles(samplers, classifiers)
+    chosen_samplers = choose_samplers(samplers, X, random_state)
+    chosen_classifiers = choose_classifiers(classifiers, random_state)
+    check_roles(chosen_samplers, chosen_classifiers)
     folds = list(_splitter(cv, repeats, random_state, y).split(X, y, groups))
-    # one job per fold and sampler: the progress bar moves once per sampler fit and the
-    # classifiers after it, not once per fold (a random forest on 40,000 rows takes half a
-    # minute per fit), and --jobs has as many jobs to share out
-    jobs = (delayed(_fold_and_warnings)(X, y, train, test, {name: sampler}, classifiers, i,
-                                        scale)
-            for i, (train, test) in enumerate(folds) for name, sampler in samplers.items())
+    return Grid(X, y, chosen_samplers, chosen_classifiers, folds)
+
+
+def run_jobs(jobs: list[Any], total: int, n_jobs: int | None, backend: str | None,
+             progress: bool) -> list[tuple[list[dict[str, Any]], list[tuple[type, str]]]]:
+    """Run :meth:`Grid.jobs` (of one data set or several) through joblib, in order: each
+    job's score rows and the warnings it gave."""
     config = {"n_jobs": n_jobs} if backend is None else {"backend": backend, "n_jobs": n_jobs}
-    rows, caught = [], {}
     with parallel_config(**config):
-        results = Parallel(return_as="generator")(jobs)
-        for fold_rows, fold_warnings in tqdm(results, total=len(folds) * len(samplers),
-                                             desc="vaeaug evaluate", unit="fit",
-                                             disable=not progress):
-            rows += fold_rows
-            caught.update(dict.fromkeys(fold_warnings))
+        return list(tqdm(Parallel(return_as="generator")(jobs), total=total,
+                         desc="vaeaug evaluate", unit="fit", disable=not progress))
+
+
+def checked_scores(rows: list[dict[str, Any]], caught: list[tuple[type, str]]) -> pd.DataFrame:
+    """The score rows as a table; an error when no fit could be scored at all, and each
+    distinct warning of the folds once, here, where the caller's filters apply."""
+    caught = list(dict.fromkeys(caught))
     failures = [message for category, message in caught if category is FitFailedWarning]
     scores = pd.DataFrame(rows)
     if failures and scores[list(METRICS)].isna().all(axis=None):
         # as cross_validate: when nothing could be scored, say why instead of a table of NaN
         first = failures[0].replace(FAILED_ON_A_FOLD, ":")
         raise ValueError(f"Every fit failed, on every fold. The first failure, {first}")
-    for category, message in caught:  # once each, here, where the caller's filters apply
-        warnings.warn(message, category, stacklevel=2)
-    return Evaluation(scores, METRICS)
+    for category, message in caught:
+        warnings.warn(message, category, stacklevel=3)
+    return scores
 
 
 def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[type, str]]]:

@@ -29,7 +29,10 @@ from .tables import read_image_classes, read_labelled, target_required
 @click.command()
 @click.argument("input", required=False, type=click.Path(), callback=piped)
 @click.option("--target", "-t", help="Name of the class column (with INPUT).")
-@click.option("--dataset", help="A bundled data set instead of INPUT (see `vaeaug datasets`).")
+@click.option("--dataset", metavar="NAME[,NAME]",
+              help="A bundled data set instead of INPUT (see `vaeaug datasets`); several, "
+                   "comma-separated, or 'keel' for every KEEL set, are compared across the "
+                   "(data set, classifier) pairs.")
 @click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
               help="Comma-separated: none, vaeaug, smote, ros; also borderline, adasyn "
                    "(Borderline-SMOTE, ADASYN; numeric tables and images), or an oversampler "
@@ -75,6 +78,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate data.csv --target label
       vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
       vaeaug evaluate --dataset wine --report wine-report/ --scores wine-scores.csv
+      vaeaug evaluate --dataset ecoli1,glass1,yeast4 --classifiers logreg,knn
       vaeaug evaluate images/ --classifiers logreg,cnn
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
@@ -98,6 +102,23 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
                          "one per core.")
     options: dict[str, Any] = {"cv": folds, "repeats": repeats, "random_state": seed,
                                "n_jobs": jobs, "backend": backend, "progress": not quiet}
+    names = several_datasets(dataset)
+    if names:
+        for given, option in ((input, "INPUT"), (target, "--target"), (report, "--report"),
+                              (image_size, "--image-size"), (na_values, "--na-values")):
+            if given:
+                raise InputError(f"{option} is for one data set, and --dataset names "
+                                 f"{'every KEEL set' if names == 'keel' else len(names)}; "
+                                 "--scores FILE keeps every fold's scores.")
+        from ..benchmark import evaluate_datasets
+
+        with dask_client(backend, scheduler):
+            many = evaluate_datasets(names, samplers, classifiers, **options)
+        click.echo(format_datasets_summary(many))
+        if scores_path:
+            write_table(many.scores, scores_path)
+            click.echo(f"wrote {scores_path}: {len(many.scores)} rows of fold scores", err=True)
+        return
     X, y, images = load_input(input, target, dataset, na_values, image_size)
     if images is not None:
         from ..image_evaluate import evaluate_images, image_classifiers
@@ -150,6 +171,19 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
     else:
         with LocalCluster(processes=False, dashboard_address=None) as cluster, Client(cluster):
             yield
+
+
+def several_datasets(dataset: str | None) -> list[str] | str | None:
+    """``--dataset a,b`` as its names, ``--dataset keel`` as ``"keel"``; ``None`` for one
+    data set or none."""
+    from ..benchmark import KEEL
+
+    if dataset is None:
+        return None
+    if dataset.strip() == KEEL:
+        return KEEL
+    names = [name.strip() for name in dataset.split(",") if name.strip()]
+    return names if len(names) > 1 else None
 
 
 def load_input(input: str | None, target: str | None, dataset: str | None,
@@ -209,3 +243,21 @@ def datasets() -> None:
     from ..datasets import list_datasets
 
     click.echo(list_datasets().to_string(index=False))
+
+
+def format_datasets_summary(result: Any) -> str:
+    """Mean score and mean rank per sampler and metric over the (data set, classifier)
+    pairs, and vaeaug's wins, ties and losses against each other sampler there."""
+    from ..evaluate import VERSUS
+
+    scores = result.scores
+    n_sets, n_clfs = scores.dataset.nunique(), scores.classifier.nunique()
+    lines = [f"{n_sets} data sets x {n_clfs} classifiers = {n_sets * n_clfs} pairs, "
+             f"{scores.groupby('dataset').fold.nunique().max()} folds each", "",
+             result.table(VERSUS).rename_axis(None).to_string(), ""]
+    note = ("Each sampler's mean score on the test folds, averaged over the pairs, and in "
+            "brackets its mean rank within a pair (1 = the best of the samplers).")
+    if VERSUS in set(scores.sampler) and scores.sampler.nunique() > 1:
+        note += (f" {VERSUS} vs X: the pairs where {VERSUS}'s mean score is higher/the same/"
+                 "lower than X's.")
+    return "\n".join([*lines, textwrap.fill(note, 80), ""])

@@ -1,0 +1,103 @@
+"""Evaluation over several data sets (vaeaug.benchmark, `vaeaug evaluate --dataset a,b`)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from imblearn.over_sampling import RandomOverSampler
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+
+from vaeaug import CVAEOverSampler
+from vaeaug.benchmark import evaluate_datasets
+from vaeaug.cli import main
+from vaeaug.evaluate import evaluate
+
+from .conftest import FAST
+
+
+def small_sets():
+    sets = {}
+    for seed, weight in ((0, 0.85), (1, 0.75)):
+        X, y = make_classification(n_samples=90, n_features=4, n_informative=3,
+                                   n_redundant=0, weights=[weight], random_state=seed)
+        sets[f"set{seed}"] = (X, y)
+    return sets
+
+
+SAMPLERS = {"none": None, "vaeaug": CVAEOverSampler(**FAST),
+            "ros": RandomOverSampler(random_state=0)}
+CLASSIFIERS = {"logreg": LogisticRegression(), "lr_weak": LogisticRegression(C=0.01)}
+
+
+@pytest.fixture(scope="module")
+def two_sets():
+    return evaluate_datasets(small_sets(), SAMPLERS, CLASSIFIERS, cv=3)
+
+
+def test_each_data_set_scores_as_evaluate_alone(two_sets):
+    # one grid over the data sets, but each set's folds and seeds as `evaluate` gives them
+    assert two_sets.datasets() == ["set0", "set1"]
+    for name, (X, y) in small_sets().items():
+        alone = evaluate(X, y, SAMPLERS, CLASSIFIERS, cv=3).scores
+        part = two_sets.evaluation(name).scores
+        pd.testing.assert_frame_equal(part.drop(columns="fit_resample_seconds"),
+                                      alone.drop(columns="fit_resample_seconds"))
+
+
+def test_ranks_and_wins_over_the_pairs(two_sets):
+    means = two_sets.means("gmean")
+    assert means.shape == (4, 3)  # 2 data sets x 2 classifiers; 3 samplers
+    set0 = two_sets.evaluation("set0").scores
+    expected = set0[(set0.classifier == "logreg") & (set0.sampler == "ros")].gmean.mean()
+    assert means.loc[("set0", "logreg"), "ros"] == pytest.approx(expected)
+    ranks = two_sets.ranks("gmean")
+    np.testing.assert_allclose(ranks.sum(axis=1), 1 + 2 + 3)  # ties share their mean rank
+    assert ((ranks >= 1) & (ranks <= 3)).all(axis=None)
+    versus = two_sets.versus("gmean")
+    assert versus.index.tolist() == ["none", "ros"]
+    for other, row in versus.iterrows():
+        diff = means["vaeaug"] - means[other]
+        assert row.wins == (diff > 1e-9).sum() and row.losses == (diff < -1e-9).sum()
+        assert row.wins + row.ties + row.losses == 4
+        assert row.mean_diff == pytest.approx(diff.mean())
+    table = two_sets.table()
+    assert table.index.tolist() == ["none", "vaeaug", "ros", "best rank", "vaeaug vs none",
+                                    "vaeaug vs ros"]
+    mean, rank = means.mean()["ros"], ranks.mean()["ros"]
+    assert table.loc["ros", "gmean"] == f"{mean:.3f} ({rank:.2f})"
+    counts = "/".join(str(versus.loc["ros", c]) for c in ("wins", "ties", "losses"))
+    assert table.loc["vaeaug vs ros", "gmean"] == counts
+    assert table.loc["best rank", "gmean"] in {*means.columns, "tie"}
+
+
+def test_bad_data_set_lists_are_named():
+    with pytest.raises(ValueError, match=r"named more than once: \['wine'\]"):
+        evaluate_datasets(["wine", "iris", "wine"])
+    with pytest.raises(ValueError, match="No data sets given"):
+        evaluate_datasets([])
+    with pytest.raises(ValueError, match=r"Unknown data set 'wien'.*'wine'"):
+        evaluate_datasets(["wien", "iris"])
+    with pytest.raises(ValueError, match=r"maps each name to an \(X, y\) pair"):
+        evaluate_datasets({"a": (1, 2, 3)})
+    with pytest.raises(ValueError, match="unknown sampler 'smoote'"):  # before any fold runs
+        evaluate_datasets(["wine", "iris"], samplers=["none", "smoote"])
+
+
+def test_evaluate_command_compares_across_data_sets(tmp_path):
+    scores = tmp_path / "scores.csv"
+    args = ["evaluate", "--dataset", "iris,wine", "--samplers", "none,ros",
+            "--classifiers", "logreg", "--folds", "3", "-q"]
+    result = CliRunner().invoke(main, [*args, "--scores", str(scores)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 data sets x 1 classifiers = 2 pairs, 3 folds each\n")
+    assert "vaeaug vs" not in result.output  # vaeaug did not run
+    written = pd.read_csv(scores)
+    assert written.groupby("dataset").size().to_dict() == {"iris": 6, "wine": 6}
+    # the printed mean is the file's
+    per_pair = written.groupby(["dataset", "sampler"]).balanced_accuracy.mean()
+    shown = next(line for line in result.output.splitlines() if line.startswith("ros "))
+    assert shown.split()[3] == f"{per_pair.xs('ros', level='sampler').mean():.3f}"
+    refused = CliRunner().invoke(main, [*args, "--report", str(tmp_path / "r")])
+    assert refused.exit_code != 0
+    assert "--report is for one data set, and --dataset names 2" in refused.output
