@@ -13,7 +13,7 @@ from vaeaug.benchmark import evaluate_datasets
 from vaeaug.cli import main
 from vaeaug.evaluate import evaluate
 
-from .conftest import FAST
+from .conftest import FAST, without_seconds
 
 
 def small_sets():
@@ -142,3 +142,15 @@ def test_every_listed_keel_set_loads_as_two_classes_and_its_values():
     X, y = load_dataset("abalone19")  # KEEL's figures: 4,174 rows, 32 of the positive class
     assert X.shape == (4174, 8) and int(y.sum()) == 32
     assert list(X.Sex.cat.categories) == ["F", "I", "M"]
+
+
+def test_several_data_sets_in_docs_is_the_real_output(docs_machine):
+    from pathlib import Path
+
+    command = "vaeaug evaluate --dataset ecoli1,glass1,yeast4 --classifiers logreg,knn -q"
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "evaluation.md").read_text()
+    shown = docs[docs.index(f"$ {command}\n") + len(command) + 3:]
+    shown = shown[: shown.index("```")]
+    result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
+    assert result.exit_code == 0, result.output
+    assert without_seconds(result.output) == without_seconds(shown)  # no seconds here
