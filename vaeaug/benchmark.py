@@ -6,6 +6,7 @@ compared across the (data set, classifier) pairs as the KEEL benchmark compares 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -159,7 +160,7 @@ def _tables(datasets: Any, random_state: int) -> dict[str, Callable[[], tuple[An
         pairs = {str(name): tuple(pair) for name, pair in datasets.items()}
         if not pairs or any(len(pair) != 2 for pair in pairs.values()):
             raise ValueError("datasets as a dict maps each name to an (X, y) pair.")
-        return {name: (lambda pair=pair: pair) for name, pair in pairs.items()}
+        return {name: functools.partial(tuple, pair) for name, pair in pairs.items()}
     names = [str(n) for n in ([datasets] if isinstance(datasets, str) else list(datasets))]
     if names == [KEEL]:
         names = keel_names()
@@ -171,4 +172,4 @@ def _tables(datasets: Any, random_state: int) -> dict[str, Callable[[], tuple[An
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValueError(f"Data sets named more than once: {twice}.")
-    return {name: (lambda name=name: load_dataset(name, random_state)) for name in names}
+    return {name: functools.partial(load_dataset, name, random_state) for name in names}
