@@ -98,6 +98,9 @@ def test_evaluate_command_compares_across_data_sets(tmp_path):
     per_pair = written.groupby(["dataset", "sampler"]).balanced_accuracy.mean()
     shown = next(line for line in result.output.splitlines() if line.startswith("ros "))
     assert shown.split()[3] == f"{per_pair.xs('ros', level='sampler').mean():.3f}"
+    one = CliRunner().invoke(main, ["evaluate", "--dataset", " iris,", "--samplers", "none",
+                                    "--classifiers", "logreg", "--folds", "3", "-q"])
+    assert one.exit_code == 0 and one.output.startswith("iris: 3 folds"), one.output
     refused = CliRunner().invoke(main, [*args, "--report", str(tmp_path / "r")])
     assert refused.exit_code != 0
     assert "--report is for one data set, and --dataset names 2" in refused.output

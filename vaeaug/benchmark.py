@@ -14,12 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .defaults import KEEL
 from .evaluate import METRICS, VERSUS, Evaluation, checked_scores, prepared, run_jobs
 
 #: Mean scores closer than this count as a tie (as the benchmark harness's summarize.py).
 TIE = 1e-9
-#: What ``datasets="keel"`` stands for.
-KEEL = "keel"
 
 
 @dataclass

@@ -10,3 +10,5 @@ LATENT_DIM = 16
 EPOCHS = "auto"
 #: "auto": CUDA when torch sees a GPU, else the CPU.
 DEVICE = "auto"
+#: The data sets name that stands for every KEEL set (``vaeaug evaluate --dataset keel``).
+KEEL = "keel"

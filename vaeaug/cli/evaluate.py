@@ -13,6 +13,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from ..defaults import KEEL
 from ..io import (
     STDOUT,
     InputError,
@@ -102,8 +103,10 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
                          "one per core.")
     options: dict[str, Any] = {"cv": folds, "repeats": repeats, "random_state": seed,
                                "n_jobs": jobs, "backend": backend, "progress": not quiet}
-    names = several_datasets(dataset)
-    if names:
+    names = dataset_names(dataset)
+    if len(names) == 1 and names != KEEL:
+        dataset = names[0]  # "glass1," and " glass1" name glass1 too
+    elif names:
         for given, option in ((input, "INPUT"), (target, "--target"), (report, "--report"),
                               (image_size, "--image-size"), (na_values, "--na-values")):
             if given:
@@ -173,17 +176,14 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
             yield
 
 
-def several_datasets(dataset: str | None) -> list[str] | str | None:
-    """``--dataset a,b`` as its names, ``--dataset keel`` as ``"keel"``; ``None`` for one
-    data set or none."""
-    from ..benchmark import KEEL
-
+def dataset_names(dataset: str | None) -> list[str] | str:
+    """``--dataset a,b`` as its names, ``--dataset keel`` as ``"keel"`` (every KEEL set);
+    no names without ``--dataset``."""
     if dataset is None:
-        return None
+        return []
     if dataset.strip() == KEEL:
         return KEEL
-    names = [name.strip() for name in dataset.split(",") if name.strip()]
-    return names if len(names) > 1 else None
+    return [name.strip() for name in dataset.split(",") if name.strip()]
 
 
 def load_input(input: str | None, target: str | None, dataset: str | None,
