@@ -90,7 +90,7 @@ def test_evaluate_command_compares_across_data_sets(tmp_path):
             "--classifiers", "logreg", "--folds", "3", "-q"]
     result = CliRunner().invoke(main, [*args, "--scores", str(scores)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("2 data sets x 1 classifiers = 2 pairs, 3 folds each\n")
+    assert result.output.startswith("2 data sets x 1 classifier = 2 pairs, 3 folds each\n")
     assert "vaeaug vs" not in result.output  # vaeaug did not run
     written = pd.read_csv(scores)
     assert written.groupby("dataset").size().to_dict() == {"iris": 6, "wine": 6}

@@ -252,7 +252,8 @@ def format_datasets_summary(result: Any) -> str:
 
     scores = result.scores
     n_sets, n_clfs = scores.dataset.nunique(), scores.classifier.nunique()
-    lines = [f"{n_sets} data sets x {n_clfs} classifiers = {n_sets * n_clfs} pairs, "
+    lines = [f"{n_sets} data sets x {n_clfs} classifier{'s' * (n_clfs > 1)} = "
+             f"{n_sets * n_clfs} pairs, "
              f"{scores.groupby('dataset').fold.nunique().max()} folds each", "",
              result.table(VERSUS).rename_axis(None).to_string(), ""]
     note = ("Each sampler's mean score on the test folds, averaged over the pairs, and in "
