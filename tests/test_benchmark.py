@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 from imblearn.over_sampling import RandomOverSampler
 from sklearn.datasets import make_classification
+from sklearn.exceptions import FitFailedWarning
 from sklearn.linear_model import LogisticRegression
 
 from vaeaug import CVAEOverSampler
@@ -157,3 +158,27 @@ def test_several_data_sets_in_docs_is_the_real_output(docs_machine):
     result = CliRunner().invoke(main, command.split()[1:], prog_name="vaeaug")
     assert result.exit_code == 0, result.output
     assert without_seconds(result.output) == without_seconds(shown)  # no seconds here
+
+
+class FailsOnSmallSets(RandomOverSampler):
+    def fit_resample(self, X, y, **params):
+        if len(y) < 50:
+            raise ValueError("too few rows")
+        return super().fit_resample(X, y, **params)
+
+
+def test_warnings_and_errors_name_their_data_set():
+    sets = small_sets()
+    few = (sets["set0"][0][:45], sets["set0"][1][:45])
+    with pytest.warns(FitFailedWarning, match=r"^data set 'few': sampler 'fragile' failed on at "
+                                         r"least one fold") as caught:
+        result = evaluate_datasets({"few": few, "set1": sets["set1"]},
+                                   {"none": None, "fragile": FailsOnSmallSets()},
+                                   {"logreg": LogisticRegression()}, cv=3)
+    assert not any("'set1'" in str(w.message) for w in caught)
+    scores = result.scores.set_index(["dataset", "sampler"]).sort_index().gmean
+    assert scores.loc[("few", "fragile")].isna().all()
+    assert scores.loc[("set1", "fragile")].notna().all()
+    one_row = (np.r_[sets["set1"][0], [[0, 0, 0, 0]]], np.r_[sets["set1"][1], [7]])
+    with pytest.raises(ValueError, match=r"^data set 'odd': Every class needs at least 2 rows"):
+        evaluate_datasets({"set0": sets["set0"], "odd": one_row}, ["none"], ["logreg"])

@@ -138,7 +138,10 @@ def evaluate_datasets(
     """
     grids = {}  # one at a time: a misnamed sampler is refused before the other sets load
     for name, load in _tables(datasets, random_state).items():
-        grids[name] = prepared(*load(), samplers, classifiers, cv, repeats, random_state)
+        try:
+            grids[name] = prepared(*load(), samplers, classifiers, cv, repeats, random_state)
+        except ValueError as exc:  # which of the data sets it is: the message cannot say
+            raise ValueError(f"data set {name!r}: {exc}") from exc
     jobs, names = [], []
     for name, grid in grids.items():
         jobs += grid.jobs()
@@ -146,7 +149,11 @@ def evaluate_datasets(
     results = run_jobs(jobs, len(jobs), n_jobs, backend, progress)
     rows = [{"dataset": name, **row} for name, (fold_rows, _) in zip(names, results, strict=True)
             for row in fold_rows]
-    scores = checked_scores(rows, [w for _, caught in results for w in caught])
+    # a fold's warning names its sampler or classifier; here it must name its data set too
+    caught = [(category, f"data set {name!r}: {message}")
+              for name, (_, job_caught) in zip(names, results, strict=True)
+              for category, message in job_caught]
+    scores = checked_scores(rows, caught)
     return DatasetsEvaluation(scores, METRICS)
 
 
