@@ -182,3 +182,11 @@ def test_warnings_and_errors_name_their_data_set():
     one_row = (np.r_[sets["set1"][0], [[0, 0, 0, 0]]], np.r_[sets["set1"][1], [7]])
     with pytest.raises(ValueError, match=r"^data set 'odd': Every class needs at least 2 rows"):
         evaluate_datasets({"set0": sets["set0"], "odd": one_row}, ["none"], ["logreg"])
+
+
+def test_progress_covers_the_loading_and_every_fit(capsys):
+    evaluate_datasets(small_sets(), {"none": None}, {"logreg": LogisticRegression()}, cv=3,
+                      progress=True)
+    err = capsys.readouterr().err
+    assert "data sets: 100%" in err and "2/2" in err  # loading and checking each set
+    assert "vaeaug evaluate: 100%" in err and "6/6" in err  # then 2 sets x 3 folds x 1 sampler

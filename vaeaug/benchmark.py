@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 
 from .defaults import KEEL
 from .evaluate import METRICS, VERSUS, Evaluation, checked_scores, prepared, run_jobs
@@ -137,7 +138,10 @@ def evaluate_datasets(
     ['wins', 'ties', 'losses', 'mean_diff']
     """
     grids = {}  # one at a time: a misnamed sampler is refused before the other sets load
-    for name, load in _tables(datasets, random_state).items():
+    tables = _tables(datasets, random_state)
+    # loading and checking all 110 KEEL sets takes some 10 s before the first fit
+    for name, load in tqdm(tables.items(), desc="data sets", unit="set",
+                           disable=not progress):
         try:
             grids[name] = prepared(*load(), samplers, classifiers, cv, repeats, random_state)
         except ValueError as exc:  # which of the data sets it is: the message cannot say
