@@ -102,9 +102,9 @@ def test_evaluate_command_compares_across_data_sets(tmp_path):
     one = CliRunner().invoke(main, ["evaluate", "--dataset", " iris,", "--samplers", "none",
                                     "--classifiers", "logreg", "--folds", "3", "-q"])
     assert one.exit_code == 0 and one.output.startswith("iris: 3 folds"), one.output
-    refused = CliRunner().invoke(main, [*args, "--report", str(tmp_path / "r")])
+    refused = CliRunner().invoke(main, [*args, "--target", "label"])
     assert refused.exit_code != 0
-    assert "--report is for one data set, and --dataset names 2" in refused.output
+    assert "--target is for one data set, and --dataset names 2." in refused.output
 
 
 def test_the_whole_grid_runs_on_a_dask_cluster():
@@ -190,3 +190,41 @@ def test_progress_covers_the_loading_and_every_fit(capsys):
     err = capsys.readouterr().err
     assert "data sets: 100%" in err and "2/2" in err  # loading and checking each set
     assert "vaeaug evaluate: 100%" in err and "6/6" in err  # then 2 sets x 3 folds x 1 sampler
+
+
+def test_report_across_data_sets(tmp_path):
+    report = tmp_path / "report"
+    args = ["evaluate", "--dataset", "iris,wine", "--samplers", "none,vaeaug",
+            "--classifiers", "logreg", "--folds", "3", "-q", "--report", str(report)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    text = (report / "report.md").read_text()
+    assert "2 data sets x 1 classifier = 2 pairs, 3 folds each: (data set, classifier)" in text
+    assert "| vaeaug vs none |" in text and "## By data set" in text
+    rows = [line for line in text.splitlines() if line.startswith(("| iris |", "| wine |"))]
+    assert len(rows) == 2 and all(row.count(" / ") == 2 for row in rows)  # G-mean / AUC
+    assert (report / "pair_differences.png").stat().st_size > 0
+    again = CliRunner().invoke(main, args)  # an existing report is kept unless --force
+    assert again.exit_code != 0 and "pass --force to overwrite the report" in again.output
+    # a one-data-set report's plots in the folder are removed, not left beside the new one
+    (report / "latent.png").write_bytes(b"old")
+    alone = CliRunner().invoke(main, [*args[:-2], "--samplers", "none", "--report",
+                                      str(report), "--force"])
+    assert alone.exit_code == 0, alone.output
+    assert sorted(p.name for p in report.iterdir()) == ["report.md"]  # nothing to plot
+
+
+def test_means_that_differ_by_rounding_alone_tie_in_rank_and_count():
+    # the same five fold scores in reverse order: their float means differ in the last bit
+    from vaeaug.benchmark import DatasetsEvaluation
+
+    rows = [{"dataset": "d", "classifier": "c", "sampler": s, "fold": i, "gmean": v}
+            for s, values in (("vaeaug", (0.31, 0.486, 0.889, 0.934, 0.358)),
+                              ("smote", (0.358, 0.934, 0.889, 0.486, 0.31)),
+                              ("none", (0.0,) * 5))
+            for i, v in enumerate(values)]
+    result = DatasetsEvaluation(pd.DataFrame(rows), ("gmean",))
+    means = result.means("gmean").iloc[0]
+    assert means["vaeaug"] != means["smote"]  # the float noise this guards against
+    assert result.ranks("gmean").iloc[0].to_dict() == {"vaeaug": 1.5, "smote": 1.5, "none": 3.0}
+    assert result.versus("gmean").loc["smote", "ties"] == 1

@@ -34,6 +34,14 @@ class DatasetsEvaluation:
         """The data sets, in the order given."""
         return list(dict.fromkeys(self.scores.dataset))
 
+    def size(self) -> str:
+        """What was compared, in words: ``"3 data sets x 2 classifiers = 6 pairs, 5 folds
+        each"``."""
+        n_sets, n_clfs = self.scores.dataset.nunique(), self.scores.classifier.nunique()
+        folds = self.scores.groupby("dataset").fold.nunique().max()
+        return (f"{n_sets} data sets x {n_clfs} classifier{'s' * (n_clfs > 1)} = "
+                f"{n_sets * n_clfs} pairs, {folds} folds each")
+
     def evaluation(self, dataset: str) -> Evaluation:
         """One data set's result, as :func:`vaeaug.evaluate.evaluate` gives it (its tables,
         ``versus`` and ``compare``)."""
@@ -53,9 +61,12 @@ class DatasetsEvaluation:
                                        values=metric, dropna=False, sort=False)
 
     def ranks(self, metric: str) -> pd.DataFrame:
-        """Each sampler's rank within each pair (1 = the highest mean; ties share the mean of
-        their ranks)."""
-        return self.means(metric).rank(axis=1, ascending=False, method="average")
+        """Each sampler's rank within each pair (1 = the highest mean; means that agree to 9
+        decimals tie, as in :meth:`versus`, and share the mean of their ranks)."""
+        # rounded: the same fold scores averaged in another order (or read back from a CSV
+        # file) differ in the last bits, and would break or make ties at random
+        means = self.means(metric).round(-int(np.log10(TIE)))
+        return means.rank(axis=1, ascending=False, method="average")
 
     def versus(self, metric: str, sampler: str = VERSUS) -> pd.DataFrame:
         """``sampler`` against each other sampler over the pairs: the pairs where its mean

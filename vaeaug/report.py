@@ -41,6 +41,10 @@ def _pyplot() -> Any:
 #: The files :func:`write_report` writes into its folder.
 REPORT_FILES = ("report.md", "metric_deltas.png", "class_recall.png", "features.png",
                 "latent.png", "images.png")
+#: The files :func:`write_datasets_report` writes into its folder.
+DATASETS_REPORT_FILES = ("report.md", "pair_differences.png")
+#: Every file either report writes: a folder holds one report, so each removes the other's.
+ALL_REPORT_FILES = tuple(dict.fromkeys(REPORT_FILES + DATASETS_REPORT_FILES))
 
 
 def write_report(result: Evaluation, X: pd.DataFrame | None, y: pd.Series, out_dir: str | Path,
@@ -61,19 +65,98 @@ def write_report(result: Evaluation, X: pd.DataFrame | None, y: pd.Series, out_d
         plots["features.png"] = plot_feature_distributions(sampler, X, y)
         plots["latent.png"] = plot_latent(sampler, X, y)
     for name, fig in plots.items():
-        write_atomic(out / name, functools.partial(fig.savefig, format="png", dpi=100,
-                                                   bbox_inches="tight"))
-        _pyplot().close(fig)
+        _save(fig, out / name)
     written = list(plots)
     if images is not None:
         write_real_and_synthetic(out / "images.png", images, y, random_state)
         written.append("images.png")
-    for name in set(REPORT_FILES) - set(written) - {"report.md"}:  # an earlier report's
+    return _finish(out, markdown(result, title, written), written)
+
+
+def _save(fig: Any, path: Path) -> None:
+    write_atomic(path, functools.partial(fig.savefig, format="png", dpi=100,
+                                         bbox_inches="tight"))
+    _pyplot().close(fig)
+
+
+def _finish(out: Path, text: str, written: list[str]) -> Path:
+    """Remove the plots of an earlier report that this one did not draw, write report.md."""
+    for name in set(ALL_REPORT_FILES) - set(written) - {"report.md"}:
         (out / name).unlink(missing_ok=True)
     path = out / "report.md"
-    text = markdown(result, title, written)
     write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
+
+
+def write_datasets_report(result: Any, out_dir: str | Path, title: str) -> Path:
+    """Write ``report.md`` for an evaluation over several data sets
+    (:class:`vaeaug.benchmark.DatasetsEvaluation`): the table across the (data set,
+    classifier) pairs, one row per data set, and ``pair_differences.png`` (vaeaug's score
+    minus each other sampler's, pair by pair) when vaeaug ran with others. Returns its path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if result.scores.sampler.nunique() > 1 and VERSUS in set(result.scores.sampler):
+        _save(plot_pair_differences(result), out / "pair_differences.png")
+        written.append("pair_differences.png")
+    return _finish(out, datasets_markdown(result, title, written), written)
+
+
+def datasets_markdown(result: Any, title: str, plots: list[str]) -> str:
+    """The text of :func:`write_datasets_report`."""
+    scores = result.scores
+    lines = [f"# vaeaug evaluation: {title}", "",
+             f"{result.size()}: (data set, classifier) pairs, cross-validation folds; "
+             "samplers fit on training folds only.", "",
+             "## Across the pairs", "",
+             "Each sampler's mean score on the test folds, averaged over the pairs, and in "
+             "brackets its mean rank within a pair (1 = the best of the samplers). "
+             f"`{VERSUS} vs X`: the pairs where {VERSUS}'s mean score is higher/the same/lower "
+             "than X's.", "", _md_table(result.table(VERSUS)), "",
+             "## By data set", "",
+             "Mean G-mean / mean AUC on the test folds, averaged over the classifiers.", ""]
+    by_set = scores.groupby(["dataset", "sampler"], sort=False)[["gmean", "roc_auc"]].mean()
+    wide = by_set.unstack("sampler")
+    samplers = list(dict.fromkeys(scores.sampler))
+    table = pd.DataFrame({s: [f"{g:.3f} / {a:.3f}" for g, a in
+                              zip(wide["gmean"][s], wide["roc_auc"][s], strict=True)]
+                          for s in samplers}, index=wide.index)
+    table["best G-mean"] = [_best_of(row) for _, row in wide["gmean"][samplers].iterrows()]
+    lines += [_md_table(table.loc[list(dict.fromkeys(scores.dataset))]), ""]
+    if plots:
+        lines += ["## Plots", "", f"`pair_differences.png`: {VERSUS}'s mean score minus each "
+                  "other sampler's, one point per (data set, classifier) pair, sorted; above "
+                  f"the line {VERSUS} does better.", "", "![pair_differences.png]"
+                  "(pair_differences.png)", ""]
+    return "\n".join(lines)
+
+
+def _best_of(means: pd.Series) -> str:
+    top = means[(means - means.max()).abs() <= 1e-12]
+    return "" if means.isna().all() else str(top.index[0]) if len(top) == 1 else "tie"
+
+
+def plot_pair_differences(result: Any) -> Any:
+    """For G-mean and AUC, vaeaug's mean score minus each other sampler's over the (data
+    set, classifier) pairs, sorted, one line per other sampler."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))  # AUC differences are the smaller
+    for ax, metric in zip(axes, ("gmean", "roc_auc"), strict=True):
+        means = result.means(metric)
+        counts = result.versus(metric)
+        for other in counts.index:
+            diff = np.sort((means[VERSUS] - means[other]).dropna().to_numpy())[::-1]
+            row = counts.loc[other]
+            ax.plot(np.arange(1, len(diff) + 1), diff, marker="o" if len(diff) <= 30 else "",
+                    label=f"vs {other}: "
+                    f"{int(row.wins)}/{int(row.ties)}/{int(row.losses)}")
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_title(f"{metric}: {VERSUS} minus X")
+        ax.set_xlabel("(data set, classifier) pairs, sorted")
+        ax.legend(title="wins/ties/losses", fontsize=8)
+        ax.set_ylabel("difference of mean scores")
+    fig.tight_layout()
+    return fig
 
 
 def markdown(result: Evaluation, title: str, plots: list[str]) -> str:

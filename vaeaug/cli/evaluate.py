@@ -87,9 +87,9 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     from ..evaluate import evaluate as run_evaluation
 
     if report and not force:  # before the work, as for the other commands' outputs
-        from ..report import REPORT_FILES
+        from ..report import ALL_REPORT_FILES
 
-        existing = [name for name in REPORT_FILES if (Path(report) / name).exists()]
+        existing = [name for name in ALL_REPORT_FILES if (Path(report) / name).exists()]
         if existing:
             raise InputError(f"{Path(report) / existing[0]} exists; pass --force to "
                              "overwrite the report.")
@@ -107,12 +107,11 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     if len(names) == 1 and names != KEEL:
         dataset = names[0]  # "glass1," and " glass1" name glass1 too
     elif names:
-        for given, option in ((input, "INPUT"), (target, "--target"), (report, "--report"),
+        for given, option in ((input, "INPUT"), (target, "--target"),
                               (image_size, "--image-size"), (na_values, "--na-values")):
             if given:
                 raise InputError(f"{option} is for one data set, and --dataset names "
-                                 f"{'every KEEL set' if names == 'keel' else len(names)}; "
-                                 "--scores FILE keeps every fold's scores.")
+                                 f"{'every KEEL set' if names == KEEL else len(names)}.")
         from ..benchmark import evaluate_datasets
 
         with dask_client(backend, scheduler):
@@ -121,6 +120,11 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         if scores_path:
             write_table(many.scores, scores_path)
             click.echo(f"wrote {scores_path}: {len(many.scores)} rows of fold scores", err=True)
+        if report:
+            from ..report import write_datasets_report
+
+            path = write_datasets_report(many, report, title=as_shown(dataset))
+            click.echo(f"wrote {path}", err=True)
         return
     X, y, images = load_input(input, target, dataset, na_values, image_size)
     if images is not None:
@@ -251,11 +255,7 @@ def format_datasets_summary(result: Any) -> str:
     from ..evaluate import VERSUS
 
     scores = result.scores
-    n_sets, n_clfs = scores.dataset.nunique(), scores.classifier.nunique()
-    lines = [f"{n_sets} data sets x {n_clfs} classifier{'s' * (n_clfs > 1)} = "
-             f"{n_sets * n_clfs} pairs, "
-             f"{scores.groupby('dataset').fold.nunique().max()} folds each", "",
-             result.table(VERSUS).rename_axis(None).to_string(), ""]
+    lines = [result.size(), "", result.table(VERSUS).rename_axis(None).to_string(), ""]
     note = ("Each sampler's mean score on the test folds, averaged over the pairs, and in "
             "brackets its mean rank within a pair (1 = the best of the samplers).")
     if VERSUS in set(scores.sampler) and scores.sampler.nunique() > 1:
