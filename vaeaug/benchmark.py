@@ -154,7 +154,8 @@ def evaluate_datasets(
     for name, load in tqdm(tables.items(), desc="data sets", unit="set",
                            disable=not progress):
         try:
-            grids[name] = prepared(*load(), samplers, classifiers, cv, repeats, random_state)
+            X, y = load()
+            grids[name] = prepared(X, y, samplers, classifiers, cv, repeats, random_state)
         except ValueError as exc:  # which of the data sets it is: the message cannot say
             raise ValueError(f"data set {name!r}: {exc}") from exc
     jobs, names = [], []

@@ -123,7 +123,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         if report:
             from ..report import write_datasets_report
 
-            path = write_datasets_report(many, report, title=as_shown(dataset))
+            path = write_datasets_report(many, report, title=as_shown(str(dataset)))
             click.echo(f"wrote {path}", err=True)
         return
     X, y, images = load_input(input, target, dataset, na_values, image_size)
