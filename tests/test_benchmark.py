@@ -215,16 +215,15 @@ def test_report_across_data_sets(tmp_path):
 
 
 def test_means_that_differ_by_rounding_alone_tie_in_rank_and_count():
-    # the same five fold scores in reverse order: their float means differ in the last bit
+    # the same fold scores summed in another order (or read back from a CSV file) can give
+    # means one float step apart; here the step is given directly, as a one-fold mean
     from vaeaug.benchmark import DatasetsEvaluation
 
-    rows = [{"dataset": "d", "classifier": "c", "sampler": s, "fold": i, "gmean": v}
-            for s, values in (("vaeaug", (0.31, 0.486, 0.889, 0.934, 0.358)),
-                              ("smote", (0.358, 0.934, 0.889, 0.486, 0.31)),
-                              ("none", (0.0,) * 5))
-            for i, v in enumerate(values)]
+    step_apart = (0.5954, float(np.nextafter(0.5954, 1.0)), 0.0)
+    rows = [{"dataset": "d", "classifier": "c", "sampler": s, "fold": 0, "gmean": v}
+            for s, v in zip(("vaeaug", "smote", "none"), step_apart, strict=True)]
     result = DatasetsEvaluation(pd.DataFrame(rows), ("gmean",))
     means = result.means("gmean").iloc[0]
-    assert means["vaeaug"] != means["smote"]  # the float noise this guards against
+    assert means["vaeaug"] != means["smote"]
     assert result.ranks("gmean").iloc[0].to_dict() == {"vaeaug": 1.5, "smote": 1.5, "none": 3.0}
     assert result.versus("gmean").loc["smote", "ties"] == 1
