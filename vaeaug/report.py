@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .evaluate import VERSUS, VERSUS_NOTE, Evaluation
+from .evaluate import VERSUS, VERSUS_NOTE, Evaluation, _best
 from .io import write_atomic
 from .preprocessing import (
     is_time_dtype,
@@ -121,7 +121,7 @@ def datasets_markdown(result: Any, title: str, plots: list[str]) -> str:
     table = pd.DataFrame({s: [f"{g:.3f} / {a:.3f}" for g, a in
                               zip(wide["gmean"][s], wide["roc_auc"][s], strict=True)]
                           for s in samplers}, index=wide.index)
-    table["best G-mean"] = [_best_of(row) for _, row in wide["gmean"][samplers].iterrows()]
+    table["best G-mean"] = [_best(row) for _, row in wide["gmean"][samplers].iterrows()]
     lines += [_md_table(table.loc[list(dict.fromkeys(scores.dataset))]), ""]
     if plots:
         lines += ["## Plots", "", f"`pair_differences.png`: {VERSUS}'s mean score minus each "
@@ -129,11 +129,6 @@ def datasets_markdown(result: Any, title: str, plots: list[str]) -> str:
                   f"the line {VERSUS} does better.", "", "![pair_differences.png]"
                   "(pair_differences.png)", ""]
     return "\n".join(lines)
-
-
-def _best_of(means: pd.Series) -> str:
-    top = means[(means - means.max()).abs() <= 1e-12]
-    return "" if means.isna().all() else str(top.index[0]) if len(top) == 1 else "tie"
 
 
 def plot_pair_differences(result: Any) -> Any:

@@ -117,9 +117,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         with dask_client(backend, scheduler):
             many = evaluate_datasets(names, samplers, classifiers, **options)
         click.echo(format_datasets_summary(many))
-        if scores_path:
-            write_table(many.scores, scores_path)
-            click.echo(f"wrote {scores_path}: {len(many.scores)} rows of fold scores", err=True)
+        write_scores(many.scores, scores_path)
         if report:
             from ..report import write_datasets_report
 
@@ -139,15 +137,20 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         with dask_client(backend, scheduler):
             result = run_evaluation(X, y, chosen_s, chosen_c, **options)
     click.echo(format_summary(result, name=dataset or input))
-    if scores_path:
-        write_table(result.scores, scores_path)
-        click.echo(f"wrote {scores_path}: {len(result.scores)} rows of fold scores", err=True)
+    write_scores(result.scores, scores_path)
     if report:
         from ..report import write_report
 
         path = write_report(result, X, y, report, title=as_shown(str(dataset or input)),
                             random_state=seed, images=images)
         click.echo(f"wrote {path}", err=True)
+
+
+def write_scores(scores: pd.DataFrame, path: str | None) -> None:
+    """``--scores FILE``: every fold's scores, and a line on stderr that says so."""
+    if path:
+        write_table(scores, path)
+        click.echo(f"wrote {path}: {len(scores)} rows of fold scores", err=True)
 
 
 #: Seconds to wait for a dask scheduler (dask's own default is 30 s too).
