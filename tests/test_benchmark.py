@@ -1,5 +1,7 @@
 """Evaluation over several data sets (vaeaug.benchmark, `vaeaug evaluate --dataset a,b`)."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -134,7 +136,9 @@ def test_every_listed_keel_set_loads_as_two_classes_and_its_values():
     names = keel_names()
     assert len(names) > 100
     for name in names:
-        X, y = load_dataset(name)
+        with warnings.catch_warnings():  # pandas 3 warned of the package's fragmented frames
+            warnings.simplefilter("error", pd.errors.PerformanceWarning)
+            X, y = load_dataset(name)
         assert len(X) == len(y) and set(y) == {0, 1}, name
         assert y.sum() <= len(y) / 2, name  # 1: the rarer class, as the benchmark encodes it
         assert not X.isna().all().any(), name

