@@ -237,3 +237,25 @@ def test_means_that_differ_by_rounding_alone_tie_in_rank_and_count():
     assert means["vaeaug"] != means["smote"]
     assert result.ranks("gmean").iloc[0].to_dict() == {"vaeaug": 1.5, "smote": 1.5, "none": 3.0}
     assert result.versus("gmean").loc["smote", "ties"] == 1
+
+
+def test_several_tables_of_your_own_are_compared_across(tmp_path):
+    files = []
+    for name, (X, y) in small_sets().items():
+        frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+        frame["label"] = np.where(y == 1, "rare", "common")
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        files.append(str(tmp_path / f"{name}.csv"))
+    scores = tmp_path / "scores.csv"
+    common = ["--samplers", "none,ros", "--classifiers", "logreg", "--folds", "3", "-q"]
+    result = CliRunner().invoke(main, ["evaluate", *files, "-t", "label", *common,
+                                       "--scores", str(scores)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 data sets x 1 classifier = 2 pairs, 3 folds each\n")
+    assert sorted(pd.read_csv(scores).dataset.unique()) == sorted(files)
+    for extra, message in (([], "--target (-t) is required"),
+                           (["-t", "label", "--dataset", "iris"], "give either INPUT"),
+                           (["-t", "label", str(tmp_path)], "evaluate an image folder on its own"),
+                           (["-t", "label", files[0]], "names a file more than once")):
+        refused = CliRunner().invoke(main, ["evaluate", *files, *extra, *common])
+        assert refused.exit_code != 0 and message in refused.output, refused.output

