@@ -36,8 +36,10 @@ from .training import (
     autocast_enabled,
     autograd_step,
     check_fits,
+    cpu_threads,
     enough_memory,
     steps_per_epoch,
+    torch_threads,
     train_cvae,
 )
 from .validation import (
@@ -461,8 +463,12 @@ class CVAEOverSampler(BaseOverSampler):
             if problem:
                 warnings.warn(problem, UserWarning, stacklevel=5)  # the caller's line
             # In float32 even under autocast: the neighbour geometry solves small linear
-            # systems, which lower precision neither speeds up nor always supports.
-            with torch.autocast(self.device_.type, enabled=False):
+            # systems, which lower precision neither speeds up nor always supports. With the
+            # training's thread count: float sums split over other threads round otherwise,
+            # and herding's choices then differ with the process's setting (joblib's workers
+            # run one thread, a plain process two here).
+            threads = cpu_threads(self.module_, self.batch_size, self.device_)
+            with torch.autocast(self.device_.type, enabled=False), torch_threads(threads):
                 rows = generate(self.module_, self._class_rows[k], k, int(count),
                                 self.generation, generator, activate, self.temperature, numeric,
                                 done=bar.update)
