@@ -16,10 +16,23 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from .defaults import KEEL
-from .evaluate import METRICS, VERSUS, Evaluation, checked_scores, prepared, run_jobs
+from .evaluate import (
+    METRICS,
+    VERSUS,
+    Evaluation,
+    checked_scores,
+    prepared,
+    ran_with_others,
+    run_jobs,
+)
 
 #: Mean scores closer than this count as a tie (as the benchmark harness's summarize.py).
 TIE = 1e-9
+#: What :meth:`DatasetsEvaluation.table` shows, for the command's output and the report.
+TABLE_NOTE = ("Each sampler's mean score on the test folds, averaged over the pairs, and in "
+              "brackets its mean rank within a pair (1 = the best of the samplers).")
+VERSUS_NOTE = (f"{VERSUS} vs X: the pairs where {VERSUS}'s mean score is higher/the same/"
+               "lower than X's.")
 
 
 @dataclass
@@ -29,6 +42,14 @@ class DatasetsEvaluation:
 
     scores: pd.DataFrame
     metrics: tuple[str, ...]
+
+    def pairs(self, sampler: str = VERSUS) -> bool:
+        """Whether the evaluation ran ``sampler`` and another one to compare it with."""
+        return ran_with_others(self.scores, sampler)
+
+    def note(self, sampler: str = VERSUS) -> str:
+        """What :meth:`table` shows, in words (its ``vs`` rows only where it has them)."""
+        return f"{TABLE_NOTE} {VERSUS_NOTE}" if self.pairs(sampler) else TABLE_NOTE
 
     def datasets(self) -> list[str]:
         """The data sets, in the order given."""
@@ -97,7 +118,7 @@ class DatasetsEvaluation:
             best.append("" if top.empty else
                         "tie" if (top == top.min()).sum() > 1 else str(top.idxmin()))
         table.loc["best rank"] = best
-        if sampler in set(self.scores.sampler) and self.scores.sampler.nunique() > 1:
+        if self.pairs(sampler):
             for metric in self.metrics:
                 counts = self.versus(metric, sampler)[["wins", "ties", "losses"]].astype(int)
                 for other, (wins, ties, losses) in counts.iterrows():

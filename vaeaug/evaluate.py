@@ -262,7 +262,7 @@ class Evaluation:
 
     def pairs(self, sampler: str = VERSUS) -> bool:
         """Whether the evaluation ran ``sampler`` and another one to compare it with."""
-        return sampler in set(self.scores.sampler) and self.scores.sampler.nunique() > 1
+        return ran_with_others(self.scores, sampler)
 
     def versus(self, classifier: str, sampler: str = VERSUS) -> pd.DataFrame:
         """``sampler`` against each other sampler with one classifier, paired over folds: one
@@ -303,6 +303,11 @@ class Evaluation:
             rows.append({"classifier": clf, "sampler": sampler, "baseline": baseline,
                          "metric": metric, **_paired(diff), "p_value": _wilcoxon(diff)})
         return pd.DataFrame(rows)
+
+
+def ran_with_others(scores: pd.DataFrame, sampler: str) -> bool:
+    """Whether ``scores`` hold ``sampler``'s and another sampler's, to compare the two."""
+    return sampler in set(scores.sampler) and scores.sampler.nunique() > 1
 
 
 def _check_named(name: str, names: Any, what: str) -> None:

