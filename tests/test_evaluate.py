@@ -14,6 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from vaeaug import CVAEOverSampler
 from vaeaug.evaluate import AugmentedClassifier, classification_scores, evaluate
@@ -580,6 +581,21 @@ def test_scores_do_not_depend_on_the_number_of_processes(binary):
     one, two = evaluate(X, y, **kwargs), evaluate(X, y, n_jobs=2, **kwargs)
     pd.testing.assert_frame_equal(one.scores.drop(columns="fit_resample_seconds"),
                                   two.scores.drop(columns="fit_resample_seconds"))
+
+
+def test_scores_do_not_depend_on_the_caller_s_thread_count():
+    # Repeated rows put equal distances at the k-th neighbour: scikit-learn's k-NN (and
+    # SMOTE's neighbours) then picked other rows on two OpenMP threads than on one, the count
+    # of a joblib worker. Each job now runs its scikit-learn work on one thread.
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 3, size=(500, 21)).astype(float)[rng.integers(0, 500, 2100)]
+    y = (rng.random(2100) < 0.3).astype(int)
+    kwargs = dict(samplers=["none", "smote"], classifiers=["knn"])
+    with threadpool_limits(1):
+        one = evaluate(X, y, **kwargs).scores.drop(columns="fit_resample_seconds")
+    with threadpool_limits(2):
+        two = evaluate(X, y, **kwargs).scores.drop(columns="fit_resample_seconds")
+    pd.testing.assert_frame_equal(one, two)
 
 
 def test_folds_run_on_a_dask_cluster(binary):

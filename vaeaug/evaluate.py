@@ -37,6 +37,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .io import first_line
@@ -383,7 +384,9 @@ def evaluate(
         Seeds the folds (and the default samplers and classifiers).
     n_jobs, backend : optional
         Jobs run in parallel through joblib, with this backend (e.g. ``"dask"``): one job
-        per fold and sampler.
+        per fold and sampler. Each job runs on one thread (the BLAS and OpenMP pools of
+        numpy, scikit-learn and torch), so the scores are the same for any ``n_jobs`` and
+        backend; ``n_jobs`` is how to use more cores.
     progress : bool
         Show a progress bar over those jobs.
     groups : array-like, optional
@@ -489,8 +492,14 @@ def checked_scores(rows: list[dict[str, Any]], caught: list[tuple[type, str]]) -
 
 def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[type, str]]]:
     """:func:`run_fold`, and the warnings it gave: worker processes would print their own,
-    once per fold and in Python's long format."""
-    with warnings.catch_warnings(record=True) as caught:
+    once per fold and in Python's long format.
+
+    The fold runs on one thread: scikit-learn's nearest neighbours merge equal distances in
+    an order that depends on the OpenMP thread count, so on data with repeated rows (kc1)
+    k-NN's scores and SMOTE's rows differed between a process of two threads and a joblib
+    worker of one. One is the count that every process can have. torch shares its OpenMP
+    runtime with scikit-learn once imported, so its pool cannot be left out of the limit."""
+    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
         warnings.simplefilter("always")
         rows = run_fold(*args)
     # Deprecations concern the libraries' code, not the user's data: Python hides them

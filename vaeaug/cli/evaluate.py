@@ -47,7 +47,8 @@ from .tables import read_image_classes, read_labelled, target_required
 @click.option("--repeats", type=click.IntRange(min=1), default=1, show_default=True)
 @seed_option(default=0, show_default=True)
 @click.option("--jobs", type=int, default=1, show_default=True,
-              help="Jobs run in parallel (one per fold and sampler); -1: one per core.")
+              help="Jobs run in parallel (one per fold and sampler); -1: one per core. Each "
+              "job runs on one thread, so the scores are the same for any --jobs.")
 @click.option("--backend", help="joblib backend for --jobs, e.g. loky (default) or dask.")
 @click.option("--scheduler", help="With --backend dask: a dask.distributed scheduler address "
               "(default: a local cluster).")
