@@ -598,6 +598,21 @@ def test_scores_do_not_depend_on_the_caller_s_thread_count():
     pd.testing.assert_frame_equal(one, two)
 
 
+def test_torch_has_its_thread_count_back_after_evaluate(binary, monkeypatch):
+    # Each job runs on one thread. vaeaug's fit inside it restored torch's count to that one,
+    # and torch's own MKL (which threadpoolctl cannot see, and which only
+    # torch.set_num_threads sets) kept one thread for the rest of the process.
+    import torch
+
+    before, calls = torch.get_num_threads(), []
+    set_threads = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (calls.append(n), set_threads(n)))
+    X, y = binary
+    evaluate(X, y, samplers={"vaeaug": CVAEOverSampler(**FAST)}, classifiers=["logreg"], cv=2)
+    assert 1 in calls  # the jobs ran on one thread ...
+    assert calls[-1] == before == torch.get_num_threads()  # ... and torch has its count back
+
+
 def test_folds_run_on_a_dask_cluster(binary):
     distributed = pytest.importorskip("distributed")
     X, y = binary

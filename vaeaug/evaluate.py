@@ -37,12 +37,12 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from .io import first_line
 from .preprocessing import is_categorical_dtype, objects_as_numbers_all, times_as_numbers
 from .sampler import CVAEOverSampler
+from .training import one_thread
 from .validation import (
     NumbersAsTextWarning,
     check_label_values,
@@ -499,7 +499,7 @@ def _fold_and_warnings(*args: Any) -> tuple[list[dict[str, Any]], list[tuple[typ
     k-NN's scores and SMOTE's rows differed between a process of two threads and a joblib
     worker of one. One is the count that every process can have. torch shares its OpenMP
     runtime with scikit-learn once imported, so its pool cannot be left out of the limit."""
-    with warnings.catch_warnings(record=True) as caught, threadpool_limits(limits=1):
+    with warnings.catch_warnings(record=True) as caught, one_thread():
         warnings.simplefilter("always")
         rows = run_fold(*args)
     # Deprecations concern the libraries' code, not the user's data: Python hides them

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -50,6 +51,24 @@ def torch_threads(n: int | None) -> Iterator[None]:
     torch.set_num_threads(n)
     try:
         yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run the block with every thread pool on one thread: the BLAS and OpenMP libraries that
+    threadpoolctl finds (numpy's, scipy's, scikit-learn's, torch's OpenMP) and torch's own
+    count, which also sets the MKL linked into torch, a library threadpoolctl cannot see.
+
+    torch's count is set back afterwards. Without that, a fit inside the block that restored
+    torch's count restored it to one, and torch's MKL products stayed on one thread after the
+    block: half the matmul rate on two cores for the rest of the process."""
+    before = torch.get_num_threads()
+    try:
+        with threadpool_limits(limits=1):
+            torch.set_num_threads(1)
+            yield
     finally:
         torch.set_num_threads(before)
 
