@@ -915,6 +915,24 @@ def test_saved_index_column_is_reported(numeric_csv, tmp_path):
     assert result.exit_code == 0 and "Warning" not in result.stderr
 
 
+def test_saved_index_of_filtered_rows_is_reported(numeric_csv, tmp_path):
+    # the index of a frame whose rows were filtered or sorted no longer counts 0, 1, 2: it
+    # was used as a feature without a word (and where the rows were sorted by class, it
+    # tells the classifier the class)
+    frame = pd.read_csv(numeric_csv)
+    frame.sort_values("label").iloc[::2].to_csv(numeric_csv)
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        "Warning: Column 'Unnamed: 0' has no name and a different whole number in every "
+        "row: a DataFrame index saved by to_csv? It is used as a feature; drop it, or save "
+        "the file with index=False.")
+    # a named column of distinct whole numbers with gaps is a measurement as far as we know
+    frame.assign(n=np.arange(len(frame)) * 3).to_csv(numeric_csv, index=False)
+    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", "-f", *FAST)
+    assert result.exit_code == 0 and "Warning" not in result.stderr
+
+
 def test_identifier_column_warns_in_one_line(numeric_csv, tmp_path):
     df = pd.read_csv(numeric_csv)
     df.assign(id=[f"row{i}" for i in range(len(df))]).to_csv(numeric_csv, index=False)

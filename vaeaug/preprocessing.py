@@ -557,18 +557,19 @@ def counter_problem(name: Any, col: pd.Series) -> str | None:
 
     Modelled as a number, its synthetic values fall in that range and so repeat real rows'
     numbers; used as a feature, it tells a classifier where a row sits in the file. pandas
-    names a column without a header ``Unnamed: 0``: one that counts from 0 is an index saved
-    by ``to_csv``."""
+    names a column without a header ``Unnamed: 0``: one of whole numbers, each once, is an
+    index saved by ``to_csv``, counting from 0 or, after rows were filtered or sorted, not."""
     if (len(col) < IDENTIFIER_ROWS or not pd.api.types.is_integer_dtype(col.dtype)
-            or col.isna().any()):
+            or col.isna().any() or not col.is_unique):
         return None
     low, high = int(col.min()), int(col.max())
-    if high - low + 1 != len(col) or not col.is_unique:
+    counts = low == 0 and high + 1 == len(col)
+    if str(name).startswith("Unnamed: "):
+        held = "counts 0, 1, 2, ..." if counts else "a different whole number in every row"
+        return (f"Column {name!r} has no name and {held}: a DataFrame index saved by to_csv? "
+                "It is used as a feature; drop it, or save the file with index=False.")
+    if high - low + 1 != len(col):
         return None
-    if str(name).startswith("Unnamed: ") and low == 0:
-        return (f"Column {name!r} has no name and counts 0, 1, 2, ...: a DataFrame index saved "
-                "by to_csv? It is used as a feature; drop it, or save the file with "
-                "index=False.")
     return (f"Column {name!r} numbers the rows ({low} to {high}, each once): a row number or "
             "identifier? Synthetic rows get numbers from that range, which repeat real rows' "
             "numbers; consider dropping it.")
