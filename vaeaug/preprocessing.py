@@ -553,7 +553,8 @@ def cardinality_problem(name: Any, n_categories: int,
 
 def counter_problem(name: Any, col: pd.Series) -> str | None:
     """A warning for an integer column that numbers the rows (every value from its minimum
-    to its maximum, once each, in at least :data:`IDENTIFIER_ROWS` rows), or None.
+    to its maximum, once each, in at least :data:`IDENTIFIER_ROWS` rows) or, without a name,
+    holds distinct whole numbers (a saved index); or None.
 
     Modelled as a number, its synthetic values fall in that range and so repeat real rows'
     numbers; used as a feature, it tells a classifier where a row sits in the file. pandas
