@@ -898,6 +898,14 @@ def test_a_model_that_took_iso_dates_as_text_still_augments_the_file(numeric_csv
     assert set(written["day"].iloc[110:]) <= set(frame["day"])
 
 
+def first_warning_of_augment(path, tmp_path, *args):
+    """`vaeaug augment path` (fast settings), which must succeed: the first line it wrote
+    to stderr."""
+    result = run("augment", path, "-t", "label", "-o", tmp_path / "o.csv", "-f", *args, *FAST)
+    assert result.exit_code == 0, result.output
+    return result.stderr.splitlines()[0]
+
+
 def test_saved_index_column_is_reported(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).to_csv(numeric_csv)  # to_csv's default: the index as well
     result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
@@ -921,9 +929,7 @@ def test_saved_index_of_filtered_rows_is_reported(numeric_csv, tmp_path):
     # tells the classifier the class)
     frame = pd.read_csv(numeric_csv)
     frame.sort_values("label").iloc[::2].to_csv(numeric_csv)
-    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
-    assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines()[0] == (
+    assert first_warning_of_augment(numeric_csv, tmp_path) == (
         "Warning: Column 'Unnamed: 0' has no name and a different whole number in every "
         "row: a DataFrame index saved by to_csv? It is used as a feature; drop it, or save "
         "the file with index=False.")
@@ -949,9 +955,7 @@ def test_identifier_column_warns_in_one_line(numeric_csv, tmp_path):
 
 def test_row_number_column_is_reported(numeric_csv, tmp_path):
     pd.read_csv(numeric_csv).rename_axis("n").to_csv(numeric_csv)  # an index saved as "n"
-    result = run("augment", numeric_csv, "-t", "label", "-o", tmp_path / "o.csv", *FAST)
-    assert result.exit_code == 0, result.output
-    assert result.stderr.splitlines()[0] == (
+    assert first_warning_of_augment(numeric_csv, tmp_path) == (
         "Warning: Column 'n' numbers the rows (0 to 109, each once): a row number or "
         "identifier? Synthetic rows get numbers from that range, which repeat real rows' "
         "numbers; consider dropping it.")

@@ -609,7 +609,7 @@ def test_torch_has_its_thread_count_back_after_evaluate(binary, monkeypatch):
     monkeypatch.setattr(torch, "set_num_threads", lambda n: (calls.append(n), set_threads(n)))
     X, y = binary
     evaluate(X, y, samplers={"vaeaug": CVAEOverSampler(**FAST)}, classifiers=["logreg"], cv=2)
-    assert 1 in calls  # the jobs ran on one thread ...
+    assert min(calls) == 1  # the jobs ran on one thread ...
     assert calls[-1] == before == torch.get_num_threads()  # ... and torch has its count back
 
 
