@@ -12,6 +12,7 @@ from imblearn.over_sampling import RandomOverSampler
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
@@ -616,10 +617,13 @@ def test_torch_has_its_thread_count_back_after_evaluate(binary, monkeypatch):
 def test_folds_run_on_a_dask_cluster(binary):
     distributed = pytest.importorskip("distributed")
     X, y = binary
-    samplers = {"none": None, "ros": RandomOverSampler(random_state=0)}
-    clfs = {"logreg": LogisticRegression()}
+    # vaeaug and k-NN too, on workers of two threads each: the scores of a plain process
+    samplers = {"none": None, "ros": RandomOverSampler(random_state=0),
+                "vaeaug": CVAEOverSampler(**FAST)}
+    clfs = {"logreg": LogisticRegression(), "knn": KNeighborsClassifier()}
     local = evaluate(X, y, samplers=samplers, classifiers=clfs, cv=3)
-    with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as c, \
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as c, \
             distributed.Client(c) as client:
         remote = evaluate(X, y, samplers=samplers, classifiers=clfs, cv=3, backend="dask",
                           n_jobs=-1)
