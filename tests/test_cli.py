@@ -898,10 +898,10 @@ def test_a_model_that_took_iso_dates_as_text_still_augments_the_file(numeric_csv
     assert set(written["day"].iloc[110:]) <= set(frame["day"])
 
 
-def first_warning_of_augment(path, tmp_path, *args):
+def first_warning_of_augment(path, tmp_path):
     """`vaeaug augment path` (fast settings), which must succeed: the first line it wrote
     to stderr."""
-    result = run("augment", path, "-t", "label", "-o", tmp_path / "o.csv", "-f", *args, *FAST)
+    result = run("augment", path, "-t", "label", "-o", tmp_path / "o.csv", "-f", *FAST)
     assert result.exit_code == 0, result.output
     return result.stderr.splitlines()[0]
 

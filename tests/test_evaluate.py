@@ -587,7 +587,7 @@ def test_scores_do_not_depend_on_the_number_of_processes(binary):
 def test_scores_do_not_depend_on_the_caller_s_thread_count():
     # Repeated rows put equal distances at the k-th neighbour: scikit-learn's k-NN (and
     # SMOTE's neighbours) then picked other rows on two OpenMP threads than on one, the count
-    # of a joblib worker. Each job now runs its scikit-learn work on one thread.
+    # of a joblib worker. Each job now runs on one thread.
     rng = np.random.default_rng(0)
     X = rng.integers(0, 3, size=(500, 21)).astype(float)[rng.integers(0, 500, 2100)]
     y = (rng.random(2100) < 0.3).astype(int)
