@@ -182,9 +182,10 @@ def evaluate_datasets(
             raise ValueError(f"data set {name!r}: {exc}") from exc
     jobs, names = [], []
     for name, grid in grids.items():
-        jobs += grid.jobs()
-        names += [name] * (len(grid.folds) * len(grid.samplers))
-    results = run_jobs(jobs, len(jobs), n_jobs, backend, progress)
+        grid_jobs = grid.jobs()
+        jobs += grid_jobs
+        names += [name] * len(grid_jobs)
+    results = run_jobs(jobs, n_jobs, backend, progress)
     rows = [{"dataset": name, **row} for name, (fold_rows, _) in zip(names, results, strict=True)
             for row in fold_rows]
     # a fold's warning names its sampler or classifier; here it must name its data set too

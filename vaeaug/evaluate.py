@@ -413,8 +413,7 @@ def evaluate(
     ['vaeaug vs none']
     """
     grid = prepared(X, y, samplers, classifiers, cv, repeats, random_state, groups)
-    results = run_jobs(grid.jobs(scale), len(grid.folds) * len(grid.samplers), n_jobs, backend,
-                       progress)
+    results = run_jobs(grid.jobs(scale), n_jobs, backend, progress)
     rows = [row for fold_rows, _ in results for row in fold_rows]
     return Evaluation(checked_scores(rows, [w for _, caught in results for w in caught]),
                       METRICS)
@@ -465,13 +464,13 @@ def prepared(X: Any, y: Any, samplers: Any, classifiers: Any, cv: Any, repeats: 
     return Grid(X, y, chosen_samplers, chosen_classifiers, folds)
 
 
-def run_jobs(jobs: list[Any], total: int, n_jobs: int | None, backend: str | None,
+def run_jobs(jobs: list[Any], n_jobs: int | None, backend: str | None,
              progress: bool) -> list[tuple[list[dict[str, Any]], list[tuple[type, str]]]]:
     """Run :meth:`Grid.jobs` (of one data set or several) through joblib, in order: each
     job's score rows and the warnings it gave."""
     config = {"n_jobs": n_jobs} if backend is None else {"backend": backend, "n_jobs": n_jobs}
     with parallel_config(**config):
-        return list(tqdm(Parallel(return_as="generator")(jobs), total=total,
+        return list(tqdm(Parallel(return_as="generator")(jobs), total=len(jobs),
                          desc="vaeaug evaluate", unit="fit", disable=not progress))
 
 

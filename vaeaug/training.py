@@ -61,16 +61,12 @@ def one_thread() -> Iterator[None]:
     threadpoolctl finds (numpy's, scipy's, scikit-learn's, torch's OpenMP) and torch's own
     count, which also sets the MKL linked into torch, a library threadpoolctl cannot see.
 
-    torch's count is set back afterwards. Without that, a fit inside the block that restored
-    torch's count restored it to one, and torch's MKL products stayed on one thread after the
-    block: half the matmul rate on two cores for the rest of the process."""
-    before = torch.get_num_threads()
-    try:
-        with threadpool_limits(limits=1):
-            torch.set_num_threads(1)
-            yield
-    finally:
-        torch.set_num_threads(before)
+    torch's count is set back afterwards, so it is read before the limit. Without that, a fit
+    inside the block that restored torch's count restored it to one, and torch's MKL products
+    stayed on one thread after the block: half the matmul rate on two cores for the rest of
+    the process."""
+    with torch_threads(1), threadpool_limits(limits=1):
+        yield
 
 
 #: How torch's allocators say they ran out of memory.
