@@ -564,6 +564,13 @@ def test_target_name_with_other_spacing_or_case_is_suggested(numeric_csv, tmp_pa
     assert result.exit_code == 2 and "Did you mean 'Label '?" in result.output
 
 
+def test_misspelt_target_name_is_suggested(numeric_csv):
+    result = run("info", numeric_csv, "-t", "lable")
+    assert result.exit_code == 2 and result.output.endswith("Did you mean 'label'?\n")
+    unrelated = run("info", numeric_csv, "-t", "species")
+    assert unrelated.exit_code == 2 and "Did you mean" not in unrelated.output
+
+
 def test_categorical_target_keeps_its_dtype_in_parquet(numeric_csv, tmp_path):
     pytest.importorskip("pyarrow")
     path, out = tmp_path / "data.parquet", tmp_path / "out.parquet"

@@ -4,6 +4,7 @@ class."""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
 import os
@@ -32,6 +33,10 @@ def read_labelled(path: str, target: str, one_part: bool = False, read_as: dict 
     df = read_table(path, read_as, na_values)
     if target not in df.columns:
         close = [c for c in df.columns if str(c).strip().casefold() == target.strip().casefold()]
+        if not close:  # a typo: 'lable' for 'label'
+            names = {str(c).strip().casefold(): c for c in df.columns}
+            close = [names[n] for n in difflib.get_close_matches(
+                target.strip().casefold(), list(names), n=1, cutoff=0.75)]
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InputError(f"{path}: no target column {target!r}; columns are "
                          f"{list(df.columns)[:20]}.{hint}")
