@@ -81,6 +81,10 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the twenty-first round: _ensK herds candidates drawn from K CVAEs of the fold
         # (seeds seed, seed + 1000, ...), an equal share from each; VAEAUG_AUTO_STEPS=750
         # for K = 2 at the time of one default fit
+    python benchmarks/variants.py herd4_25,herd4_25_snap2,herd4_25_snap10,herd4_25_snapc10 out.csv
+        # the twenty-second round: _snapD moves each new value of a column with at most D
+        # distinct values in the training fold to the nearest of them (_snapcD: of the
+        # minority class's values), after herding (seeds 0 and 100)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -458,8 +462,28 @@ ENSEMBLE: list = []
 
 
 def generator(variant: str) -> str:
-    """The rule that draws a variant's rows (its name without a cleaning suffix)."""
+    """The rule that draws a variant's rows (its name without a cleaning or snapping
+    suffix)."""
+    variant = variant.split("_snap")[0]
     return next((variant.removesuffix(k) for k in CLEANING if variant.endswith(k)), variant)
+
+
+def snap(rows: np.ndarray, variant: str, encoded: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Twenty-second round: NAME_snapD (NAME_snapcD) moves each new value of a column with
+    at most D distinct values in the training fold (in the minority class) to the nearest
+    of those values, as the library keeps an integer column's values whole."""
+    if "_snap" not in variant:
+        return rows
+    tail = variant.split("_snap")[1]
+    own = tail.startswith("c")
+    limit = int(tail.removeprefix("c"))
+    source = encoded[y == 1] if own else encoded
+    rows = rows.copy()
+    for j in range(rows.shape[1]):
+        values = np.unique(source[:, j])
+        if len(values) <= limit and len(values) > 0:
+            rows[:, j] = values[np.abs(rows[:, j, None] - values).argmin(1)]
+    return rows
 
 
 def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
@@ -489,11 +513,12 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         drawn = variants(s, encoded, y[train], sorted({generator(v) for v in names}),
                          seed + GEN_OFFSET)
         for variant in names:
-            G = drawn[generator(variant)]
+            G = snap(drawn[generator(variant)], variant, encoded, y[train])
             new = s.transformer_.inverse_transform(G.astype(np.float32)).to_numpy(dtype=float)
             X_res = np.vstack([X_tr, new])
             y_res = np.concatenate([y[train], np.ones(len(new), int)])
-            strategy = next((v for k, v in CLEANING.items() if variant.endswith(k)), None)
+            strategy = next((v for k, v in CLEANING.items()
+                             if variant.split("_snap")[0].endswith(k)), None)
             if strategy is not None:
                 X_res, y_res = TomekLinks(sampling_strategy=strategy).fit_resample(X_res, y_res)
             for c_name, make in keel.CLASSIFIERS.items():
