@@ -85,6 +85,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the twenty-second round: _snapD moves each new value of a column with at most D
         # distinct values in the training fold to the nearest of them (_snapcD: of the
         # minority class's values), after herding (seeds 0 and 100)
+    python benchmarks/variants.py herd4_25,herd4_away25,herd4_toward25 out.csv
+        # the twenty-third round: projawayNN (projtowardNN) turns round the residual steps
+        # that point toward (away from) the seed's nearest other-class row (seeds 0, 100)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -204,8 +207,12 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
         X_train[y_train == 1], return_distance=False)[:, 1:]
     frac_other = (y_train[nn_all] != 1).mean(1)
     # distance from each minority row to the nearest row of the other class (sixth round)
-    enemy = NearestNeighbors(n_neighbors=1).fit(X_train[y_train != 1]).kneighbors(
-        Xc.numpy())[0][:, 0]
+    enemy, enemy_at = NearestNeighbors(n_neighbors=1).fit(X_train[y_train != 1]).kneighbors(
+        Xc.numpy())
+    enemy = enemy[:, 0]
+    # twenty-third round: the direction from each minority row to that nearest other row
+    to_enemy = torch.as_tensor(X_train[y_train != 1][enemy_at[:, 0]] - Xc.numpy(),
+                               dtype=Xc.dtype)
     out = {}
     for name in names:
         g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
@@ -333,7 +340,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 # MM/10 times as long (nbgauss: control, a random direction in the same span)
                 tail = name_tail or name.removeprefix("proj").removeprefix("nbgauss").removeprefix(
                     "pos").removeprefix("t15_").removeprefix("t05_").removeprefix(
-                    "unit").removeprefix("unif")
+                    "unit").removeprefix("unif").removeprefix("away").removeprefix("toward")
                 share = int(tail.split("_")[0]) / 100
                 times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
             if name in ("enemy25", "enemy25_x07", "size25", "copy10", "copy20",
@@ -361,6 +368,11 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                     cap = frac * torch.as_tensor(enemy[idx], dtype=resid.dtype)[:, None]
                     length = resid.norm(dim=1, keepdim=True).clamp_min(1e-12)
                     resid = resid * (cap / length).clamp(max=1.0)
+                if name.startswith(("projaway", "projtoward")):  # twenty-third round: a step
+                    # toward (away from) the seed's nearest other-class row turned round
+                    ahead = (resid * to_enemy[torch.as_tensor(idx)]).sum(1, keepdim=True) > 0
+                    turn = ahead if name.startswith("projaway") else ~ahead
+                    resid = torch.where(turn, -resid, resid)
             if name.startswith(("rescale", "rowscale")):
                 # e.g. rescale25: a quarter SMOTE rows; rescale25_x15: residual 1.5 times as long
                 tail = name.removeprefix("rescale").removeprefix("rowscale")
