@@ -345,6 +345,15 @@ def test_residual_keeps_categories_of_the_class():
         assert set(X_new[col]) <= set(X.loc[y == 1, col]), col
 
 
+def test_misspelt_categorical_feature_is_suggested(mixed_frame):
+    X, y = mixed_frame
+    with pytest.raises(ValueError, match=r"which is not in X\. Columns: \[.*\]\. "
+                                         r"Did you mean 'city'\?$"):
+        CVAEOverSampler(categorical_features=["ctiy"], **FAST).fit(X, y)
+    with pytest.raises(ValueError, match=r"Columns: \[.*\]\.$"):  # nothing near: no guess
+        CVAEOverSampler(categorical_features=["zzz"], **FAST).fit(X, y)
+
+
 def test_other_columns_at_encode_time_are_named(mixed_frame):
     X, y = mixed_frame
     sampler = CVAEOverSampler(**FAST).fit(X, y)

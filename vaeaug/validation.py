@@ -10,8 +10,10 @@ line's ``info`` reads tables with this module, and should not wait a second for 
 
 from __future__ import annotations
 
+import difflib
 import re
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
@@ -344,6 +346,21 @@ def numbers_as_text(name: Any, col: pd.Series) -> str | None:
     return None
 
 
+def did_you_mean(name: Any, known: Sequence[Any], cutoff: float = 0.75) -> str:
+    """`` Did you mean 'x'?`` for the entry of ``known`` nearest to ``name``: one that differs
+    only in case or surrounding spaces, else the closest spelling (``difflib``, similarity at
+    least ``cutoff``); ``""`` when none is near."""
+    def key(value: Any) -> str:
+        return str(value).strip().casefold()
+
+    close = [v for v in known if key(v) == key(name)]
+    if not close:  # a typo: 'lable' for 'label'
+        keys = {key(v): v for v in known}
+        close = [keys[k] for k in difflib.get_close_matches(key(name), list(keys), n=1,
+                                                             cutoff=cutoff)]
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
 def _requested_columns(df: pd.DataFrame, requested: list) -> list:
     """The columns that ``categorical_features`` names, indexes or masks."""
     if requested and all(isinstance(v, (bool, np.bool_)) for v in requested):
@@ -360,7 +377,7 @@ def _requested_columns(df: pd.DataFrame, requested: list) -> list:
             chosen.append(columns[v])
         else:
             raise ValueError(f"categorical_features names column {v!r}, which is not in X. "
-                             f"Columns: {columns[:20]}")
+                             f"Columns: {columns[:20]}.{did_you_mean(v, columns)}")
     return chosen
 
 

@@ -4,7 +4,6 @@ class."""
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -18,6 +17,7 @@ import pandas as pd
 from ..io import InputError, read_table
 from ..preprocessing import is_time_dtype
 from ..text_styles import LAYOUT, EmptyColumn
+from ..validation import did_you_mean
 from .options import split_names
 
 
@@ -32,14 +32,8 @@ def read_labelled(path: str, target: str, one_part: bool = False, read_as: dict 
     read_as = {} if read_as is None else read_as
     df = read_table(path, read_as, na_values)
     if target not in df.columns:
-        close = [c for c in df.columns if str(c).strip().casefold() == target.strip().casefold()]
-        if not close:  # a typo: 'lable' for 'label'
-            names = {str(c).strip().casefold(): c for c in df.columns}
-            close = [names[n] for n in difflib.get_close_matches(
-                target.strip().casefold(), list(names), n=1, cutoff=0.75)]
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise InputError(f"{path}: no target column {target!r}; columns are "
-                         f"{list(df.columns)[:20]}.{hint}")
+                         f"{list(df.columns)[:20]}.{did_you_mean(target, list(df.columns))}")
     read_as[LAYOUT] = file_layout(df)
     y = df[target]
     if target in read_as:  # classes named by dates (or decimals): as the file has them
