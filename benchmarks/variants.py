@@ -493,7 +493,7 @@ def snap(rows: np.ndarray, variant: str, encoded: np.ndarray, y: np.ndarray) -> 
     rows = rows.copy()
     for j in range(rows.shape[1]):
         values = np.unique(source[:, j])
-        if len(values) <= limit and len(values) > 0:
+        if 0 < len(values) <= limit:
             rows[:, j] = values[np.abs(rows[:, j, None] - values).argmin(1)]
     return rows
 
