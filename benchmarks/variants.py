@@ -87,7 +87,8 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # minority class's values), after herding (seeds 0 and 100)
     python benchmarks/variants.py herd4_25,herd4_away25,herd4_toward25 out.csv
         # the twenty-third round: projawayNN (projtowardNN) turns round the residual steps
-        # that point toward (away from) the seed's nearest other-class row (seeds 0, 100)
+        # that point toward (away from) the seed's nearest other-class row (seeds 0, 100);
+        # herd4_away25_snap10 combines it with the twenty-second round's rule
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
