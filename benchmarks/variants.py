@@ -474,10 +474,15 @@ CLEANING = {"_tomekmaj": [0], "_tomek": "all"}
 ENSEMBLE: list = []
 
 
+def unsnapped(variant: str) -> str:
+    """A variant's name without its twenty-second-round suffix (``_snapD``, ``_snapcD``)."""
+    return variant.split("_snap")[0]
+
+
 def generator(variant: str) -> str:
     """The rule that draws a variant's rows (its name without a cleaning or snapping
     suffix)."""
-    variant = variant.split("_snap")[0]
+    variant = unsnapped(variant)
     return next((variant.removesuffix(k) for k in CLEANING if variant.endswith(k)), variant)
 
 
@@ -531,7 +536,7 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
             X_res = np.vstack([X_tr, new])
             y_res = np.concatenate([y[train], np.ones(len(new), int)])
             strategy = next((v for k, v in CLEANING.items()
-                             if variant.split("_snap")[0].endswith(k)), None)
+                             if unsnapped(variant).endswith(k)), None)
             if strategy is not None:
                 X_res, y_res = TomekLinks(sampling_strategy=strategy).fit_resample(X_res, y_res)
             for c_name, make in keel.CLASSIFIERS.items():
