@@ -151,6 +151,8 @@ def test_classes_named_as_whole_numbers_find_float_labels(numeric_csv, tmp_path)
     (["--counts", "tiny=abc"], "--counts expects CLASS=COUNT pairs, got 'tiny=abc'."),
     (["--counts", "tiny,mid=30"], "--counts expects CLASS=COUNT pairs, got 'tiny'."),
     (["--class-balance", "--classes", "tiny,nope"], "unknown class 'nope'"),
+    (["--class-balance", "--classes", "Tinny"], "unknown class 'Tinny'; classes are "
+                                                "['big', 'mid', 'tiny']. Did you mean 'tiny'?"),
     (["--counts", "tiny=5"], "asks for 5 rows of class 'tiny', which already has 10"),
 ])
 def test_augment_count_options_that_cannot_be_met(numeric_csv, tmp_path, args, message):

@@ -166,6 +166,8 @@ def test_samplers_and_classifiers_by_name(binary):
     # a list of names was taken for dict items: "dictionary update sequence element #0 …"
     with pytest.raises(ValueError, match="unknown classifier 'svm9'; choose from logreg, knn"):
         evaluate(X, y, classifiers=["logreg", "svm9"], cv=3)
+    with pytest.raises(ValueError, match=r"unknown sampler 'smtoe'.* Did you mean 'smote'\?$"):
+        evaluate(X, y, samplers=["smtoe"], cv=3)
     with pytest.raises(ValueError, match=r"samplers must be a dict \{name: sampler\} or a list"):
         evaluate(X, y, samplers=RandomOverSampler(), cv=3)
     with pytest.raises(ValueError, match="no classifier named"):

@@ -625,6 +625,20 @@ def test_an_unknown_class_lists_twenty_of_many():
         sampler.sample(3, y=99)
 
 
+def test_a_misspelt_class_name_is_suggested():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), np.repeat(["negative", "positive"], 20)
+    sampler = CVAEOverSampler(epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"the model knows \['negative', 'positive'\]\. "
+                                         r"Did you mean 'positive'\?$"):
+        sampler.sample(3, y="Postive")
+    with pytest.raises(ValueError, match=r"\['negative', 'positive'\]\.$"):  # nothing near
+        sampler.sample(3, y="maybe")
+    numbers = CVAEOverSampler(epochs=1).fit(X, np.repeat([1, 100], 20))
+    with pytest.raises(ValueError, match=r"the model knows \[1, 100\]\.$"):  # no guess: a number
+        numbers.sample(3, y=10)
+
+
 def test_new_values_keep_the_columns_decimals(tmp_path):
     # a price in cents got new prices such as 61.61968231201172
     rng = np.random.default_rng(0)

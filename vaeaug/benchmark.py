@@ -20,11 +20,13 @@ from .evaluate import (
     METRICS,
     VERSUS,
     Evaluation,
+    check_named,
     checked_scores,
     prepared,
     ran_with_others,
     run_jobs,
 )
+from .validation import did_you_mean
 
 #: Mean scores closer than this count as a tie (as the benchmark harness's summarize.py).
 TIE = 1e-9
@@ -66,9 +68,7 @@ class DatasetsEvaluation:
     def evaluation(self, dataset: str) -> Evaluation:
         """One data set's result, as :func:`vaeaug.evaluate.evaluate` gives it (its tables,
         ``versus`` and ``compare``)."""
-        if dataset not in self.datasets():
-            raise ValueError(f"No data set named {dataset!r} in this evaluation; it has "
-                             f"{self.datasets()}.")
+        check_named(dataset, self.datasets(), "data set")
         part = self.scores[self.scores.dataset == dataset].drop(columns="dataset")
         # per-class columns of the other data sets' classes (recall[2], ...): none here
         others = [c for c in part.columns if "[" in str(c) and part[c].isna().all()]
@@ -94,9 +94,7 @@ class DatasetsEvaluation:
         score is higher (``wins``), the same within 1e-9 (``ties``) and lower (``losses``),
         and the mean difference (pairs where either mean is missing left out)."""
         means = self.means(metric)
-        if sampler not in means.columns:
-            raise ValueError(f"No sampler named {sampler!r} in this evaluation; it has "
-                             f"{list(means.columns)}.")
+        check_named(sampler, means.columns, "sampler")
         rows = {}
         for other in (s for s in means.columns if s != sampler):
             diff = (means[sampler] - means[other]).dropna()
@@ -128,7 +126,8 @@ class DatasetsEvaluation:
 
     def _check_metric(self, metric: str) -> None:
         if metric not in self.metrics:
-            raise ValueError(f"No metric named {metric!r}; choose from {list(self.metrics)}.")
+            raise ValueError(f"No metric named {metric!r}; choose from {list(self.metrics)}."
+                             f"{did_you_mean(metric, list(self.metrics))}")
 
 
 def evaluate_datasets(

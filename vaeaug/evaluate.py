@@ -46,6 +46,7 @@ from .training import one_thread
 from .validation import (
     NumbersAsTextWarning,
     check_label_values,
+    did_you_mean,
     is_count,
     pandas_if_polars,
     warn_counters,
@@ -214,7 +215,7 @@ def choose(given: Any, defaults: dict[str, Any], what: str,
         hint = (f", or a {what} class by its import path, e.g. {BY_PATH[what]}"
                 if what in BY_PATH else "")
         raise ValueError(f"unknown {what} {unknown[0]!r}; choose from {', '.join(known)}"
-                         f"{hint}.")
+                         f"{hint}.{did_you_mean(unknown[0], list(known))}")
     return {n: known[n] for n in names}
 
 
@@ -243,7 +244,7 @@ class Evaluation:
         fold's score is NaN), with a row naming the best sampler of each metric, the mean
         ``fit_resample`` seconds if ``seconds``, and last, if the evaluation ran the sampler
         named ``versus`` and others, its :meth:`versus` rows."""
-        _check_named(classifier, self.scores.classifier.unique(), "classifier")
+        check_named(classifier, self.scores.classifier.unique(), "classifier")
         part = self.scores[self.scores.classifier == classifier]
         by_sampler = part.groupby("sampler", sort=False)
         mean = by_sampler[list(self.metrics)].mean()
@@ -270,8 +271,8 @@ class Evaluation:
         row per other sampler ("vaeaug vs smote"), one text per metric, ``+0.012 4/0/1``: the
         mean difference of the two samplers' scores on the same folds, and the folds where
         ``sampler`` scores higher, the same and lower (``n/a`` where no fold has both)."""
-        _check_named(classifier, self.scores.classifier.unique(), "classifier")
-        _check_named(sampler, self.scores.sampler.unique(), "sampler")
+        check_named(classifier, self.scores.classifier.unique(), "classifier")
+        check_named(sampler, self.scores.sampler.unique(), "sampler")
         part = self.scores[self.scores.classifier == classifier]
         others = [s for s in dict.fromkeys(part.sampler) if s != sampler]
         table = pd.DataFrame(index=[f"{sampler} vs {other}" for other in others],
@@ -291,8 +292,8 @@ class Evaluation:
 
         Columns: mean difference, folds won/tied/lost and the Wilcoxon signed-rank p-value.
         """
-        _check_named(baseline, self.scores.sampler.unique(), "sampler")
-        _check_named(metric, self.metrics, "metric")
+        check_named(baseline, self.scores.sampler.unique(), "sampler")
+        check_named(metric, self.metrics, "metric")
         # dropna=False keeps a sampler that failed on every fold (all NaN): compared on no fold
         wide = self.scores.pivot_table(index=["classifier", "fold"], columns="sampler",
                                        values=metric, dropna=False)
@@ -311,10 +312,11 @@ def ran_with_others(scores: pd.DataFrame, sampler: str) -> bool:
     return sampler in set(scores.sampler) and scores.sampler.nunique() > 1
 
 
-def _check_named(name: str, names: Any, what: str) -> None:
+def check_named(name: str, names: Any, what: str) -> None:
+    """A clear error when a result has no ``what`` (a sampler, a classifier...) ``name``."""
     if name not in list(names):
         raise ValueError(f"No {what} named {name!r} in this evaluation; it has "
-                         f"{list(names)}.")
+                         f"{list(names)}.{did_you_mean(name, list(names))}")
 
 
 def _best(means: pd.Series) -> str:

@@ -46,6 +46,7 @@ from .validation import (
     as_input_format,
     as_labels,
     as_table,
+    class_hint,
     few_rows_problem,
     is_count,
     listed,
@@ -417,7 +418,7 @@ class CVAEOverSampler(BaseOverSampler):
         for label, count in plan.items():
             if _plain(label) not in known:
                 raise ValueError(f"Unknown class {label!r}; the model knows "
-                                 f"{listed(self.classes_.tolist())}.")
+                                 f"{listed(self.classes_.tolist())}.{class_hint(label, known)}")
             if not is_count(count):
                 raise ValueError(f"The sample count for class {label!r} must be a whole "
                                  f"number >= 0, got {count!r}.")

@@ -361,6 +361,15 @@ def did_you_mean(name: Any, known: Sequence[Any], cutoff: float = 0.75) -> str:
     return f" Did you mean {close[0]!r}?" if close else ""
 
 
+def class_hint(label: Any, classes: Any) -> str:
+    """:func:`did_you_mean` for a class label that is text, among the classes that are:
+    ``'Positve'`` gets ``'positive'``, while a number (``10`` among ``1`` and ``100``) gets no
+    guess, since a near spelling of a number is another number, not a typo."""
+    if not isinstance(label, str):
+        return ""
+    return did_you_mean(label, [c for c in classes if isinstance(c, str)])
+
+
 def _requested_columns(df: pd.DataFrame, requested: list) -> list:
     """The columns that ``categorical_features`` names, indexes or masks."""
     if requested and all(isinstance(v, (bool, np.bool_)) for v in requested):

@@ -17,7 +17,7 @@ import pandas as pd
 from ..io import InputError, read_table
 from ..preprocessing import is_time_dtype
 from ..text_styles import LAYOUT, EmptyColumn
-from ..validation import did_you_mean
+from ..validation import class_hint, did_you_mean
 from .options import split_names
 
 
@@ -195,7 +195,7 @@ def find_class(y: pd.Series, name: str) -> Any:
     if number is not None and len(numeric) == 1:
         return numeric[0]
     raise InputError(f"unknown class {name!r}; classes are "
-                     f"{listed(sorted(map(str, labels)))}.")
+                     f"{listed(sorted(map(str, labels)))}.{class_hint(name, labels)}")
 
 
 def _is_class(y: pd.Series, name: str) -> bool:
