@@ -9,8 +9,6 @@ from vaeaug.generation import (
     NEIGHBOURS,
     RESIDUAL_STEP,
     _neighbourhoods,
-    _off_the_border,
-    evenly_spaced,
     generate,
     herd,
 )
@@ -180,65 +178,6 @@ def test_mixed_residual_steps_stay_in_the_span_of_the_neighbours(monkeypatch):
     assert step.norm(dim=1).min() > 0
 
 
-def test_steps_on_the_border_lose_their_part_toward_the_other_class():
-    seeds = torch.tensor([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]])
-    other = torch.tensor([[0.0, 0.1, 0.0], [10.0, -5.0, 0.0]])  # near the first seed only
-    spread = torch.tensor([1.0, 1.0])
-    step = torch.tensor([[1.0, 1.0, 0.0],    # half toward the other row: that half goes
-                         [1.0, -1.0, 0.0],   # away from it: kept
-                         [0.0, 1.0, 2.0],    # toward it, and along a column not changed
-                         [1.0, -1.0, 0.0]])  # the second seed: not on the border
-    which = torch.tensor([0, 0, 0, 1])
-    numeric = torch.tensor([True, True, False])
-    out = _off_the_border(step[:, :2].clone(), seeds, other, spread, which, numeric)
-    assert torch.allclose(out[0], torch.tensor([2 ** 0.5, 0.0]))  # turned, as long
-    assert torch.equal(out[1], step[1, :2]) and torch.equal(out[3], step[3, :2])
-    # the numeric part toward the other row taken out: nothing left to turn
-    assert torch.allclose(out[2], torch.zeros(2))
-
-
-def test_mixed_steps_turn_off_the_border_only_where_a_seed_is_on_it(monkeypatch):
-    """The same draws with and without the other class's rows: each residual step keeps its
-    length, and exactly the steps from seeds on the border that point toward the other
-    class change (no longer pointing toward it)."""
-    monkeypatch.setattr(generation, "MIXED_INTERPOLATED_SHARE", 0.0)
-    monkeypatch.setattr(generation, "HERDING_POOL", 1)
-    g = torch.Generator().manual_seed(21)
-    X = torch.randn(40, 4, generator=g)
-    ids = 1e-4 * torch.arange(40.0)[:, None]  # which seed a row came from
-    other = torch.cat([X[:5] + 0.05 * torch.randn(5, 4, generator=g),  # by five of the rows
-                       torch.randn(30, 4, generator=g) + 8.0])        # and far from all
-    model = CVAE(5, 2, 3, (8,))
-    init_parameters(model, torch.Generator().manual_seed(22))
-    with torch.no_grad():
-        model.out.weight[0].zero_()
-    numeric = torch.tensor([False] + [True] * 4)
-    rows, others = torch.cat([ids, X], 1), torch.cat([torch.zeros(35, 1), other], 1)
-    new = [generate(model, rows, 1, 300, "mixed", torch.Generator().manual_seed(23),
-                    activate=lambda t: t, numeric=numeric, X_other=given)
-           for given in (None, others)]
-    seed = (new[0][:, 0] / 1e-4).round().long()
-    assert torch.equal(seed, (new[1][:, 0] / 1e-4).round().long())
-    plain, turned = (r[:, 1:] - X[seed] for r in new)
-    assert torch.allclose(plain.norm(dim=1), turned.norm(dim=1), atol=1e-5)
-    own = exact_cdist(rows, rows).fill_diagonal_(float("inf"))
-    spread = own.topk(NEIGHBOURS, largest=False).values.mean(1)
-    nearest_other = exact_cdist(rows, others).min(1)
-    border = nearest_other.values < spread
-    toward = (other[nearest_other.indices] - X)[seed]
-    turn = border[seed] & ((plain * toward).sum(1) > 0)
-    changed = (plain - turned).norm(dim=1) > 1e-5
-    assert turn.any() and torch.equal(changed, turn)
-    assert ((turned[turn] * toward[turn]).sum(1).abs() < 1e-4).all()  # no longer toward it
-    assert border[:5].all() and not border[5:].all()  # the five rows, and not every row
-
-
-def test_evenly_spaced_keeps_the_first_and_last_of_many():
-    rows = torch.arange(10.0)[:, None]
-    assert torch.equal(evenly_spaced(rows, 20), rows)
-    assert evenly_spaced(rows, 4)[:, 0].tolist() == [0.0, 3.0, 6.0, 9.0]
-
-
 def test_mixed_keeps_image_shapes():
     from vaeaug.model import ConvCVAE
 
@@ -328,7 +267,7 @@ def test_large_requests_are_generated_in_parts(monkeypatch, method):
     rows = generation._rows
 
     def counted(*args):
-        sizes.append((args[3], args[9]))  # rows, candidates per row (herding: > 1)
+        sizes.append((args[3], args[-1]))  # rows, candidates per row (herding: > 1)
         return rows(*args)
 
     monkeypatch.setattr(generation, "_rows", counted)

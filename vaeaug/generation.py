@@ -22,10 +22,7 @@ Four ways to make a new row, compared in docs/benchmarks.md:
     distance from x_i to those neighbours and mean ||r|| the class's mean residual length. The
     decoder chooses the direction within the neighbourhood and the relative length of each
     move, the neighbourhood its scale, as it does SMOTE's step: on average half the way to a
-    neighbour (docs/benchmarks.md, fifth and sixth rounds). A seed on the class's border (its
-    nearest row of another class nearer than its own neighbours, on average) has the part of
-    its step that points toward that row taken out, the step's length kept
-    (:func:`_off_the_border`; twenty-fourth round). For up to ``HERDING_MAX_ROWS``
+    neighbour (docs/benchmarks.md, fifth and sixth rounds). For up to ``HERDING_MAX_ROWS``
     rows, ``HERDING_POOL`` times as many such rows are drawn and kernel herding keeps the
     ``n`` that cover them most evenly (:func:`herd`; ninth round): the new rows depend less
     on the luck of one draw.
@@ -81,10 +78,8 @@ def generate(
     temperature: float = 1.0,
     numeric: torch.Tensor | None = None,
     done: Callable[[int], Any] | None = None,
-    X_other: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``n`` new rows of class ``label`` in data space; ``X_class`` holds the real ones and
-    ``X_other`` (optional) the other classes' rows, which ``"mixed"`` steps turn from.
+    """``n`` new rows of class ``label`` in data space; ``X_class`` holds the real ones.
 
     ``activate`` maps decoder output to data space (e.g. softmax per category block, or a
     sigmoid for pixels); ``temperature`` scales the spread of the latent draw; ``numeric``
@@ -100,7 +95,7 @@ def generate(
     parts = []
     for start in range(0, n, part):
         parts.append(_rows(model, X_class, label, min(part, n - start), method, generator,
-                           activate, temperature, numeric, pool, X_other))
+                           activate, temperature, numeric, pool))
         if done is not None:
             done(len(parts[-1]))
     return torch.cat(parts or [X_class.new_empty((0, *X_class.shape[1:]))])
@@ -114,14 +109,13 @@ def part_rows(row_numbers: int) -> int:
 
 def _rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n: int, method: str,
           generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
-          temperature: float, numeric: torch.Tensor | None, pool: int,
-          X_other: torch.Tensor | None) -> torch.Tensor:
+          temperature: float, numeric: torch.Tensor | None, pool: int) -> torch.Tensor:
     """:func:`generate`'s rows, at most one part of them."""
     if method != "mixed" or X_class.shape[0] < 2:  # a lone row has no neighbourhood
         return _one_step_rows(model, X_class, label, n, method, generator, activate,
                               temperature)
     rows, width = _mixed_rows(model, X_class, label, pool * n, generator, activate,
-                              temperature, numeric, X_other)
+                              temperature, numeric)
     if pool > 1:
         rows = herd(rows, n, width)
     return rows.reshape(n, *X_class.shape[1:])
@@ -149,8 +143,8 @@ def _one_step_rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n:
 
 def _mixed_rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n: int,
                 generator: torch.Generator, activate: Callable[[torch.Tensor], torch.Tensor],
-                temperature: float, numeric: torch.Tensor | None,
-                X_other: torch.Tensor | None = None) -> tuple[torch.Tensor, float]:
+                temperature: float, numeric: torch.Tensor | None
+                ) -> tuple[torch.Tensor, float]:
     """``n`` independent ``"mixed"`` rows (flat), and the class's mean neighbour distance."""
     device = X_class.device
     y = torch.full((n,), label, dtype=torch.long, device=device)
@@ -169,10 +163,6 @@ def _mixed_rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n: in
                                  near, which_seed)
     if typical > 0:
         step *= ((RESIDUAL_STEP / typical) * spread[which_seed])[:, None].to(step.dtype)
-    if X_other is not None and len(X_other):
-        unique = flat[torch.unique(seed_idx)]  # the rows of near and spread, in their order
-        step = _off_the_border(step, unique, X_other.reshape(len(X_other), -1), spread,
-                               which_seed, columns)
     residual[:, columns] = step
     rows = seeds + residual
     pick = torch.rand(n, generator=generator, device=device) < MIXED_INTERPOLATED_SHARE
@@ -264,45 +254,6 @@ def _within_neighbourhood(step: torch.Tensor, seeds: torch.Tensor, X: torch.Tens
         length = step[part].norm(dim=1, keepdim=True)
         out[part] = projected * (length / projected.norm(dim=1, keepdim=True).clamp_min(1e-30))
     return out
-
-
-def _off_the_border(step: torch.Tensor, seeds: torch.Tensor, X_other: torch.Tensor,
-                    spread: torch.Tensor, which_seed: torch.Tensor, columns: torch.Tensor,
-                    chunk_elements: int = 1 << 24) -> torch.Tensor:
-    """Each row of ``step`` whose seed lies on the class's border with its part toward the
-    seed's nearest row of another class taken out, and its length kept.
-
-    ``seeds`` are the distinct seeds (flat), ``spread`` their mean distance to their own
-    class's neighbours, ``which_seed`` each step's seed among them; a seed is on the border
-    when its nearest row of ``X_other`` (searched among at most ``NEIGHBOUR_POOL`` of them,
-    evenly spaced) is nearer than ``spread``. Steps toward the other class put new rows among
-    its rows, which k-NN and the SVM then call minority: this lowered the losses against
-    SMOTE and raised the AUC wins (docs/benchmarks.md, twenty-fourth round). Only the
-    ``columns`` of the step (the numeric ones) change.
-    """
-    X_other = evenly_spaced(X_other, NEIGHBOUR_POOL)
-    nearest = torch.empty(len(seeds), dtype=torch.long, device=seeds.device)
-    distance = torch.empty(len(seeds), dtype=seeds.dtype, device=seeds.device)
-    block = max(1, chunk_elements // len(X_other))
-    for start in range(0, len(seeds), block):
-        found = torch.cdist(seeds[start:start + block], X_other).min(1)
-        distance[start:start + block], nearest[start:start + block] = found
-    toward = (X_other[nearest] - seeds)[:, columns]
-    toward = toward / toward.norm(dim=1, keepdim=True).clamp_min(1e-30)
-    toward = toward[which_seed].to(step.dtype)
-    on_border = (distance < spread)[which_seed, None]
-    along = (step * toward).sum(1, keepdim=True).clamp_min(0) * on_border
-    length = step.norm(dim=1, keepdim=True)
-    turned = step - along * toward
-    return turned * (length / turned.norm(dim=1, keepdim=True).clamp_min(1e-30))
-
-
-def evenly_spaced(rows: torch.Tensor, limit: int) -> torch.Tensor:
-    """``rows``, or ``limit`` of them evenly spaced when there are more (no random draw, so
-    the generator's stream does not depend on it)."""
-    if len(rows) <= limit:
-        return rows
-    return rows[torch.linspace(0, len(rows) - 1, limit, device=rows.device).long()]
 
 
 def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generator,

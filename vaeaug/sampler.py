@@ -20,7 +20,7 @@ from . import persistence
 from .defaults import DEVICE, EPOCHS, LATENT_DIM
 from .fast_step import FastStep
 from .fast_step import supports as supports_fast_step
-from .generation import METHODS, NEIGHBOUR_POOL, evenly_spaced, generate, part_rows
+from .generation import METHODS, generate, part_rows
 from .model import (
     CVAE,
     GenerativeModel,
@@ -445,13 +445,6 @@ class CVAEOverSampler(BaseOverSampler):
         with enough_memory(doing, advice):
             return self._generate_blocks(plan, generator)
 
-    def _other_rows(self, k: int) -> torch.Tensor:
-        """The rows of every class but the ``k``-th, in the model's space: at most
-        ``NEIGHBOUR_POOL`` of each, evenly spaced (generation searches no more than that, and
-        a million rows need not be copied for it)."""
-        return torch.cat([evenly_spaced(rows, NEIGHBOUR_POOL)
-                          for j, rows in enumerate(self._class_rows) if j != k])
-
     def _generate_blocks(self, plan: dict, generator: torch.Generator
                          ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_generate_encoded`'s rows, class by class."""
@@ -479,7 +472,7 @@ class CVAEOverSampler(BaseOverSampler):
             with torch.autocast(self.device_.type, enabled=False), torch_threads(threads):
                 rows = generate(self.module_, self._class_rows[k], k, int(count),
                                 self.generation, generator, activate, self.temperature, numeric,
-                                done=bar.update, X_other=self._other_rows(k))
+                                done=bar.update)
             blocks.append(rows.float().cpu().numpy())  # float32 under autocast too
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         bar.close()
