@@ -89,6 +89,14 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the twenty-third round: projawayNN (projtowardNN) turns round the residual steps
         # that point toward (away from) the seed's nearest other-class row (seeds 0, 100);
         # herd4_away25_snap10 combines it with the twenty-second round's rule
+    python benchmarks/variants.py herd4_25,herd4_awaynear25,herd4_perp25,herd4_perpnear25 out.csv
+        # the twenty-fourth round (seeds 0, 100): projawaynearNN turns round only the steps
+        # of seeds on the class's border (nearest other-class row nearer than the seed's mean
+        # distance to its 5 own neighbours); projperpNN takes the part of every step toward
+        # that row out, length kept; projperpnearNN does so on the border only (the
+        # library's rule at commit 3dba090, not kept); herd4_25_pushXX herds with XX/10
+        # times each candidate's mean kernel to the other class's rows subtracted from its
+        # density (push03, push10)
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -246,9 +254,15 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                                         n_new, times, most_alike=top)
             # _wXX: the bandwidth XX/10 times the class's mean distance to its 5 nearest rows
             scale = float(name.split("_w")[1]) / 10 if "_w" in name else 1.0
-            # the library's herding, in float64 over all candidates (one block)
-            rows = herd(torch.as_tensor(pool, dtype=torch.float64), n_new,
-                        scale * float(dist_nb.mean()), block=n_new).numpy()
+            width = scale * float(dist_nb.mean())
+            if "_push" in name:  # twenty-fourth round: _pushXX herds with candidates near
+                # the other class's rows made less attractive (XX/10 times the kernel's mean
+                # to them subtracted from each candidate's density)
+                rows = herd_pushed(pool, n_new, width, X_train[y_train != 1],
+                                   float(name.split("_push")[1]) / 10)
+            else:  # the library's herding, in float64 over all candidates (one block)
+                rows = herd(torch.as_tensor(pool, dtype=torch.float64), n_new, width,
+                            block=n_new).numpy()
             # fifteenth round: the new rows shifted so that their mean is the real rows'
             # (random oversampling's mean, exactly: _mean), half way (_half), or the other
             # way, MM/10 times that shift (_extMM)
@@ -341,7 +355,8 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 # MM/10 times as long (nbgauss: control, a random direction in the same span)
                 tail = name_tail or name.removeprefix("proj").removeprefix("nbgauss").removeprefix(
                     "pos").removeprefix("t15_").removeprefix("t05_").removeprefix(
-                    "unit").removeprefix("unif").removeprefix("away").removeprefix("toward")
+                    "unit").removeprefix("unif").removeprefix("awaynear").removeprefix(
+                    "away").removeprefix("perpnear").removeprefix("perp").removeprefix("toward")
                 share = int(tail.split("_")[0]) / 100
                 times = float(tail.split("_x")[1]) / 10 if "_x" in tail else 1.0
             if name in ("enemy25", "enemy25_x07", "size25", "copy10", "copy20",
@@ -369,11 +384,29 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                     cap = frac * torch.as_tensor(enemy[idx], dtype=resid.dtype)[:, None]
                     length = resid.norm(dim=1, keepdim=True).clamp_min(1e-12)
                     resid = resid * (cap / length).clamp(max=1.0)
-                if name.startswith(("projaway", "projtoward")):  # twenty-third round: a step
+                if (name.startswith(("projaway", "projtoward"))  # twenty-third round: a step
+                        and not name.startswith("projawaynear")):
                     # toward (away from) the seed's nearest other-class row turned round
                     ahead = (resid * to_enemy[torch.as_tensor(idx)]).sum(1, keepdim=True) > 0
                     turn = ahead if name.startswith("projaway") else ~ahead
                     resid = torch.where(turn, -resid, resid)
+                if name.startswith("projawaynear"):  # twenty-fourth round: as projaway, only
+                    # for seeds whose nearest other-class row is nearer than their mean
+                    # distance to their 5 own-class neighbours (the class's border)
+                    ahead = (resid * to_enemy[torch.as_tensor(idx)]).sum(1, keepdim=True) > 0
+                    near = torch.as_tensor(enemy[idx] < dist_nb[idx])[:, None]
+                    resid = torch.where(ahead & near, -resid, resid)
+                if name.startswith("projperp"):  # twenty-fourth round: the part of a step
+                    # toward the seed's nearest other-class row removed, the length kept
+                    e = to_enemy[torch.as_tensor(idx)]
+                    e = e / e.norm(dim=1, keepdim=True).clamp_min(1e-12)
+                    along = (resid * e).sum(1, keepdim=True).clamp_min(0)
+                    if name.startswith("projperpnear"):  # only at the class's border (as
+                        # projawaynear)
+                        along = along * torch.as_tensor(enemy[idx] < dist_nb[idx])[:, None]
+                    length = resid.norm(dim=1, keepdim=True)
+                    resid = resid - along * e
+                    resid = resid * (length / resid.norm(dim=1, keepdim=True).clamp_min(1e-12))
             if name.startswith(("rescale", "rowscale")):
                 # e.g. rescale25: a quarter SMOTE rows; rescale25_x15: residual 1.5 times as long
                 tail = name.removeprefix("rescale").removeprefix("rowscale")
@@ -437,6 +470,27 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             raise ValueError(f"unknown variant {name!r}")
         out[name] = x.numpy()
     return out
+
+
+def herd_pushed(pool: np.ndarray, n: int, width: float, others: np.ndarray,
+                weight: float) -> np.ndarray:
+    """Twenty-fourth round: the library's kernel herding (one block, float64) with each
+    candidate's density lowered by ``weight`` times its mean kernel to the rows ``others``."""
+    candidates = torch.as_tensor(pool, dtype=torch.float64)
+    width = max(width, 1e-12)
+    kernel = torch.cdist(candidates, candidates).square_().div_(-2 * width ** 2).exp_()
+    near_others = torch.cat([
+        torch.cdist(part, torch.as_tensor(others, dtype=torch.float64)).square_()
+        .div_(-2 * width ** 2).exp_().mean(1) for part in candidates.split(2048)])
+    target = kernel.mean(1) - weight * near_others
+    near_picks = torch.zeros_like(target)
+    chosen = []
+    for t in range(n):
+        i = int((target - near_picks / (t + 1)).argmax())
+        chosen.append(i)
+        target[i] = -float("inf")
+        near_picks += kernel[i]
+    return candidates[chosen].numpy()
 
 
 def own_class_filter(s: CVAEOverSampler, pool: np.ndarray, k: int, drop: float, n_new: int,
