@@ -152,7 +152,7 @@ EMA = os.environ.get("VAEAUG_EMA")
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 from vaeaug import sampler as sampler_module  # noqa: E402
-from vaeaug.generation import herd  # noqa: E402
+from vaeaug.generation import herd, herding_picks  # noqa: E402
 
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
 SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25", "sparse25",
@@ -482,15 +482,7 @@ def herd_pushed(pool: np.ndarray, n: int, width: float, others: np.ndarray,
     near_others = torch.cat([
         torch.cdist(part, torch.as_tensor(others, dtype=torch.float64)).square_()
         .div_(-2 * width ** 2).exp_().mean(1) for part in candidates.split(2048)])
-    target = kernel.mean(1) - weight * near_others
-    near_picks = torch.zeros_like(target)
-    chosen = []
-    for t in range(n):
-        i = int((target - near_picks / (t + 1)).argmax())
-        chosen.append(i)
-        target[i] = -float("inf")
-        near_picks += kernel[i]
-    return candidates[chosen].numpy()
+    return candidates[herding_picks(kernel, kernel.mean(1) - weight * near_others, n)].numpy()
 
 
 def own_class_filter(s: CVAEOverSampler, pool: np.ndarray, k: int, drop: float, n_new: int,

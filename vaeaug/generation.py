@@ -193,16 +193,22 @@ def herd(pool: torch.Tensor, n: int, width: float, block: int | None = None) -> 
         m = min(block, n - start)
         candidates = pool[start * per:(start + m) * per]
         kernel = torch.cdist(candidates, candidates).square_().div_(-2 * width ** 2).exp_()
-        target = kernel.mean(1)  # -inf once picked: no row is picked twice
-        near_picks = torch.zeros_like(target)  # sum of the kernel to the rows picked so far
-        chosen = []
-        for t in range(m):
-            i = int((target - near_picks / (t + 1)).argmax())
-            chosen.append(i)
-            target[i] = -float("inf")
-            near_picks += kernel[i]
-        picked.append(candidates[chosen])
+        picked.append(candidates[herding_picks(kernel, kernel.mean(1), m)])
     return torch.cat(picked)
+
+
+def herding_picks(kernel: torch.Tensor, target: torch.Tensor, m: int) -> list[int]:
+    """:func:`herd`'s greedy choice of ``m`` of the candidates whose kernel matrix is
+    ``kernel``: each pick maximises ``target`` (the candidates' density) less the mean kernel
+    to the picks so far. ``target`` is overwritten."""
+    near_picks = torch.zeros_like(target)  # sum of the kernel to the rows picked so far
+    chosen = []
+    for t in range(m):
+        i = int((target - near_picks / (t + 1)).argmax())
+        chosen.append(i)
+        target[i] = -float("inf")  # no row is picked twice
+        near_picks += kernel[i]
+    return chosen
 
 
 def _mean_residual_length(model: GenerativeModel, X_class: torch.Tensor, label: int,
