@@ -222,6 +222,9 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
     # twenty-third round: the direction from each minority row to that nearest other row
     to_enemy = torch.as_tensor(X_train[y_train != 1][enemy_at[:, 0]] - Xc.numpy(),
                                dtype=Xc.dtype)
+    # twenty-fourth round: the rows on the class's border, whose nearest other-class row is
+    # nearer than their mean distance to their 5 own-class neighbours
+    border = torch.as_tensor(enemy < dist_nb)[:, None]
     out = {}
     for name in names:
         g, rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
@@ -384,26 +387,20 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                     cap = frac * torch.as_tensor(enemy[idx], dtype=resid.dtype)[:, None]
                     length = resid.norm(dim=1, keepdim=True).clamp_min(1e-12)
                     resid = resid * (cap / length).clamp(max=1.0)
-                if (name.startswith(("projaway", "projtoward"))  # twenty-third round: a step
-                        and not name.startswith("projawaynear")):
+                if name.startswith(("projaway", "projtoward")):  # twenty-third round: a step
                     # toward (away from) the seed's nearest other-class row turned round
                     ahead = (resid * to_enemy[torch.as_tensor(idx)]).sum(1, keepdim=True) > 0
                     turn = ahead if name.startswith("projaway") else ~ahead
+                    if name.startswith("projawaynear"):  # twenty-fourth round: on the border only
+                        turn = turn & border[idx]
                     resid = torch.where(turn, -resid, resid)
-                if name.startswith("projawaynear"):  # twenty-fourth round: as projaway, only
-                    # for seeds whose nearest other-class row is nearer than their mean
-                    # distance to their 5 own-class neighbours (the class's border)
-                    ahead = (resid * to_enemy[torch.as_tensor(idx)]).sum(1, keepdim=True) > 0
-                    near = torch.as_tensor(enemy[idx] < dist_nb[idx])[:, None]
-                    resid = torch.where(ahead & near, -resid, resid)
                 if name.startswith("projperp"):  # twenty-fourth round: the part of a step
                     # toward the seed's nearest other-class row removed, the length kept
                     e = to_enemy[torch.as_tensor(idx)]
                     e = e / e.norm(dim=1, keepdim=True).clamp_min(1e-12)
                     along = (resid * e).sum(1, keepdim=True).clamp_min(0)
-                    if name.startswith("projperpnear"):  # only at the class's border (as
-                        # projawaynear)
-                        along = along * torch.as_tensor(enemy[idx] < dist_nb[idx])[:, None]
+                    if name.startswith("projperpnear"):  # only at the class's border
+                        along = along * border[idx]
                     length = resid.norm(dim=1, keepdim=True)
                     resid = resid - along * e
                     resid = resid * (length / resid.norm(dim=1, keepdim=True).clamp_min(1e-12))
