@@ -418,7 +418,8 @@ class CVAEOverSampler(BaseOverSampler):
         for label, count in plan.items():
             if _plain(label) not in known:
                 raise ValueError(f"Unknown class {label!r}; the model knows "
-                                 f"{listed(self.classes_.tolist())}.{class_hint(label, known)}")
+                                 f"{listed(self.classes_.tolist())}."
+                                 f"{class_hint(label, self.classes_.tolist())}")
             if not is_count(count):
                 raise ValueError(f"The sample count for class {label!r} must be a whole "
                                  f"number >= 0, got {count!r}.")
