@@ -152,7 +152,7 @@ EMA = os.environ.get("VAEAUG_EMA")
 
 from vaeaug import CVAEOverSampler  # noqa: E402
 from vaeaug import sampler as sampler_module  # noqa: E402
-from vaeaug.generation import herd, herding_picks  # noqa: E402
+from vaeaug.generation import herd, herding_picks, rbf_kernel  # noqa: E402
 
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
 SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25", "sparse25",
@@ -475,10 +475,10 @@ def herd_pushed(pool: np.ndarray, n: int, width: float, others: np.ndarray,
     candidate's density lowered by ``weight`` times its mean kernel to the rows ``others``."""
     candidates = torch.as_tensor(pool, dtype=torch.float64)
     width = max(width, 1e-12)
-    kernel = torch.cdist(candidates, candidates).square_().div_(-2 * width ** 2).exp_()
-    near_others = torch.cat([
-        torch.cdist(part, torch.as_tensor(others, dtype=torch.float64)).square_()
-        .div_(-2 * width ** 2).exp_().mean(1) for part in candidates.split(2048)])
+    kernel = rbf_kernel(candidates, candidates, width)
+    others = torch.as_tensor(others, dtype=torch.float64)
+    near_others = torch.cat([rbf_kernel(part, others, width).mean(1)
+                             for part in candidates.split(2048)])
     return candidates[herding_picks(kernel, kernel.mean(1) - weight * near_others, n)].numpy()
 
 

@@ -192,9 +192,14 @@ def herd(pool: torch.Tensor, n: int, width: float, block: int | None = None) -> 
     for start in range(0, n, block):
         m = min(block, n - start)
         candidates = pool[start * per:(start + m) * per]
-        kernel = torch.cdist(candidates, candidates).square_().div_(-2 * width ** 2).exp_()
+        kernel = rbf_kernel(candidates, candidates, width)
         picked.append(candidates[herding_picks(kernel, kernel.mean(1), m)])
     return torch.cat(picked)
+
+
+def rbf_kernel(A: torch.Tensor, B: torch.Tensor, width: float) -> torch.Tensor:
+    """exp(-||a - b||^2 / (2 width^2)) between the rows of ``A`` and ``B``: herding's kernel."""
+    return torch.cdist(A, B).square_().div_(-2 * width ** 2).exp_()
 
 
 def herding_picks(kernel: torch.Tensor, target: torch.Tensor, m: int) -> list[int]:
