@@ -546,6 +546,22 @@ def test_the_asinh_scale_round_trips_and_is_kept_for_heavy_tails_only():
     assert clipped == pytest.approx([X["b"].max(), X["b"].min(), X["b"].max()], rel=1e-12)
 
 
+def test_columns_of_a_two_dimensional_block_are_fitted_as_their_copies():
+    from vaeaug.preprocessing import TableTransformer, numbers
+
+    # a DataFrame made from one array keeps it as one block: each column is a strided view
+    # of it, which the column encoding copies out once (docs/performance.md, 2026-11-28)
+    values = np.random.default_rng(0).lognormal(size=(20_000, 4))
+    values[:, 3] = np.round(values[:, 3], 2)
+    block = pd.DataFrame(values, columns=list("abcd"))
+    assert not block["a"].to_numpy().flags["C_CONTIGUOUS"]
+    assert numbers(block["a"]).flags["C_CONTIGUOUS"]
+    np.testing.assert_array_equal(numbers(block["a"]), values[:, 0])
+    apart = pd.DataFrame({name: values[:, i].copy() for i, name in enumerate("abcd")})
+    assert TableTransformer().fit(block).columns_ == TableTransformer().fit(apart).columns_
+    assert TableTransformer().fit(block).columns_[3]["decimals"] == 2
+
+
 def test_a_model_with_a_heavy_tailed_column_saves_and_loads(tmp_path):
     X, y = far_value_table()
     sampler = CVAEOverSampler(**FAST).fit(X, y)
