@@ -548,6 +548,7 @@ def test_the_asinh_scale_round_trips_and_is_kept_for_heavy_tails_only():
 
 def test_columns_of_a_two_dimensional_block_are_fitted_as_their_copies():
     from vaeaug.preprocessing import TableTransformer, numbers
+    from vaeaug.validation import as_table
 
     # a DataFrame made from one array keeps it as one block: each column is a strided view
     # of it, which the column encoding copies out once (docs/performance.md, 2026-11-28)
@@ -560,6 +561,10 @@ def test_columns_of_a_two_dimensional_block_are_fitted_as_their_copies():
     apart = pd.DataFrame({name: values[:, i].copy() for i, name in enumerate("abcd")})
     assert TableTransformer().fit(block).columns_ == TableTransformer().fit(apart).columns_
     assert TableTransformer().fit(block).columns_[3]["decimals"] == 2
+    # an array is copied into a table of contiguous columns, as pandas 3 does anyway
+    table, _, _ = as_table(values)
+    assert table[0].to_numpy().flags["C_CONTIGUOUS"]
+    assert not np.shares_memory(table[0].to_numpy(), values)
 
 
 def test_a_model_with_a_heavy_tailed_column_saves_and_loads(tmp_path):
