@@ -550,11 +550,11 @@ def test_columns_of_a_two_dimensional_block_are_fitted_as_their_copies():
     from vaeaug.preprocessing import TableTransformer, numbers
     from vaeaug.validation import as_table
 
-    # a DataFrame made from one array keeps it as one block: each column is a strided view
-    # of it, which the column encoding copies out once (docs/performance.md, 2026-11-28)
+    # a DataFrame that is a view of one array (pandas 2's default; copy=False in pandas 3)
+    # has strided columns, which the column encoding copies out once (docs/performance.md)
     values = np.random.default_rng(0).lognormal(size=(20_000, 4))
     values[:, 3] = np.round(values[:, 3], 2)
-    block = pd.DataFrame(values, columns=list("abcd"))
+    block = pd.DataFrame(values, columns=list("abcd"), copy=False)
     assert not block["a"].to_numpy().flags["C_CONTIGUOUS"]
     assert numbers(block["a"]).flags["C_CONTIGUOUS"]
     np.testing.assert_array_equal(numbers(block["a"]), values[:, 0])
