@@ -151,7 +151,7 @@ def as_table(X: Any, categorical_features: Any = None) -> tuple[pd.DataFrame, li
         kind = "list" if isinstance(X, list) else "ndarray"
         # A copy, as pandas 3 makes anyway: pandas 2 would keep a view of the array, whose
         # columns are strided, and every column's checks and encoding would gather one
-        # number per row from far apart (1.3 s of a 12 s fit of 1,000,000 x 50 floats)
+        # number per row from far apart (about 1 s of a 12 s fit of 1,000,000 x 50 floats)
         df, fmt = pd.DataFrame(arr, copy=True), InputFormat(kind, x_dtype=arr.dtype)
     _check_shape(df)
     named = _named_columns(df, categorical_features)
