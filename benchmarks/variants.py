@@ -58,6 +58,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the fourteenth round: herded SMOTE rows alone, on all of dev (seeds 0, 100)
     VAEAUG_MAX_MINORITY=13 python benchmarks/variants.py herd4_25,herd8_25,herd16_25 out.csv
         # and a larger herding pool for the tiny classes (VAEAUG_GEN_OFFSET=0, 100, 200, 300)
+    python benchmarks/variants.py herd4_25,herd4_25_vm,herd4_25_vmx out.csv
+        # the twenty-fifth round: the new rows' spread per column brought to the class's
+        # (_vm only narrowed, _vmx either way), seeds 0 and 100
     python benchmarks/variants.py herd4_25,herd4_25_mean,herd4_25_half,herd4_25_ext5 out.csv
         # the fifteenth round: the herded rows shifted so that their mean is the real rows'
         # (_mean), half way (_half), or away from it (_extMM: MM/10 times the shift);
@@ -272,6 +275,15 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
             toward = (1.0 if name.endswith("_mean") else 0.5 if name.endswith("_half")
                       else -float(name.split("_ext")[1]) / 10 if "_ext" in name else 0.0)
             rows = rows + toward * (Xc.numpy().mean(0) - rows.mean(0)) if toward else rows
+            if "_vm" in name:  # twenty-fifth round: each column's spread of the new rows
+                # brought to the real class's, about the new rows' own mean (_vm: only ever
+                # narrowed, _vmx: narrowed or widened); logistic regression's steady losses
+                # come with a wider minority cloud than the class's
+                real_sd, new_sd = Xc.numpy().std(0), rows.std(0)
+                factor = np.where(new_sd > 0, real_sd / np.where(new_sd > 0, new_sd, 1.0), 1.0)
+                factor = factor if "_vmx" in name else np.minimum(factor, 1.0)
+                centre = rows.mean(0)
+                rows = centre + (rows - centre) * factor
             if "_clip" in name:  # seventeenth round: every column kept within the class's
                 # own range, widened by XX % of it on each side (_clipXX), as SMOTE's rows are
                 low, high = Xc.numpy().min(0), Xc.numpy().max(0)
