@@ -333,11 +333,12 @@ def part_gpu(n: int = 200_000, d: int = 50, n_scale: int = 1_000_000) -> None:
                 secs = statistics.median(epoch_seconds(
                     make, X, y, repeats=3, few=2, more=GPU_EPOCHS[width]))
             rate = n / secs if secs > 0 else float("nan")  # nan: below the timer's noise
+            tflops = rate * flops / 1e12
             rows.append({"hidden": f"({width}, {width})", "batch": batch, "precision": mode,
-                         "samples/s": f"{rate:,.0f}", "TFLOP/s": rate * flops / 1e12,
-                         "of matmul peak": f"{rate * flops / 1e12 / peak:.1%}",
+                         "samples/s": f"{rate:,.0f}", "TFLOP/s": tflops,
+                         "of matmul peak": f"{tflops / peak:.1%}",
                          # over the peak or not positive: the timing, not the model, is off
-                         "plausible": 0 < rate * flops / 1e12 <= peak})
+                         "plausible": 0 < tflops <= peak})
             print(rows[-1], flush=True)
     torch.backends.cuda.matmul.allow_tf32 = False
     print(pd.DataFrame(rows).to_string(index=False, float_format="{:.2f}".format))

@@ -280,7 +280,7 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 # narrowed, _vmx: narrowed or widened); logistic regression's steady losses
                 # come with a wider minority cloud than the class's
                 real_sd, new_sd = Xc.numpy().std(0), rows.std(0)
-                factor = np.where(new_sd > 0, real_sd / np.where(new_sd > 0, new_sd, 1.0), 1.0)
+                factor = np.divide(real_sd, new_sd, out=np.ones_like(new_sd), where=new_sd > 0)
                 factor = factor if "_vmx" in name else np.minimum(factor, 1.0)
                 centre = rows.mean(0)
                 rows = centre + (rows - centre) * factor
