@@ -100,6 +100,11 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # library's rule at commit 3dba090, not kept); herd4_25_pushXX herds with XX/10
         # times each candidate's mean kernel to the other class's rows subtracted from its
         # density (push03, push10)
+    python benchmarks/variants.py herd4_25,herd4_25_maj25,herd4_25_maj100 out.csv
+        # the twenty-sixth round (seeds 0, 100): _majXX adds XX % of the majority class's
+        # rows too (the library's sample(y=0)), and the minority is topped up to the
+        # enlarged majority; new rows on both sides of the border, not only the minority's
+        # herd4_25_dup, the control: the default's resampled set with every row twice
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -535,9 +540,9 @@ def unsnapped(variant: str) -> str:
 
 
 def generator(variant: str) -> str:
-    """The rule that draws a variant's rows (its name without a cleaning or snapping
-    suffix)."""
-    variant = unsnapped(variant)
+    """The rule that draws a variant's rows (its name without a cleaning, snapping or
+    majority suffix)."""
+    variant = unsnapped(variant).split("_maj")[0].removesuffix("_dup")
     return next((variant.removesuffix(k) for k in CLEANING if variant.endswith(k)), variant)
 
 
@@ -587,17 +592,32 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
                          seed + GEN_OFFSET)
         for variant in names:
             G = snap(drawn[generator(variant)], variant, encoded, y[train])
+            extra = np.zeros((0, X_tr.shape[1]))
+            if "_maj" in variant:  # twenty-sixth round: NAME_majXX also adds XX % of the
+                # majority class's rows, drawn by the library's own rule (sample(y=0)), and
+                # tops the minority up to the enlarged majority with NAME's rule
+                n_extra = round(int(variant.split("_maj")[1]) / 100 * (y[train] == 0).sum())
+                if n_extra:
+                    extra = s.sample(n_extra, y=0, random_state=seed + GEN_OFFSET + 5000)[0]
+                n_min = s.sampling_strategy_.get(1, 0) + n_extra
+                G = variants(s, encoded, y[train], [generator(variant)], seed + GEN_OFFSET,
+                             n=n_min)[generator(variant)]
             new = s.transformer_.inverse_transform(G.astype(np.float32)).to_numpy(dtype=float)
-            X_res = np.vstack([X_tr, new])
-            y_res = np.concatenate([y[train], np.ones(len(new), int)])
+            X_res = np.vstack([X_tr, extra, new])
+            y_res = np.concatenate([y[train], np.zeros(len(extra), int),
+                                    np.ones(len(new), int)])
             strategy = next((v for k, v in CLEANING.items()
                              if unsnapped(variant).endswith(k)), None)
             if strategy is not None:
                 X_res, y_res = TomekLinks(sampling_strategy=strategy).fit_resample(X_res, y_res)
+            if variant.endswith("_dup"):  # the twenty-sixth round's control: every row of
+                # NAME's resampled set twice (as many rows as _maj100, no new information)
+                X_res, y_res = np.vstack([X_res, X_res]), np.concatenate([y_res, y_res])
             for c_name, make in keel.CLASSIFIERS.items():
                 clf = make(i).fit(X_res, y_res)
                 rows.append({"dataset": name, "fold": i, "sampler": "vaeaug~" + variant,
-                             "clf": c_name, "secs": secs, "n_synth": len(new), "error": "",
+                             "clf": c_name, "secs": secs, "n_synth": len(new) + len(extra),
+                             "error": "",
                              **keel.scores(clf, X_te, y[test])})
     return rows
 
