@@ -101,7 +101,7 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # times each candidate's mean kernel to the other class's rows subtracted from its
         # density (push03, push10)
     python benchmarks/variants.py herd4_25,herd4_25_maj25,herd4_25_maj100 out.csv
-        # the twenty-sixth round (seeds 0, 100): _majXX adds XX % of the majority class's
+        # the twenty-sixth round (seeds 0, 100, 200): _majXX adds XX % of the majority class's
         # rows too (the library's sample(y=0)), and the minority is topped up to the
         # enlarged majority; new rows on both sides of the border, not only the minority's
         # herd4_25_dup, the control: the default's resampled set with every row twice
@@ -591,17 +591,18 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         drawn = variants(s, encoded, y[train], sorted({generator(v) for v in names}),
                          seed + GEN_OFFSET)
         for variant in names:
-            G = snap(drawn[generator(variant)], variant, encoded, y[train])
-            extra = np.zeros((0, X_tr.shape[1]))
+            rule, extra = generator(variant), np.zeros((0, X_tr.shape[1]))
             if "_maj" in variant:  # twenty-sixth round: NAME_majXX also adds XX % of the
                 # majority class's rows, drawn by the library's own rule (sample(y=0)), and
                 # tops the minority up to the enlarged majority with NAME's rule
                 n_extra = round(int(variant.split("_maj")[1]) / 100 * (y[train] == 0).sum())
                 if n_extra:
                     extra = s.sample(n_extra, y=0, random_state=seed + GEN_OFFSET + 5000)[0]
-                n_min = s.sampling_strategy_.get(1, 0) + n_extra
-                G = variants(s, encoded, y[train], [generator(variant)], seed + GEN_OFFSET,
-                             n=n_min)[generator(variant)]
+                minority = variants(s, encoded, y[train], [rule], seed + GEN_OFFSET,
+                                    n=s.sampling_strategy_.get(1, 0) + n_extra)[rule]
+            else:
+                minority = drawn[rule]
+            G = snap(minority, variant, encoded, y[train])
             new = s.transformer_.inverse_transform(G.astype(np.float32)).to_numpy(dtype=float)
             X_res = np.vstack([X_tr, extra, new])
             y_res = np.concatenate([y[train], np.zeros(len(extra), int),
