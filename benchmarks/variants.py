@@ -588,7 +588,9 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         ENSEMBLE[:] = [CVAEOverSampler(random_state=seed + 1000 * j, **PARAMS).fit(X_tr, y[train])
                        for j in range(1, members)]
         encoded = s.transformer_.transform(s.check_compatible(X_tr))
-        drawn = variants(s, encoded, y[train], sorted({generator(v) for v in names}),
+        # a _maj variant draws its own minority rows (more of them) below
+        drawn = variants(s, encoded, y[train],
+                         sorted({generator(v) for v in names if "_maj" not in v}),
                          seed + GEN_OFFSET)
         for variant in names:
             rule, extra = generator(variant), np.zeros((0, X_tr.shape[1]))
