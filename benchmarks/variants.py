@@ -105,6 +105,10 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # rows too (the library's sample(y=0)), and the minority is topped up to the
         # enlarged majority; new rows on both sides of the border, not only the minority's
         # herd4_25_dup, the control: the default's resampled set with every row twice
+    python benchmarks/variants.py herd4_25_rosmaj100,herd4_25_smotemaj100 out.csv
+        # the twenty-seventh round (seeds 0, 100, 200): _maj100's minority rows with the
+        # majority doubled by copies of its real rows (_rosmaj) or by SMOTE rows of the
+        # majority class (_smotemaj): which of _maj100's changes wins the pairs
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
@@ -116,6 +120,7 @@ with the class's real rows counted as picks already made, ran at commit 00d1826.
 import csv
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -542,8 +547,26 @@ def unsnapped(variant: str) -> str:
 def generator(variant: str) -> str:
     """The rule that draws a variant's rows (its name without a cleaning, snapping or
     majority suffix)."""
-    variant = unsnapped(variant).split("_maj")[0].removesuffix("_dup")
+    variant = re.sub(r"_(ros|smote)?maj\d+$", "", unsnapped(variant)).removesuffix("_dup")
     return next((variant.removesuffix(k) for k in CLEANING if variant.endswith(k)), variant)
+
+
+def majority_rows(s: CVAEOverSampler, X_maj: np.ndarray, kind: str, n: int,
+                  seed: int) -> np.ndarray:
+    """``n`` more rows of the majority class: the library's own (``sample(y=0)``; the
+    twenty-sixth round's _majXX), copies of real rows (_rosmajXX) or SMOTE's interpolations
+    between 5 nearest neighbours (_smotemajXX; the twenty-seventh round's controls)."""
+    if n == 0:
+        return np.zeros((0, X_maj.shape[1]))
+    if kind == "":
+        return s.sample(n, y=0, random_state=seed + 5000)[0]
+    rng = np.random.default_rng(seed + 5000)
+    if kind == "ros":  # every row once more before any row twice more
+        reps = np.concatenate([rng.permutation(len(X_maj)) for _ in range(n // len(X_maj) + 1)])
+        return X_maj[reps[:n]]
+    seeds = rng.integers(len(X_maj), size=n)
+    partner = neighbours(X_maj, 5)[seeds, rng.integers(min(5, len(X_maj) - 1), size=n)]
+    return X_maj[seeds] + rng.random((n, 1)) * (X_maj[partner] - X_maj[seeds])
 
 
 def snap(rows: np.ndarray, variant: str, encoded: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -588,20 +611,27 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         ENSEMBLE[:] = [CVAEOverSampler(random_state=seed + 1000 * j, **PARAMS).fit(X_tr, y[train])
                        for j in range(1, members)]
         encoded = s.transformer_.transform(s.check_compatible(X_tr))
-        # a _maj variant draws its own minority rows (more of them) below
+        # a _maj variant draws its own minority rows (more of them) below, shared by the
+        # variants that ask for as many
         drawn = variants(s, encoded, y[train],
-                         sorted({generator(v) for v in names if "_maj" not in v}),
+                         sorted({generator(v) for v in names if "maj" not in v}),
                          seed + GEN_OFFSET)
+        topped_up: dict[tuple[str, int], np.ndarray] = {}
         for variant in names:
             rule, extra = generator(variant), np.zeros((0, X_tr.shape[1]))
-            if "_maj" in variant:  # twenty-sixth round: NAME_majXX also adds XX % of the
-                # majority class's rows, drawn by the library's own rule (sample(y=0)), and
-                # tops the minority up to the enlarged majority with NAME's rule
-                n_extra = round(int(variant.split("_maj")[1]) / 100 * (y[train] == 0).sum())
-                if n_extra:
-                    extra = s.sample(n_extra, y=0, random_state=seed + GEN_OFFSET + 5000)[0]
-                minority = variants(s, encoded, y[train], [rule], seed + GEN_OFFSET,
-                                    n=s.sampling_strategy_.get(1, 0) + n_extra)[rule]
+            majority = re.search(r"_(ros|smote)?maj(\d+)$", unsnapped(variant))
+            if majority:  # twenty-sixth round: NAME_majXX also adds XX % of the majority
+                # class's rows, drawn by the library's own rule (sample(y=0)), and tops the
+                # minority up to the enlarged majority with NAME's rule; the twenty-seventh
+                # round's _rosmajXX and _smotemajXX add copies or SMOTE rows instead
+                n_extra = round(int(majority[2]) / 100 * (y[train] == 0).sum())
+                extra = majority_rows(s, X_tr[y[train] == 0], majority[1] or "", n_extra,
+                                      seed + GEN_OFFSET)
+                key = (rule, n_extra)
+                if key not in topped_up:
+                    topped_up[key] = variants(s, encoded, y[train], [rule], seed + GEN_OFFSET,
+                                              n=s.sampling_strategy_.get(1, 0) + n_extra)[rule]
+                minority = topped_up[key]
             else:
                 minority = drawn[rule]
             G = snap(minority, variant, encoded, y[train])
