@@ -167,6 +167,11 @@ from vaeaug import CVAEOverSampler  # noqa: E402
 from vaeaug import sampler as sampler_module  # noqa: E402
 from vaeaug.generation import herd, herding_picks, rbf_kernel  # noqa: E402
 
+#: Up to this many new rows a variant herds its candidates in one block (what every round up
+#: to the twenty-seventh did; their largest, _maj100 on page_blocks0, herded 7,413); above it,
+#: in blocks of HERD_BLOCK rows, as the library does (in blocks of 1,024).
+ONE_BLOCK_ROWS, HERD_BLOCK = 8_000, 4_096
+
 #: Seventh round: the sixth round's default (proj25) with one change each (docs/benchmarks.md).
 SEVENTH = ("strat25", "short25", "denoise25", "bmix25", "bmixinv25", "pair25", "sparse25",
            "dense25")
@@ -276,9 +281,11 @@ def variants(s: CVAEOverSampler, X_train: np.ndarray, y_train: np.ndarray, names
                 # to them subtracted from each candidate's density)
                 rows = herd_pushed(pool, n_new, width, X_train[y_train != 1],
                                    float(name.split("_push")[1]) / 10)
-            else:  # the library's herding, in float64 over all candidates (one block)
+            else:  # the library's herding, in float64 over all candidates (one block) up
+                # to ONE_BLOCK_ROWS new rows (every earlier round's size), in blocks above
+                # (a _maj200 kernel would need tens of GiB per worker)
                 rows = herd(torch.as_tensor(pool, dtype=torch.float64), n_new, width,
-                            block=n_new).numpy()
+                            block=n_new if n_new <= ONE_BLOCK_ROWS else HERD_BLOCK).numpy()
             # fifteenth round: the new rows shifted so that their mean is the real rows'
             # (random oversampling's mean, exactly: _mean), half way (_half), or the other
             # way, MM/10 times that shift (_extMM)
