@@ -14,8 +14,10 @@ harness's columns, so ``../shared/bench/summarize.py`` reads it.
 Sampler specs: none, ros, smote, borderline, adasyn, sv_<smote_variants class> (needs
 ``smote-variants``), and ``vaeaug[:param=value;...]`` for CVAEOverSampler parameters
 (random_state is the fold number, as in the anchor harness), plus ``steps=N`` to change the
-number of training steps that ``epochs="auto"`` stands for and ``width=W`` for
-``hidden_dims=(W, W)``. ``--seed-offset N`` seeds the samplers with fold + N (the classifiers
+number of training steps that ``epochs="auto"`` stands for, ``width=W`` for
+``hidden_dims=(W, W)`` and ``majority=P`` for a ``sampling_strategy`` that adds P % of the
+majority's rows to every class, the majority included (docs/benchmarks.md, twenty-seventh
+round). ``--seed-offset N`` seeds the samplers with fold + N (the classifiers
 keep the fold number): another draw of each sampler on the same folds, for
 ``benchmarks/draws.py``.
 """
@@ -76,6 +78,8 @@ def make_sampler(spec: str, n_minority: int, seed: int):
         params = dict(_parse(a) for a in args.split(";") if a)
         steps = params.pop("steps", None)
         scale = params.pop("scale", None)
+        if "majority" in params:
+            params["sampling_strategy"] = MajorityToo(params.pop("majority"))
         if "width" in params:  # hidden_dims has a comma, which separates sampler specs
             params["hidden_dims"] = (params["width"], params.pop("width"))
         sampler = CVAEOverSampler(random_state=seed, **params)
@@ -98,6 +102,20 @@ def make_sampler(spec: str, n_minority: int, seed: int):
     if name not in simple:
         raise SystemExit(f"unknown sampler {spec!r}")
     return simple[name]()
+
+
+class MajorityToo:
+    """Tuning knob: a ``sampling_strategy`` callable asking for the majority's rows plus
+    ``percent`` % of them in every class (new rows of the majority too; the classes stay
+    balanced), as ``benchmarks/variants.py``'s ``_majXX`` counts them."""
+
+    def __init__(self, percent: float) -> None:
+        self.percent = percent
+
+    def __call__(self, y: np.ndarray) -> dict:
+        labels, counts = np.unique(y, return_counts=True)
+        target = int(counts.max()) + round(self.percent / 100 * int(counts.max()))
+        return {label: target for label in labels}
 
 
 class WithAutoSteps:
