@@ -109,6 +109,9 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # the twenty-seventh round (seeds 0, 100, 200): _maj100's minority rows with the
         # majority doubled by copies of its real rows (_rosmaj) or by SMOTE rows of the
         # majority class (_smotemaj): which of _maj100's changes wins the pairs
+    python benchmarks/variants.py herd4_25_maj50,herd4_25_maj200 out.csv
+        # the twenty-seventh round's doses (seed 0; _maj50 on seed 100 too); the library's
+        # own runs of _maj50: keel.py -s "vaeaug:majority=50"
     python benchmarks/tuning_table.py benchmarks/results/anchors-dev.csv out.csv
 
 (The ``binary-hard:``/``binary-soft:`` rows were measured with the VAEAUG_BINARY switch of
