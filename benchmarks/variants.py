@@ -106,7 +106,7 @@ benchmarks/results/variants.csv (sampler names prefixed ``vaeaug~``).
         # enlarged majority; new rows on both sides of the border, not only the minority's
         # herd4_25_dup, the control: the default's resampled set with every row twice
     python benchmarks/variants.py herd4_25_rosmaj100,herd4_25_smotemaj100 out.csv
-        # the twenty-seventh round (seeds 0, 100, 200): _maj100's minority rows with the
+        # the twenty-seventh round (seeds 0, 100): _maj100's minority rows with the
         # majority doubled by copies of its real rows (_rosmaj) or by SMOTE rows of the
         # majority class (_smotemaj): which of _maj100's changes wins the pairs
     python benchmarks/variants.py herd4_25_maj50,herd4_25_maj200 out.csv
@@ -169,6 +169,10 @@ EMA = os.environ.get("VAEAUG_EMA")
 from vaeaug import CVAEOverSampler  # noqa: E402
 from vaeaug import sampler as sampler_module  # noqa: E402
 from vaeaug.generation import herd, herding_picks, rbf_kernel  # noqa: E402
+
+#: A variant's majority suffix: _majXX (the twenty-sixth round), _rosmajXX, _smotemajXX (the
+#: twenty-seventh); not _tomekmaj (the eighteenth round's cleaning).
+MAJORITY = re.compile(r"_(ros|smote)?maj(\d+)$")
 
 #: Up to this many new rows a variant herds its candidates in one block (what every round up
 #: to the twenty-seventh did; their largest, _maj100 on page_blocks0, herded 7,413); above it,
@@ -557,7 +561,7 @@ def unsnapped(variant: str) -> str:
 def generator(variant: str) -> str:
     """The rule that draws a variant's rows (its name without a cleaning, snapping or
     majority suffix)."""
-    variant = re.sub(r"_(ros|smote)?maj\d+$", "", unsnapped(variant)).removesuffix("_dup")
+    variant = MAJORITY.sub("", unsnapped(variant)).removesuffix("_dup")
     return next((variant.removesuffix(k) for k in CLEANING if variant.endswith(k)), variant)
 
 
@@ -624,12 +628,13 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
         # a _maj variant draws its own minority rows (more of them) below, shared by the
         # variants that ask for as many
         drawn = variants(s, encoded, y[train],
-                         sorted({generator(v) for v in names if "maj" not in v}),
+                         sorted({generator(v) for v in names
+                                 if not MAJORITY.search(unsnapped(v))}),
                          seed + GEN_OFFSET)
         topped_up: dict[tuple[str, int], np.ndarray] = {}
         for variant in names:
             rule, extra = generator(variant), np.zeros((0, X_tr.shape[1]))
-            majority = re.search(r"_(ros|smote)?maj(\d+)$", unsnapped(variant))
+            majority = MAJORITY.search(unsnapped(variant))
             if majority:  # twenty-sixth round: NAME_majXX also adds XX % of the majority
                 # class's rows, drawn by the library's own rule (sample(y=0)), and tops the
                 # minority up to the enlarged majority with NAME's rule; the twenty-seventh
