@@ -54,6 +54,10 @@ class FastStep:
         self._buffers: dict[tuple[str, int], torch.Tensor] = {}
         self._one_hot: tuple[torch.Tensor, torch.Tensor] | None = None  # (labels, one-hot)
         self._scalar_cache: dict[tuple[int, int, torch.dtype], tuple[torch.Tensor, ...]] = {}
+        # Views of those buffers (transposes, halves), taken once per buffer rather than
+        # once per step: each view is a dispatch, and a default step takes some ten of them.
+        # Keyed by the buffer's id; the buffer is kept with its views, so the id stays its own.
+        self._views: dict[tuple[int, str], tuple[torch.Tensor, tuple[torch.Tensor, ...]]] = {}
 
     def _buffer(self, name: str, like: torch.Tensor, columns: int) -> torch.Tensor:
         """A reusable (rows of ``like``, ``columns``) tensor for this step's ``name``."""
@@ -63,6 +67,21 @@ class FastStep:
                 or buf.device != like.device):
             buf = self._buffers[key] = like.new_empty((like.shape[0], columns))
         return buf
+
+    def _view(self, t: torch.Tensor, kind: str) -> tuple[torch.Tensor, ...]:
+        """``t``'s transpose (``"t"``), its column halves (``"halves"``) or its flattening
+        (``"flat"``), cached while ``t`` is one of this step's buffers."""
+        key = (id(t), kind)
+        hit = self._views.get(key)
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        views = ((t.t(),) if kind == "t" else t.chunk(2, dim=1) if kind == "halves"
+                 else (t.view(-1),))
+        self._views[key] = (t, views)
+        return views
+
+    def _t(self, t: torch.Tensor) -> torch.Tensor:
+        return self._view(t, "t")[0]
 
     def _scalars(self, n: int, k: int, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
         """The step's constants for a batch of ``n`` rows and ``k`` latent dimensions, as 0-dim
@@ -94,15 +113,16 @@ class FastStep:
 
     def _label_grad(self, label: torch.Tensor, y: torch.Tensor,
                     grad: torch.Tensor) -> torch.Tensor:
-        """Sum of ``grad``'s rows per label: the gradient of the label rows."""
+        """Sum of ``grad``'s rows per label, written into the label rows' gradient."""
+        out = _grad(label)
         if grad.device.type != "cuda":
-            return torch.zeros_like(label).index_add_(0, y, grad)
+            return out.zero_().index_add_(0, y, grad)
         # index_add_ accumulates with atomic adds on CUDA, in an order that changes from run
         # to run: a fixed random_state would not give the same model twice. A product with
         # the one-hot labels is reproducible (built once per batch, shared by both halves).
         if self._one_hot is None or self._one_hot[0] is not y:
             self._one_hot = (y, one_hot(y, label.shape[0], grad.dtype))
-        return self._one_hot[1].t() @ grad
+        return torch.mm(self._one_hot[1].t(), grad, out=out)
 
     def _backward(self, name: str, layers: list[Layer], inputs: list[torch.Tensor],
                   grad: torch.Tensor, y: torch.Tensor,
@@ -114,12 +134,11 @@ class FastStep:
             # in place: ``grad`` is always a product this step wrote.
             torch.ops.aten.threshold_backward.grad_input(grad, inputs[i + 1], 0,
                                                          grad_input=grad)
-            weight.grad = grad.t() @ inputs[i]
+            torch.mm(self._t(grad), inputs[i], out=_grad(weight))
             if label is None:
-                bias.grad = grad.sum(0)
+                torch.sum(grad, 0, out=_grad(bias))
             else:  # every row has one label: the bias gradient is the sum of the label rows'
-                label.grad = self._label_grad(label, y, grad)
-                bias.grad = label.grad.sum(0)
+                torch.sum(self._label_grad(label, y, grad), 0, out=_grad(bias))
             if i > 0 or need_input_grad:
                 grad = torch.mm(grad, weight, out=self._buffer(f"{name}_grad{i}", grad,
                                                                weight.shape[1]))
@@ -135,8 +154,8 @@ class FastStep:
         enc = self._forward("enc", self.encoder, x, y)
         k = head_w.shape[0] // 2
         n_rows, half, half_c, beta_numel, half_over_n = self._scalars(n, k, x.dtype)
-        mu, raw_logvar = torch.addmm(head_b, enc[-1], head_wt,
-                                     out=buf("head", x, 2 * k)).chunk(2, dim=1)
+        mu, raw_logvar = self._view(torch.addmm(head_b, enc[-1], head_wt,
+                                                out=buf("head", x, 2 * k)), "halves")
         logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=buf("logvar", x, k))
         std = torch.mul(logvar, half, out=buf("std", x, k)).exp_()
         eps = torch.randn(mu.shape, generator=generator, out=buf("eps", x, k))
@@ -149,7 +168,8 @@ class FastStep:
         d_out = out.sub_(x)  # Gaussian columns: d(0.5 * diff^2) = diff
         # Twice the summed loss terms, with as few operations on scalars as possible (each
         # is a dispatch or two, and a default step has some 40 of them): squared errors ...
-        recon2 = torch.dot(d_out.view(-1), d_out.view(-1))
+        flat = self._view(d_out, "flat")[0]
+        recon2 = torch.dot(flat, flat)
         for start, stop in self.blocks:  # softmax cross-entropy instead of squared error
             block = d_out[:, start:stop]
             recon2 -= torch.linalg.vector_norm(block).square()
@@ -163,25 +183,36 @@ class FastStep:
         loss = torch.add(recon2, kl2, alpha=self.beta).sub_(beta_numel).mul_(half_over_n)
 
         d_out.div_(n_rows)
-        out_w.grad = d_out.t() @ dec[-1]
-        out_b.grad = d_out.sum(0)
+        torch.mm(self._t(d_out), dec[-1], out=_grad(out_w))
+        torch.sum(d_out, 0, out=_grad(out_b))
         d_z = self._backward("dec", self.decoder, dec,
                              torch.mm(d_out, out_w, out=buf("d_dec", x, out_w.shape[1])), y,
                              need_input_grad=True)
         assert d_z is not None  # asked for with need_input_grad
         c = self.beta / n
         d_head = buf("d_head", x, 2 * k)  # [d_mu, d_logvar], written in place
-        torch.add(d_z, mu, alpha=c, out=d_head[:, :k])
+        d_mu, d_logvar_out = self._view(d_head, "halves")
+        torch.add(d_z, mu, alpha=c, out=d_mu)
         d_logvar = d_z.mul_(eps).mul_(std).mul_(half).add_(var, alpha=0.5 * c).sub_(half_c)
         # clamp's gradient (zero where the raw value was clamped) in one fused kernel
         torch.ops.aten.hardtanh_backward.grad_input(d_logvar, raw_logvar, -12.0, 8.0,
-                                                    grad_input=d_head[:, k:])
-        head_w.grad = d_head.t() @ enc[-1]
-        head_b.grad = d_head.sum(0)
+                                                    grad_input=d_logvar_out)
+        torch.mm(self._t(d_head), enc[-1], out=_grad(head_w))
+        torch.sum(d_head, 0, out=_grad(head_b))
         self._backward("enc", self.encoder, enc,
                        torch.mm(d_head, head_w, out=buf("d_enc", x, head_w.shape[1])), y,
                        need_input_grad=False)
         return loss
+
+
+def _grad(param: torch.Tensor) -> torch.Tensor:
+    """``param``'s gradient tensor, for a step to write into (allocated if it has none):
+    one tensor kept for the whole fit instead of a new one per step (14 allocations and
+    attribute assignments a default step)."""
+    grad = param.grad
+    if grad is None:
+        grad = param.grad = torch.empty_like(param)
+    return grad
 
 
 def one_hot(y: torch.Tensor, n_labels: int, dtype: torch.dtype) -> torch.Tensor:
