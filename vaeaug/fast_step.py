@@ -51,7 +51,9 @@ class FastStep:
         # rather than allocated afresh (megabytes per step at large batches): the same memory
         # stays warm in the caches. Bit-identical results; 4-epoch fits at batch 8,192 took
         # 1.46-1.70 s against 1.64-1.89 s (docs/performance.md).
-        self._buffers: dict[tuple[str, int], torch.Tensor] = {}
+        # One set per batch length (an epoch's last batch may be shorter), looked up once a
+        # step: a lookup per buffer, with its checks, was a visible cost at the default size.
+        self._buffers: dict[tuple[int, torch.dtype, torch.device], _Buffers] = {}
         self._one_hot: tuple[torch.Tensor, torch.Tensor] | None = None  # (labels, one-hot)
         self._scalar_cache: dict[tuple[int, int, torch.dtype], tuple[torch.Tensor, ...]] = {}
         # Views of those buffers (transposes, halves), taken once per buffer rather than
@@ -59,14 +61,13 @@ class FastStep:
         # Keyed by the buffer's id; the buffer is kept with its views, so the id stays its own.
         self._views: dict[tuple[int, str], tuple[torch.Tensor, tuple[torch.Tensor, ...]]] = {}
 
-    def _buffer(self, name: str, like: torch.Tensor, columns: int) -> torch.Tensor:
-        """A reusable (rows of ``like``, ``columns``) tensor for this step's ``name``."""
-        key = (name, like.shape[0])
-        buf = self._buffers.get(key)
-        if (buf is None or buf.shape[1] != columns or buf.dtype != like.dtype
-                or buf.device != like.device):
-            buf = self._buffers[key] = like.new_empty((like.shape[0], columns))
-        return buf
+    def _batch_buffers(self, x: torch.Tensor) -> _Buffers:
+        """The reusable buffers for batches shaped like ``x``."""
+        key = (x.shape[0], x.dtype, x.device)
+        bufs = self._buffers.get(key)
+        if bufs is None:
+            bufs = self._buffers[key] = _Buffers(*key)
+        return bufs
 
     def _view(self, t: torch.Tensor, kind: str) -> tuple[torch.Tensor, ...]:
         """``t``'s transpose (``"t"``), its column halves (``"halves"``) or its flattening
@@ -96,11 +97,11 @@ class FastStep:
         return self._scalar_cache[key]
 
     def _forward(self, name: str, layers: list[Layer], h: torch.Tensor,
-                 y: torch.Tensor) -> list[torch.Tensor]:
+                 y: torch.Tensor, buf: _Buffers) -> list[torch.Tensor]:
         """Inputs of every layer, then the last hidden activation (all after ReLU)."""
         inputs = [h]
         for i, (weight, weight_t, bias, label) in enumerate(layers):
-            out = self._buffer(f"{name}{i}", h, weight.shape[0])
+            out = buf(f"{name}{i}", weight.shape[0])
             if label is None:
                 h = torch.addmm(bias, h, weight_t, out=out).relu_()
             else:  # the batch's rows of label + bias (index_select: faster than fancy
@@ -125,7 +126,7 @@ class FastStep:
         return torch.mm(self._one_hot[1].t(), grad, out=out)
 
     def _backward(self, name: str, layers: list[Layer], inputs: list[torch.Tensor],
-                  grad: torch.Tensor, y: torch.Tensor,
+                  grad: torch.Tensor, y: torch.Tensor, buf: _Buffers,
                   need_input_grad: bool) -> torch.Tensor | None:
         """Backpropagate ``grad`` (w.r.t. the last ReLU output) through ``layers``."""
         for i in range(len(layers) - 1, -1, -1):
@@ -140,8 +141,7 @@ class FastStep:
             else:  # every row has one label: the bias gradient is the sum of the label rows'
                 torch.sum(self._label_grad(label, y, grad), 0, out=_grad(bias))
             if i > 0 or need_input_grad:
-                grad = torch.mm(grad, weight, out=self._buffer(f"{name}_grad{i}", grad,
-                                                               weight.shape[1]))
+                grad = torch.mm(grad, weight, out=buf(f"{name}_grad{i}", weight.shape[1]))
         return grad if need_input_grad else None
 
     @torch.no_grad()
@@ -150,18 +150,18 @@ class FastStep:
         """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
         n = x.shape[0]
         (head_w, head_wt, head_b), (out_w, out_wt, out_b) = self.head, self.out
-        buf = self._buffer
-        enc = self._forward("enc", self.encoder, x, y)
+        buf = self._batch_buffers(x)
+        enc = self._forward("enc", self.encoder, x, y, buf)
         k = head_w.shape[0] // 2
         n_rows, half, half_c, beta_numel, half_over_n = self._scalars(n, k, x.dtype)
         mu, raw_logvar = self._view(torch.addmm(head_b, enc[-1], head_wt,
-                                                out=buf("head", x, 2 * k)), "halves")
-        logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=buf("logvar", x, k))
-        std = torch.mul(logvar, half, out=buf("std", x, k)).exp_()
-        eps = torch.randn(mu.shape, generator=generator, out=buf("eps", x, k))
-        z = torch.addcmul(mu, std, eps, out=buf("z", x, k))
-        dec = self._forward("dec", self.decoder, z, y)
-        out = torch.addmm(out_b, dec[-1], out_wt, out=buf("out", x, out_w.shape[0]))
+                                                out=buf("head", 2 * k)), "halves")
+        logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=buf("logvar", k))
+        std = torch.mul(logvar, half, out=buf("std", k)).exp_()
+        eps = torch.randn(mu.shape, generator=generator, out=buf("eps", k))
+        z = torch.addcmul(mu, std, eps, out=buf("z", k))
+        dec = self._forward("dec", self.decoder, z, y, buf)
+        out = torch.addmm(out_b, dec[-1], out_wt, out=buf("out", out_w.shape[0]))
 
         # Fewer, fused element-wise kernels: at TVAE's sizes (batch 500, width 128) each one
         # costs about as much as a small matrix product.
@@ -176,21 +176,21 @@ class FastStep:
             logp = torch.log_softmax(block.add_(x[:, start:stop]), dim=1)
             recon2 -= 2 * (logp * x[:, start:stop]).sum()
             block.copy_(logp.exp_().sub_(x[:, start:stop]))
-        var = torch.square(std, out=buf("var", x, k))
+        var = torch.square(std, out=buf("var", k))
         # ... and 2 KL + numel = sum(mu^2 + var - logvar), KL = -0.5 sum(1 + logvar - mu^2 - var),
         # in three kernels (a norm of the strided mu alone took 30-60 us at TVAE's sizes)
-        kl2 = torch.addcmul(var, mu, mu, out=buf("kl", x, k)).sub_(logvar).sum()
+        kl2 = torch.addcmul(var, mu, mu, out=buf("kl", k)).sub_(logvar).sum()
         loss = torch.add(recon2, kl2, alpha=self.beta).sub_(beta_numel).mul_(half_over_n)
 
         d_out.div_(n_rows)
         torch.mm(self._t(d_out), dec[-1], out=_grad(out_w))
         torch.sum(d_out, 0, out=_grad(out_b))
         d_z = self._backward("dec", self.decoder, dec,
-                             torch.mm(d_out, out_w, out=buf("d_dec", x, out_w.shape[1])), y,
-                             need_input_grad=True)
+                             torch.mm(d_out, out_w, out=buf("d_dec", out_w.shape[1])), y,
+                             buf, need_input_grad=True)
         assert d_z is not None  # asked for with need_input_grad
         c = self.beta / n
-        d_head = buf("d_head", x, 2 * k)  # [d_mu, d_logvar], written in place
+        d_head = buf("d_head", 2 * k)  # [d_mu, d_logvar], written in place
         d_mu, d_logvar_out = self._view(d_head, "halves")
         torch.add(d_z, mu, alpha=c, out=d_mu)
         d_logvar = d_z.mul_(eps).mul_(std).mul_(half).add_(var, alpha=0.5 * c).sub_(half_c)
@@ -200,9 +200,25 @@ class FastStep:
         torch.mm(self._t(d_head), enc[-1], out=_grad(head_w))
         torch.sum(d_head, 0, out=_grad(head_b))
         self._backward("enc", self.encoder, enc,
-                       torch.mm(d_head, head_w, out=buf("d_enc", x, head_w.shape[1])), y,
-                       need_input_grad=False)
+                       torch.mm(d_head, head_w, out=buf("d_enc", head_w.shape[1])), y,
+                       buf, need_input_grad=False)
         return loss
+
+
+class _Buffers:
+    """Tensors of ``rows`` rows for one batch length, by name, allocated on first use. A
+    name's width is fixed by the model, so a name found is a buffer that fits."""
+
+    def __init__(self, rows: int, dtype: torch.dtype, device: torch.device) -> None:
+        self.rows, self.dtype, self.device = rows, dtype, device
+        self.named: dict[str, torch.Tensor] = {}
+
+    def __call__(self, name: str, columns: int) -> torch.Tensor:
+        buf = self.named.get(name)
+        if buf is None:
+            buf = self.named[name] = torch.empty((self.rows, columns), dtype=self.dtype,
+                                                 device=self.device)
+        return buf
 
 
 def _grad(param: torch.Tensor) -> torch.Tensor:
