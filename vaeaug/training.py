@@ -226,6 +226,8 @@ class FusedAdam:
         count = torch.zeros((), dtype=torch.float32, device=self.params[0].device)
         self.steps = [count] * len(self.params)
         self.shared_count = True
+        # A Python 1 is wrapped into a tensor on every add (a few us); this one is made once.
+        self._one = torch.ones((), dtype=torch.float32, device=self.params[0].device)
 
     def step(self) -> None:
         """Update every parameter that has a gradient."""
@@ -241,7 +243,7 @@ class FusedAdam:
             lists = [self.params, grads, self.exp_avg, self.exp_avg_sq, self.steps]
         params, grads, exp_avg, exp_avg_sq, steps = lists
         if self.shared_count:
-            steps[0].add_(1)
+            steps[0].add_(self._one)
         else:
             torch._foreach_add_(steps, 1)
         torch._fused_adam_(params, grads, exp_avg, exp_avg_sq, [], steps, amsgrad=False,
