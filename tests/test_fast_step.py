@@ -121,7 +121,7 @@ def test_one_step_object_reused_over_batches_of_two_sizes_matches_autograd():
         assert loss.item() == pytest.approx(ref_loss.item(), rel=1e-5)
         for name, p in model.named_parameters():
             torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
-    assert {key[0] for key in step._buffers} == {32, 7}
+    assert {key[0] for key in step._plans} == {32, 7}
 
 
 def test_one_hot_product_sums_rows_per_label_like_index_add():

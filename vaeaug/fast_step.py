@@ -9,7 +9,7 @@ forward pass without recording it and the gradients with one matrix product per 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeGuard
 
 import torch
@@ -47,61 +47,39 @@ class FastStep:
         self.decoder = _layers(model.dec_in, model.decoder)
         self.head = (model.head.weight, model.head.weight.t(), model.head.bias)
         self.out = (model.out.weight, model.out.weight.t(), model.out.bias)
-        # Tensors with a row per sample are written into buffers kept from step to step
-        # rather than allocated afresh (megabytes per step at large batches): the same memory
-        # stays warm in the caches. Bit-identical results; 4-epoch fits at batch 8,192 took
-        # 1.46-1.70 s against 1.64-1.89 s (docs/performance.md).
-        # One set per batch length (an epoch's last batch may be shorter), looked up once a
-        # step: a lookup per buffer, with its checks, was a visible cost at the default size.
-        self._buffers: dict[tuple[int, torch.dtype, torch.device], _Buffers] = {}
+        self.params = list(model.parameters())
+        # One plan per batch length (an epoch's last batch may be shorter): see _Plan.
+        self._plans: dict[tuple[int, torch.dtype, torch.device], _Plan] = {}
         self._one_hot: tuple[torch.Tensor, torch.Tensor] | None = None  # (labels, one-hot)
-        self._scalar_cache: dict[tuple[int, int, torch.dtype], tuple[torch.Tensor, ...]] = {}
-        # Views of those buffers (transposes, halves), taken once per buffer rather than
-        # once per step: each view is a dispatch, and a default step takes some ten of them.
-        # Keyed by the buffer's id; the buffer is kept with its views, so the id stays its own.
-        self._views: dict[tuple[int, str], tuple[torch.Tensor, tuple[torch.Tensor, ...]]] = {}
 
-    def _batch_buffers(self, x: torch.Tensor) -> _Buffers:
-        """The reusable buffers for batches shaped like ``x``."""
+    def _plan(self, x: torch.Tensor) -> _Plan:
+        """The plan for batches shaped like ``x``, made on first use."""
         key = (x.shape[0], x.dtype, x.device)
-        bufs = self._buffers.get(key)
-        if bufs is None:
-            bufs = self._buffers[key] = _Buffers(*key)
-        return bufs
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(self, *key)
+        # A caller may have set the gradients to None (zero_grad) since the last step.
+        for param, grad in plan.grads:
+            if param.grad is not grad:
+                param.grad = grad
+        return plan
 
-    def _view(self, t: torch.Tensor, kind: str) -> tuple[torch.Tensor, ...]:
-        """``t``'s transpose (``"t"``), its column halves (``"halves"``) or its flattening
-        (``"flat"``), cached while ``t`` is one of this step's buffers."""
-        key = (id(t), kind)
-        hit = self._views.get(key)
-        if hit is not None and hit[0] is t:
-            return hit[1]
-        views = ((t.t(),) if kind == "t" else t.chunk(2, dim=1) if kind == "halves"
-                 else (t.view(-1),))
-        self._views[key] = (t, views)
-        return views
+    def _label_grad(self, out: torch.Tensor, y: torch.Tensor,
+                    grad: torch.Tensor) -> torch.Tensor:
+        """Sum of ``grad``'s rows per label, written into ``out``."""
+        if grad.device.type != "cuda":
+            return out.zero_().index_add_(0, y, grad)
+        # index_add_ accumulates with atomic adds on CUDA, in an order that changes from run
+        # to run: a fixed random_state would not give the same model twice. A product with
+        # the one-hot labels is reproducible (built once per batch, shared by both halves).
+        if self._one_hot is None or self._one_hot[0] is not y:
+            self._one_hot = (y, one_hot(y, out.shape[0], grad.dtype))
+        return torch.mm(self._one_hot[1].t(), grad, out=out)
 
-    def _t(self, t: torch.Tensor) -> torch.Tensor:
-        return self._view(t, "t")[0]
-
-    def _scalars(self, n: int, k: int, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
-        """The step's constants for a batch of ``n`` rows and ``k`` latent dimensions, as 0-dim
-        CPU tensors of the batch's dtype: a Python number is converted to a tensor on every
-        use (three dispatches, a visible cost at the default step's size); the values and
-        results are the same."""
-        key = (n, k, dtype)
-        if key not in self._scalar_cache:
-            c = self.beta / n
-            self._scalar_cache[key] = tuple(torch.tensor(v, dtype=dtype) for v in (
-                n, 0.5, 0.5 * c, self.beta * n * k, 0.5 / n))
-        return self._scalar_cache[key]
-
-    def _forward(self, name: str, layers: list[Layer], h: torch.Tensor,
-                 y: torch.Tensor, buf: _Buffers) -> list[torch.Tensor]:
-        """Inputs of every layer, then the last hidden activation (all after ReLU)."""
-        inputs = [h]
-        for i, (weight, weight_t, bias, label) in enumerate(layers):
-            out = buf(f"{name}{i}", weight.shape[0])
+    @staticmethod
+    def _forward(layers: list[_Forward], h: torch.Tensor, y: torch.Tensor) -> None:
+        """Run ``layers`` on ``h``; each writes its activation (after ReLU) into its buffer."""
+        for weight_t, bias, label, out in layers:
             if label is None:
                 h = torch.addmm(bias, h, weight_t, out=out).relu_()
             else:  # the batch's rows of label + bias (index_select: faster than fancy
@@ -109,126 +87,161 @@ class FastStep:
                 # product added in place
                 h = torch.index_select(label + bias, 0, y, out=out).addmm_(
                     h, weight_t).relu_()
-            inputs.append(h)
-        return inputs
 
-    def _label_grad(self, label: torch.Tensor, y: torch.Tensor,
-                    grad: torch.Tensor) -> torch.Tensor:
-        """Sum of ``grad``'s rows per label, written into the label rows' gradient."""
-        out = _grad(label)
-        if grad.device.type != "cuda":
-            return out.zero_().index_add_(0, y, grad)
-        # index_add_ accumulates with atomic adds on CUDA, in an order that changes from run
-        # to run: a fixed random_state would not give the same model twice. A product with
-        # the one-hot labels is reproducible (built once per batch, shared by both halves).
-        if self._one_hot is None or self._one_hot[0] is not y:
-            self._one_hot = (y, one_hot(y, label.shape[0], grad.dtype))
-        return torch.mm(self._one_hot[1].t(), grad, out=out)
-
-    def _backward(self, name: str, layers: list[Layer], inputs: list[torch.Tensor],
-                  grad: torch.Tensor, y: torch.Tensor, buf: _Buffers,
-                  need_input_grad: bool) -> torch.Tensor | None:
-        """Backpropagate ``grad`` (w.r.t. the last ReLU output) through ``layers``."""
-        for i in range(len(layers) - 1, -1, -1):
-            weight, _, bias, label = layers[i]
+    def _backward(self, layers: list[_Backward], x: torch.Tensor, y: torch.Tensor) -> None:
+        """Backpropagate through ``layers`` (last first); each layer's incoming gradient is
+        already in its buffer."""
+        for (weight, grad, grad_t, act, inp, w_grad, b_grad, l_grad, next_grad) in layers:
             # ReLU's gradient mask in one fused kernel (10x faster than grad * (h > 0)),
             # in place: ``grad`` is always a product this step wrote.
-            torch.ops.aten.threshold_backward.grad_input(grad, inputs[i + 1], 0,
-                                                         grad_input=grad)
-            torch.mm(self._t(grad), inputs[i], out=_grad(weight))
-            if label is None:
-                torch.sum(grad, 0, out=_grad(bias))
+            _threshold_backward(grad, act, 0, grad_input=grad)
+            torch.mm(grad_t, x if inp is None else inp, out=w_grad)
+            if l_grad is None:
+                torch.sum(grad, 0, out=b_grad)
             else:  # every row has one label: the bias gradient is the sum of the label rows'
-                torch.sum(self._label_grad(label, y, grad), 0, out=_grad(bias))
-            if i > 0 or need_input_grad:
-                grad = torch.mm(grad, weight, out=buf(f"{name}_grad{i}", weight.shape[1]))
-        return grad if need_input_grad else None
+                torch.sum(self._label_grad(l_grad, y, grad), 0, out=b_grad)
+            if next_grad is not None:
+                torch.mm(grad, weight, out=next_grad)
 
     @torch.no_grad()
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator) -> torch.Tensor:
         """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
-        n = x.shape[0]
+        p = self._plan(x)
         (head_w, head_wt, head_b), (out_w, out_wt, out_b) = self.head, self.out
-        buf = self._batch_buffers(x)
-        enc = self._forward("enc", self.encoder, x, y, buf)
-        k = head_w.shape[0] // 2
-        n_rows, half, half_c, beta_numel, half_over_n = self._scalars(n, k, x.dtype)
-        mu, raw_logvar = self._view(torch.addmm(head_b, enc[-1], head_wt,
-                                                out=buf("head", 2 * k)), "halves")
-        logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=buf("logvar", k))
-        std = torch.mul(logvar, half, out=buf("std", k)).exp_()
-        eps = torch.randn(mu.shape, generator=generator, out=buf("eps", k))
-        z = torch.addcmul(mu, std, eps, out=buf("z", k))
-        dec = self._forward("dec", self.decoder, z, y, buf)
-        out = torch.addmm(out_b, dec[-1], out_wt, out=buf("out", out_w.shape[0]))
+        n_rows, half, half_c, beta_numel, half_over_n = p.scalars
+        self._forward(p.enc_forward, x, y)
+        mu, raw_logvar = p.mu, p.raw_logvar
+        torch.addmm(head_b, p.enc_last, head_wt, out=p.head)
+        logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=p.logvar)
+        std = torch.mul(logvar, half, out=p.std).exp_()
+        eps = torch.randn(p.latent_shape, generator=generator, out=p.eps)
+        torch.addcmul(mu, std, eps, out=p.z)
+        self._forward(p.dec_forward, p.z, y)
+        torch.addmm(out_b, p.dec_last, out_wt, out=p.out)
 
         # Fewer, fused element-wise kernels: at TVAE's sizes (batch 500, width 128) each one
         # costs about as much as a small matrix product.
-        d_out = out.sub_(x)  # Gaussian columns: d(0.5 * diff^2) = diff
+        d_out = p.out.sub_(x)  # Gaussian columns: d(0.5 * diff^2) = diff
         # Twice the summed loss terms, with as few operations on scalars as possible (each
         # is a dispatch or two, and a default step has some 40 of them): squared errors ...
-        flat = self._view(d_out, "flat")[0]
-        recon2 = torch.dot(flat, flat)
+        recon2 = torch.dot(p.out_flat, p.out_flat)
         for start, stop in self.blocks:  # softmax cross-entropy instead of squared error
             block = d_out[:, start:stop]
             recon2 -= torch.linalg.vector_norm(block).square()
             logp = torch.log_softmax(block.add_(x[:, start:stop]), dim=1)
             recon2 -= 2 * (logp * x[:, start:stop]).sum()
             block.copy_(logp.exp_().sub_(x[:, start:stop]))
-        var = torch.square(std, out=buf("var", k))
+        var = torch.square(std, out=p.var)
         # ... and 2 KL + numel = sum(mu^2 + var - logvar), KL = -0.5 sum(1 + logvar - mu^2 - var),
         # in three kernels (a norm of the strided mu alone took 30-60 us at TVAE's sizes)
-        kl2 = torch.addcmul(var, mu, mu, out=buf("kl", k)).sub_(logvar).sum()
+        kl2 = torch.addcmul(var, mu, mu, out=p.kl).sub_(logvar).sum()
         loss = torch.add(recon2, kl2, alpha=self.beta).sub_(beta_numel).mul_(half_over_n)
 
         d_out.div_(n_rows)
-        torch.mm(self._t(d_out), dec[-1], out=_grad(out_w))
-        torch.sum(d_out, 0, out=_grad(out_b))
-        d_z = self._backward("dec", self.decoder, dec,
-                             torch.mm(d_out, out_w, out=buf("d_dec", out_w.shape[1])), y,
-                             buf, need_input_grad=True)
-        assert d_z is not None  # asked for with need_input_grad
-        c = self.beta / n
-        d_head = buf("d_head", 2 * k)  # [d_mu, d_logvar], written in place
-        d_mu, d_logvar_out = self._view(d_head, "halves")
-        torch.add(d_z, mu, alpha=c, out=d_mu)
+        torch.mm(p.out_t, p.dec_last, out=p.out_w_grad)
+        torch.sum(d_out, 0, out=p.out_b_grad)
+        torch.mm(d_out, out_w, out=p.d_dec)
+        self._backward(p.dec_backward, x, y)
+        d_z, c = p.d_z, p.c
+        torch.add(d_z, mu, alpha=c, out=p.d_mu)  # d_head = [d_mu, d_logvar], in place
         d_logvar = d_z.mul_(eps).mul_(std).mul_(half).add_(var, alpha=0.5 * c).sub_(half_c)
         # clamp's gradient (zero where the raw value was clamped) in one fused kernel
-        torch.ops.aten.hardtanh_backward.grad_input(d_logvar, raw_logvar, -12.0, 8.0,
-                                                    grad_input=d_logvar_out)
-        torch.mm(self._t(d_head), enc[-1], out=_grad(head_w))
-        torch.sum(d_head, 0, out=_grad(head_b))
-        self._backward("enc", self.encoder, enc,
-                       torch.mm(d_head, head_w, out=buf("d_enc", head_w.shape[1])), y,
-                       buf, need_input_grad=False)
+        _hardtanh_backward(d_logvar, raw_logvar, -12.0, 8.0, grad_input=p.d_logvar)
+        torch.mm(p.d_head_t, p.enc_last, out=p.head_w_grad)
+        torch.sum(p.d_head, 0, out=p.head_b_grad)
+        torch.mm(p.d_head, head_w, out=p.d_enc)
+        self._backward(p.enc_backward, x, y)
         return loss
 
 
-class _Buffers:
-    """Tensors of ``rows`` rows for one batch length, by name, allocated on first use. A
-    name's width is fixed by the model, so a name found is a buffer that fits."""
+# Bound once: looking an operator overload up through torch.ops costs about a microsecond.
+_threshold_backward = torch.ops.aten.threshold_backward.grad_input
+_hardtanh_backward = torch.ops.aten.hardtanh_backward.grad_input
 
-    def __init__(self, rows: int, dtype: torch.dtype, device: torch.device) -> None:
-        self.rows, self.dtype, self.device = rows, dtype, device
-        self.named: dict[str, torch.Tensor] = {}
+#: A layer's forward: its weight's transpose, bias, label rows (or None), output buffer.
+_Forward = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None", torch.Tensor]
+#: A layer's backward: weight; incoming gradient buffer and its transpose; the layer's
+#: activation (for ReLU's mask); its input (None: the batch itself); the weight's, bias's
+#: and label rows' gradients (the last None for unlabelled layers); the buffer for the
+#: gradient it passes on (None for the encoder's first layer, which passes none).
+_Backward = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
+                  "torch.Tensor | None", torch.Tensor, torch.Tensor, "torch.Tensor | None",
+                  "torch.Tensor | None"]
 
-    def __call__(self, name: str, columns: int) -> torch.Tensor:
-        buf = self.named.get(name)
-        if buf is None:
-            buf = self.named[name] = torch.empty((self.rows, columns), dtype=self.dtype,
-                                                 device=self.device)
-        return buf
 
+class _Plan:
+    """Every tensor a step of one batch length reads or writes, resolved once.
 
-def _grad(param: torch.Tensor) -> torch.Tensor:
-    """``param``'s gradient tensor, for a step to write into (allocated if it has none):
-    one tensor kept for the whole fit instead of a new one per step (14 allocations and
-    attribute assignments a default step)."""
-    grad = param.grad
-    if grad is None:
-        grad = param.grad = torch.empty_like(param)
-    return grad
+    Tensors with a row per sample are written into buffers kept from step to step rather
+    than allocated afresh (megabytes per step at large batches): the same memory stays warm
+    in the caches (4-epoch fits at batch 8,192 took 1.46-1.70 s against 1.64-1.89 s). The
+    gradients are kept tensors too (the step writes them with ``out=``), and so are the views
+    the step takes of its buffers. Looked up per step, buffer by buffer, they made default
+    fits of ten KEEL sets 15 % slower on an AVX2 CPU (docs/performance.md). Bit-identical
+    results either way.
+    """
+
+    def __init__(self, step: FastStep, rows: int, dtype: torch.dtype,
+                 device: torch.device) -> None:
+        def buffer(columns: int) -> torch.Tensor:
+            return torch.empty((rows, columns), dtype=dtype, device=device)
+
+        self.grads = [(param, param.grad if param.grad is not None
+                       else torch.empty_like(param)) for param in step.params]
+        grad_of = {id(param): grad for param, grad in self.grads}
+        head_w, out_w = step.head[0], step.out[0]
+        k = head_w.shape[0] // 2
+        c = step.beta / rows
+        # The step's constants as 0-dim CPU tensors of the batch's dtype: a Python number
+        # is converted to a tensor on every use (three dispatches).
+        self.scalars = tuple(torch.tensor(v, dtype=dtype) for v in (
+            rows, 0.5, 0.5 * c, step.beta * rows * k, 0.5 / rows))
+        self.c = c
+        self.latent_shape = (rows, k)
+        enc = [(wt, b, label, buffer(w.shape[0])) for w, wt, b, label in step.encoder]
+        dec = [(wt, b, label, buffer(w.shape[0])) for w, wt, b, label in step.decoder]
+        self.enc_forward, self.dec_forward = enc, dec
+        self.enc_last, self.dec_last = enc[-1][3], dec[-1][3]
+        self.head = buffer(2 * k)
+        self.mu, self.raw_logvar = self.head.chunk(2, dim=1)
+        self.logvar, self.std, self.eps, self.z, self.var, self.kl = (
+            buffer(k) for _ in range(6))
+        self.out = buffer(out_w.shape[0])
+        self.out_t, self.out_flat = self.out.t(), self.out.view(-1)
+        self.out_w_grad, self.out_b_grad = grad_of[id(out_w)], grad_of[id(step.out[2])]
+        self.head_w_grad, self.head_b_grad = grad_of[id(head_w)], grad_of[id(step.head[2])]
+        self.d_dec = buffer(out_w.shape[1])
+        self.d_head = buffer(2 * k)
+        self.d_head_t = self.d_head.t()
+        self.d_mu, self.d_logvar = self.d_head.chunk(2, dim=1)
+        self.d_enc = buffer(head_w.shape[1])
+        self.dec_backward, d_z = self._backward(step.decoder, dec, self.z, self.d_dec,
+                                                grad_of, buffer, pass_on=True)
+        assert d_z is not None  # asked for with pass_on
+        self.d_z = d_z
+        self.enc_backward, _ = self._backward(step.encoder, enc, None, self.d_enc, grad_of,
+                                              buffer, pass_on=False)
+
+    @staticmethod
+    def _backward(layers: list[Layer], forward: list[_Forward], first_input: torch.Tensor | None,
+                  grad: torch.Tensor, grad_of: dict[int, torch.Tensor],
+                  buffer: Callable[[int], torch.Tensor],
+                  pass_on: bool) -> tuple[list[_Backward], torch.Tensor | None]:
+        """The backward entries of ``layers``, last first, starting from the gradient buffer
+        ``grad``; and the buffer of the gradient passed on past the first layer (if
+        ``pass_on``)."""
+        acts = [out for *_, out in forward]
+        entries: list[_Backward] = []
+        for i in range(len(layers) - 1, -1, -1):
+            weight, _, bias, label = layers[i]
+            next_grad = buffer(weight.shape[1]) if i > 0 or pass_on else None
+            entries.append((weight, grad, grad.t(), acts[i], acts[i - 1] if i else first_input,
+                            grad_of[id(weight)], grad_of[id(bias)],
+                            None if label is None else grad_of[id(label)], next_grad))
+            if next_grad is not None:
+                grad = next_grad
+        return entries, grad if pass_on else None
 
 
 def one_hot(y: torch.Tensor, n_labels: int, dtype: torch.dtype) -> torch.Tensor:
