@@ -104,6 +104,27 @@ def test_fused_adam_updates_exactly_as_torch_adam(skip_bias):
     assert float(ours.steps[-1]) == float(steps) == (4 if skip_bias else 6)
 
 
+def test_steps_write_into_the_same_gradient_tensors():
+    """Successive steps overwrite one gradient tensor per parameter (no allocation per step),
+    and each step's values are its own batch's, whatever the step before wrote."""
+    spans = SPANS["mixed"]
+    model = CVAE(spans[-1].stop, 3, 4, (16, 8))
+    init_parameters(model, torch.Generator().manual_seed(3))
+    recon = functools.partial(reconstruction_loss, spans=spans)
+    step = FastStep(model, spans, 0.3)
+    step(*batch(spans, seed=20), torch.Generator().manual_seed(0))
+    first = {name: p.grad for name, p in model.named_parameters()}
+    x, y = batch(spans, seed=21)
+    autograd_step(model, recon, 0.3)(x, y, torch.Generator().manual_seed(1))
+    ref = {name: p.grad.clone() for name, p in model.named_parameters()}
+    for name, p in model.named_parameters():
+        p.grad = first[name]  # as the first step left them
+    step(x, y, torch.Generator().manual_seed(1))
+    for name, p in model.named_parameters():
+        assert p.grad is first[name], name
+        torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
 def test_one_step_object_reused_over_batches_of_two_sizes_matches_autograd():
     """The step keeps its per-sample buffers between calls (one set per batch length): every
     call must still give autograd's loss and gradients, whatever the calls before it."""
