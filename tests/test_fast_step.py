@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vaeaug.fast_step import FastStep, supports
-from vaeaug.model import CVAE, ConvCVAE, init_parameters, reconstruction_loss
+from vaeaug.model import CVAE, ConvCVAE, init_parameters, kl_divergence, reconstruction_loss
 from vaeaug.preprocessing import CATEGORICAL, NUMERIC, Span
 from vaeaug.training import FusedAdam, adam, autograd_step
 
@@ -123,6 +123,27 @@ def test_steps_write_into_the_same_gradient_tensors():
     for name, p in model.named_parameters():
         assert p.grad is first[name], name
         torch.testing.assert_close(p.grad, ref[name], rtol=1e-4, atol=1e-6, msg=name)
+
+
+def test_gradients_left_by_the_step_accept_autograd_and_the_loss_is_a_plain_number():
+    """The step runs without autograd (inference mode), but what it leaves behind must work
+    as usual afterwards: autograd accumulates into the same ``.grad`` tensors, and the loss
+    adds into a running total."""
+    spans = SPANS["mixed"]
+    model = CVAE(spans[-1].stop, 3, 4, (16, 8))
+    init_parameters(model, torch.Generator().manual_seed(4))
+    recon = functools.partial(reconstruction_loss, spans=spans)
+    x, y = batch(spans, seed=30)
+    loss = FastStep(model, spans, 0.3)(x, y, torch.Generator().manual_seed(0))
+    fast = {name: p.grad.clone() for name, p in model.named_parameters()}
+    total = torch.zeros(())
+    total += loss
+    assert float(total) == float(loss)
+    output, mu, logvar = model(x, y, torch.Generator().manual_seed(0))
+    (recon(output, x) + 0.3 * kl_divergence(mu, logvar)).mean().backward()  # accumulates
+    for name, p in model.named_parameters():
+        assert not p.grad.is_inference(), name
+        torch.testing.assert_close(p.grad, 2 * fast[name], rtol=1e-4, atol=1e-6, msg=name)
 
 
 def test_one_step_object_reused_over_batches_of_two_sizes_matches_autograd():
