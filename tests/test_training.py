@@ -7,7 +7,13 @@ from sklearn.datasets import make_classification
 
 from vaeaug import CVAEOverSampler, training
 from vaeaug import sampler as sampler_module
-from vaeaug.training import autocast_enabled, batch_indices, epoch_rows, resolve_device
+from vaeaug.training import (
+    autocast_enabled,
+    batch_indices,
+    class_weights,
+    epoch_rows,
+    resolve_device,
+)
 
 
 @pytest.mark.parametrize("cuda", [True, False])
@@ -63,6 +69,20 @@ def test_epoch_rows_hands_out_each_batchs_rows_in_order(monkeypatch, chunk_eleme
         assert len(got) == len(batches) == 6
         for (xb, yb), idx in zip(got, batches):
             assert torch.equal(xb, X[idx]) and torch.equal(yb, y[idx])
+
+
+def test_class_weights_kept_between_epochs_draw_the_same_batches():
+    # train_cvae computes the class-balanced weights once per fit and passes them in: the
+    # draws must be those batch_indices makes from the labels alone.
+    y = torch.tensor([0] * 17 + [1] * 4 + [2] * 2)
+    weights = class_weights(y)
+    assert torch.allclose(weights[y == 0].sum(), weights[y == 2].sum())
+    fresh, kept = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    for _ in range(3):
+        a = batch_indices(y, 5, True, fresh)
+        b = batch_indices(y, 5, True, kept, weights=weights)
+        assert len(a) == len(b) == 5
+        assert all(torch.equal(i, j) for i, j in zip(a, b))
 
 
 def test_cuda_graphs_only_for_graph_safe_steps_on_cuda(monkeypatch):

@@ -265,27 +265,34 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+def class_weights(y: torch.Tensor) -> torch.Tensor:
+    """Each row's weight in class-balanced draws: one over its class's count (float64)."""
+    return (1.0 / torch.bincount(y).to(torch.float64))[y]
+
+
 def batch_indices(
     y: torch.Tensor, batch_size: int, balance_classes: bool, generator: torch.Generator,
-    n_batches: int | None = None,
+    n_batches: int | None = None, weights: torch.Tensor | None = None,
 ) -> list[torch.Tensor]:
     """One epoch of row indices, split into minibatches.
 
     With ``balance_classes`` rows are drawn with replacement, each class equally likely, so
     rare classes are seen as often as common ones; otherwise it is a plain shuffle.
     ``n_batches`` fixes the number of batches (data-parallel replicas must all take the same
-    number of steps); by default an epoch draws as many rows as ``y`` has.
+    number of steps); by default an epoch draws as many rows as ``y`` has. ``weights``:
+    :func:`class_weights` of ``y``, if the caller keeps them from epoch to epoch.
     """
     n = y.shape[0]
     draws = n if n_batches is None else n_batches * batch_size
     if balance_classes:
-        counts = torch.bincount(y).to(torch.float64)
-        weights = (1.0 / counts)[y]
+        if weights is None:
+            weights = class_weights(y)
         order = torch.multinomial(weights, draws, replacement=True, generator=generator)
     else:
         order = torch.cat([torch.randperm(n, generator=generator, device=generator.device)
                            for _ in range(math.ceil(draws / n))])[:draws]
-    return list(torch.split(order.to(y.device), batch_size))
+    full, rest = divmod(draws, batch_size)
+    return list(order.to(y.device).split_with_sizes([batch_size] * full + [rest] * (rest > 0)))
 
 
 #: Rows gathered at once by :func:`epoch_rows` (at most this many elements, 16 MiB of
@@ -315,7 +322,9 @@ def epoch_rows(
         # index_select gathers rows several times faster than X[idx] on CPU.
         xs = torch.index_select(X, 0, idx, out=buffers[idx.shape[0]])
         sizes = [b.shape[0] for b in group]
-        yield from zip(xs.split(sizes), y.index_select(0, idx).split(sizes))
+        # split_with_sizes: Tensor.split is a Python wrapper around it, a visible cost here
+        yield from zip(xs.split_with_sizes(sizes),
+                       y.index_select(0, idx).split_with_sizes(sizes))
 
 
 #: One optimisation step's work: (x, y, generator) -> batch loss, gradients set on the model.
@@ -378,6 +387,9 @@ def train_cvae(
     # Each chunk of an epoch's rows goes into one buffer per chunk length, reused (as in
     # FastStep).
     rows: dict[int, torch.Tensor] = {}
+    # The same every epoch; made once (four small operations an epoch, and a small table's
+    # fit runs hundreds of epochs).
+    weights = class_weights(y) if balance_classes else None
     # Autocast keeps its lower-precision copies of the weights until its outermost context
     # exits: a fit run inside one would train on the first step's weights forever.
     autocast = autocast_enabled(X.device)
@@ -387,7 +399,8 @@ def train_cvae(
     with torch_threads(cpu_threads(model, batch_size, X.device)), reproducible_cudnn(X.device):
         for _ in bar:
             total = X.new_zeros(())
-            batches = batch_indices(y, batch_size, balance_classes, generator, n_batches)
+            batches = batch_indices(y, batch_size, balance_classes, generator, n_batches,
+                                    weights)
             for x, y_batch in epoch_rows(X, y, batches, rows):
                 if graphed is not None:
                     total += graphed(x, y_batch)
