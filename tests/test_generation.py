@@ -229,6 +229,23 @@ def test_herding_picks_distinct_candidates_that_match_them_better_than_a_random_
     assert herded < 0.5 * sum(random) / len(random)  # measured: about a fifth
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_herding_picks_through_numpy_are_torchs(dtype):
+    # On the CPU the greedy loop runs on numpy views (fewer µs per call): the same
+    # arithmetic, so the same picks as torch's loop, ties and the overwritten target included.
+    g = torch.Generator().manual_seed(26)
+    pool = torch.randn(600, 5, generator=g, dtype=dtype)
+    pool[300:320] = pool[:20]  # exact ties between candidates
+    kernel = generation.rbf_kernel(pool, pool, 0.7)
+    target = kernel.mean(1)
+    ref_target = target.clone()
+    reference = generation._greedy_picks(kernel, ref_target, torch.zeros_like(ref_target), 150)
+    picks = generation.herding_picks(kernel, target, 150)
+    assert picks == reference
+    assert torch.equal(target, ref_target)
+    assert len(set(picks)) == 150
+
+
 def test_herding_in_blocks_picks_each_block_from_its_own_candidates():
     pool = torch.randn(4 * 250, 2, generator=torch.Generator().manual_seed(23))
     rows = herd(pool, 250, width=0.5, block=100)  # blocks of 100, 100 and 50 rows
