@@ -292,7 +292,8 @@ def batch_indices(
         order = torch.cat([torch.randperm(n, generator=generator, device=generator.device)
                            for _ in range(math.ceil(draws / n))])[:draws]
     full, rest = divmod(draws, batch_size)
-    return list(order.to(y.device).split_with_sizes([batch_size] * full + [rest] * (rest > 0)))
+    sizes = [batch_size] * full + ([rest] if rest else [])
+    return list(order.to(y.device).split_with_sizes(sizes))
 
 
 #: Rows gathered at once by :func:`epoch_rows` (at most this many elements, 16 MiB of
