@@ -655,6 +655,20 @@ def test_a_small_cnn_classifies_rows_of_pixels(digits):
     assert chosen["cnn"].get_params()["random_state"] == 3
 
 
+def test_the_cnn_classifier_leaves_torchs_global_random_state_alone(digits):
+    # Seeded from random_state alone, like the samplers: building the network must not draw
+    # torch's default initialisation from the global generator either.
+    import torch
+
+    from vaeaug.image_evaluate import ImageCNNClassifier
+
+    X, y = digits
+    torch.manual_seed(5)
+    state = torch.get_rng_state()
+    ImageCNNClassifier((8, 8), epochs=1, random_state=0).fit((X / 16).reshape(len(X), -1), y)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
 def test_evaluate_command_takes_cnn_for_images_only(digits, tmp_path):
     src = digit_folder(digits, tmp_path / "digits")
     result = CliRunner().invoke(main, ["evaluate", str(src), "--classifiers", "cnn",

@@ -113,7 +113,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         """Train on rows of pixels ``X`` and their labels ``y``."""
         import torch
 
-        from .model import init_parameters, small_cnn
+        from .model import build_on_cpu, init_parameters, small_cnn
         from .training import reproducible_cudnn, resolve_device
 
         self.device_ = resolve_device(self.device)
@@ -122,7 +122,7 @@ class ImageCNNClassifier(ClassifierMixin, BaseEstimator):
         seed = int(np.random.RandomState(self.random_state).randint(2**31 - 1))
         generator = torch.Generator().manual_seed(seed)  # on the CPU: the same draws anywhere
         _, channels, height, width = images.shape
-        net = small_cnn(channels, height, width, len(self.classes_))
+        net = build_on_cpu(lambda: small_cnn(channels, height, width, len(self.classes_)))
         init_parameters(net, generator)
         net.to(self.device_)
         optimizer = torch.optim.Adam(net.parameters(), lr=self.learning_rate)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import __version__
+from .model import build_on_cpu
 from .preprocessing import TableTransformer, asinh_scaled
 from .training import resolve_device
 from .validation import InputFormat
@@ -134,9 +135,7 @@ def load(cls: type, path: Any, device: str = "auto") -> Any:
     est._sample_rng = np.random.default_rng(est._sample_seed)
     est.device_ = resolve_device(device)
     est._restore_data_format(state)
-    with torch.device("meta"):
-        module = est._make_module(tuple(state["class_rows"][0].shape[1:]))
-    module = module.to_empty(device="cpu")
+    module = build_on_cpu(lambda: est._make_module(tuple(state["class_rows"][0].shape[1:])))
     try:
         module.load_state_dict(state["state_dict"])
     except RuntimeError as exc:

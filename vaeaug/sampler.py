@@ -24,6 +24,7 @@ from .generation import METHODS, generate, part_rows
 from .model import (
     CVAE,
     GenerativeModel,
+    build_on_cpu,
     init_parameters,
     reconstruction_loss,
     tabular_activation,
@@ -302,11 +303,9 @@ class CVAEOverSampler(BaseOverSampler):
                             for k in range(len(self.classes_))]
 
     def _build_module(self, shape: tuple[int, ...], seed: int) -> GenerativeModel:
-        # Built on the meta device and initialised from a local generator, so neither the
-        # result nor torch's global random state depends on anything but random_state.
-        with torch.device("meta"):
-            module = self._make_module(shape)
-        module = module.to_empty(device="cpu")
+        # Initialised from a local generator, with torch's global random state kept, so
+        # neither the result nor that state depends on anything but random_state.
+        module = build_on_cpu(lambda: self._make_module(shape))
         init_parameters(module, torch.Generator().manual_seed(seed))
         return module.to(self.device_)
 
