@@ -104,17 +104,23 @@ def make_sampler(spec: str, n_minority: int, seed: int):
     return simple[name]()
 
 
+def extra_majority_rows(majority: int, percent: float) -> int:
+    """New rows for a majority class of ``majority`` rows grown by ``percent`` %: the one
+    count rule of ``MajorityToo`` and ``benchmarks/variants.py``'s ``_majXX``."""
+    return round(percent / 100 * majority)
+
+
 class MajorityToo:
     """Tuning knob: a ``sampling_strategy`` callable asking for the majority's rows plus
     ``percent`` % of them in every class (new rows of the majority too; the classes stay
-    balanced), as ``benchmarks/variants.py``'s ``_majXX`` counts them."""
+    balanced)."""
 
     def __init__(self, percent: float) -> None:
         self.percent = percent
 
     def __call__(self, y: np.ndarray) -> dict:
         labels, counts = np.unique(y, return_counts=True)
-        target = int(counts.max()) + round(self.percent / 100 * int(counts.max()))
+        target = int(counts.max()) + extra_majority_rows(int(counts.max()), self.percent)
         return {label: target for label in labels}
 
 

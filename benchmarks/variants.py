@@ -639,7 +639,7 @@ def run_dataset(name: str, names: list[str], folds: int = 5) -> list[dict]:
                 # class's rows, drawn by the library's own rule (sample(y=0)), and tops the
                 # minority up to the enlarged majority with NAME's rule; the twenty-seventh
                 # round's _rosmajXX and _smotemajXX add copies or SMOTE rows instead
-                n_extra = round(int(majority[2]) / 100 * (y[train] == 0).sum())
+                n_extra = keel.extra_majority_rows(int((y[train] == 0).sum()), int(majority[2]))
                 extra = majority_rows(s, X_tr[y[train] == 0], majority[1] or "", n_extra,
                                       seed + GEN_OFFSET)
                 key = (rule, n_extra)
