@@ -120,7 +120,8 @@ class MajorityToo:
 
     def __call__(self, y: np.ndarray) -> dict:
         labels, counts = np.unique(y, return_counts=True)
-        target = int(counts.max()) + extra_majority_rows(int(counts.max()), self.percent)
+        majority = int(counts.max())
+        target = majority + extra_majority_rows(majority, self.percent)
         return {label: target for label in labels}
 
 
