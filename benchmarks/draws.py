@@ -18,6 +18,7 @@ column) and counts (data set, classifier) pairs won, tied and lost, the way
     python benchmarks/keel.py --split dev -s smote --seed-offset 100 --out smote100.csv
     python benchmarks/draws.py --sampler vaeaug vaeaug*.csv smote*.csv --metric gmean
     python benchmarks/draws.py benchmarks/results/draws8-vaeaug-smote.csv.gz --metric auc
+    python benchmarks/draws.py --sampler vaeaug mine.csv --vs-csv smote-draws.csv
 """
 
 from __future__ import annotations
@@ -68,11 +69,15 @@ def main() -> None:
                          "both samplers)")
     ap.add_argument("--sampler", default="vaeaug")
     ap.add_argument("--vs", default="smote")
+    ap.add_argument("--vs-csv", action="append", metavar="CSV",
+                    help="take the --vs draws from this CSV only (repeatable), and --sampler's "
+                         "from the positional CSVs only: for files that hold draws of both "
+                         "under the same name")
     ap.add_argument("--metric", default="gmean")
     ap.add_argument("--target", type=float, default=0.6, help="share of pairs to mark (0.6)")
     a = ap.parse_args()
     mine = pair_means(a.csv, a.sampler, a.metric)
-    ref = pair_means(a.csv, a.vs, a.metric)
+    ref = pair_means(a.vs_csv or a.csv, a.vs, a.metric)
     if not mine or not ref:
         raise SystemExit(f"need at least 1 draw of {a.sampler} and 1 of {a.vs}")
     pairs = len(ref[0])

@@ -101,6 +101,24 @@ def test_one_draw_of_the_sampler_is_compared_with_every_draw_of_smote(tmp_path, 
     assert "vaeaug's draw-to-draw" not in out
 
 
+def test_vs_csv_keeps_the_sampler_s_draws_apart_from_a_file_of_both(tmp_path, capsys,
+                                                                   monkeypatch):
+    # a held-out reference file holds draws of both samplers, named as the new run names its
+    # own: without --vs-csv its vaeaug draw would count as a second draw of the sampler
+    mine, ref = tmp_path / "v.csv", tmp_path / "both.csv"
+    frame("vaeaug", [0.7, 0.7]).to_csv(mine, index=False)
+    pd.concat([frame("smote", [0.6, 0.8], 0), frame("vaeaug", [0.1, 0.1], 0)]
+              ).to_csv(ref, index=False)
+    monkeypatch.setattr(sys, "argv", ["draws.py", str(mine), "--vs-csv", str(ref)])
+    draws.main()
+    out = capsys.readouterr().out
+    assert "vaeaug: 1 draws, smote: 1 draws" in out
+    assert "mean of all 1 draws against the mean of all 1: 1 / 0 / 1" in out
+    monkeypatch.setattr(sys, "argv", ["draws.py", str(mine), str(ref)])
+    draws.main()
+    assert "vaeaug: 2 draws, smote: 1 draws" in capsys.readouterr().out
+
+
 def test_rule_oracle_takes_the_better_rule_per_data_set():
     rule_oracle = pytest.importorskip("rule_oracle")
     index = pd.MultiIndex.from_tuples([("d0", "knn"), ("d0", "tree"), ("d1", "knn"),
