@@ -602,7 +602,7 @@ def test_evaluate_command_takes_an_image_folder(digits, tmp_path):
 
 
 def test_image_evaluate_in_docs_is_the_real_output(tmp_path, monkeypatch,
-                                                   docs_machine):
+                                                   image_docs_machine):
     # docs/images.md shows `vaeaug evaluate rare/`: the bundled digits with 3 and 8 made rare,
     # saved as PNGs in one folder per digit; only the timings may differ
     from PIL import Image
