@@ -5,7 +5,7 @@ import functools
 import pytest
 import torch
 
-from vaeaug.fast_step import FastStep, supports
+from vaeaug.fast_step import FastStep, one_hot, supports
 from vaeaug.model import CVAE, ConvCVAE, init_parameters, kl_divergence, reconstruction_loss
 from vaeaug.preprocessing import CATEGORICAL, NUMERIC, Span
 from vaeaug.training import FusedAdam, adam, autograd_step
@@ -168,8 +168,6 @@ def test_one_step_object_reused_over_batches_of_two_sizes_matches_autograd():
 
 def test_one_hot_product_sums_rows_per_label_like_index_add():
     # CUDA takes the one-hot product (reproducible), the CPU index_add_: same sums.
-    from vaeaug.fast_step import one_hot
-
     g = torch.Generator().manual_seed(3)
     y = torch.randint(4, (50,), generator=g)
     y[0] = 3  # every label present or not, the shapes must hold
@@ -177,3 +175,70 @@ def test_one_hot_product_sums_rows_per_label_like_index_add():
     by_product = one_hot(y, 5, grad.dtype).t() @ grad
     torch.testing.assert_close(by_product, torch.zeros(5, 6).index_add_(0, y, grad))
     assert torch.equal(one_hot(y, 5, torch.float32).sum(1), torch.ones(50))
+
+
+def _step_outputs(monkeypatch, script: bool, one_hot_labels: bool = False):
+    """Loss and gradients of three steps (two batch lengths) with the plans compiled by
+    TorchScript or run as Python; and the runners used."""
+    from vaeaug import fast_step
+
+    monkeypatch.setattr(fast_step, "SCRIPT_ON_CPU", script)
+    spans = SPANS["mixed"]
+    model = CVAE(spans[-1].stop, 3, 4, (16, 8))
+    init_parameters(model, torch.Generator().manual_seed(5))
+    step = FastStep(model, spans, 0.3)
+    outputs = []
+    for i, n in enumerate([32, 7, 32]):
+        x, y = batch(spans, n=n, seed=40 + i)
+        plan, _ = step._plan(x)
+        plan.one_hot_labels = one_hot_labels
+        loss = step(x, y, torch.Generator().manual_seed(i))
+        outputs.append([loss.clone()] + [p.grad.clone() for p in model.parameters()])
+    return outputs, list(step._runs.values())
+
+
+def test_compiled_step_gives_the_python_step_results_bit_for_bit(monkeypatch):
+    """On the CPU the step runs compiled by TorchScript: the same operators in the same
+    order, so the same numbers exactly, not approximately."""
+    compiled, runs = _step_outputs(monkeypatch, script=True)
+    python, python_runs = _step_outputs(monkeypatch, script=False)
+    assert all(isinstance(run, torch.jit.ScriptModule) for run in runs) and len(runs) == 2
+    assert not any(isinstance(run, torch.jit.ScriptModule) for run in python_runs)
+    for a, b in zip(compiled, python):
+        for u, v in zip(a, b):
+            assert torch.equal(u, v)
+
+
+def test_one_hot_label_gradients_equal_index_add_ones(monkeypatch):
+    # CUDA sums the label rows' gradients as a product with one-hot labels (reproducible);
+    # run on the CPU here, both ways must give the same gradients.
+    from vaeaug import fast_step
+
+    by_index_add, _ = _step_outputs(monkeypatch, script=False)
+    built = []
+    monkeypatch.setattr(fast_step, "one_hot", lambda *a: built.append(a) or one_hot(*a))
+    by_product, _ = _step_outputs(monkeypatch, script=False, one_hot_labels=True)
+    assert len(built) == 3  # once per step, shared by the encoder and the decoder
+    for a, b in zip(by_index_add, by_product):
+        for u, v in zip(a, b):
+            torch.testing.assert_close(u, v, rtol=1e-5, atol=1e-6)
+
+
+def test_step_runs_as_python_where_torchscript_fails(monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no TorchScript here")
+
+    monkeypatch.setattr(torch.jit, "script", broken)
+    outputs, runs = _step_outputs(monkeypatch, script=True)
+    assert not any(isinstance(run, torch.jit.ScriptModule) for run in runs)
+    reference, _ = _step_outputs(monkeypatch, script=False)
+    assert all(torch.equal(u, v) for a, b in zip(outputs, reference) for u, v in zip(a, b))
+
+
+def test_compiled_step_leaves_torchscript_settings_as_they_were():
+    spans = SPANS["numeric"]
+    model = CVAE(spans[-1].stop, 3, 4, (16,))
+    step = FastStep(model, spans, 0.3)
+    before = torch._C._get_graph_executor_optimize()
+    step(*batch(spans), torch.Generator().manual_seed(0))
+    assert torch._C._get_graph_executor_optimize() == before

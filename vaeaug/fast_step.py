@@ -7,8 +7,7 @@ forward pass without recording it and the gradients with one matrix product per 
 ``tests/test_fast_step.py`` checks the gradients against autograd.
 """
 
-from __future__ import annotations
-
+import warnings
 from collections.abc import Callable, Sequence
 from typing import TypeGuard
 
@@ -20,7 +19,7 @@ from .preprocessing import Span, categorical_blocks
 
 # weight, its transpose (a view, taken once: the optimiser updates the weight in place),
 # bias, label rows
-Layer = tuple[torch.Tensor, torch.Tensor, torch.Tensor, "torch.Tensor | None"]
+Layer = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]
 
 
 def _layers(first: LabelledLinear, rest: nn.Sequential) -> list[Layer]:
@@ -48,36 +47,211 @@ class FastStep:
         self.head = (model.head.weight, model.head.weight.t(), model.head.bias)
         self.out = (model.out.weight, model.out.weight.t(), model.out.bias)
         self.params = list(model.parameters())
-        # One plan per batch length (an epoch's last batch may be shorter): see _Plan.
+        # One plan per batch length (an epoch's last batch may be shorter): see _Plan. On
+        # the CPU each runs compiled by TorchScript (see _compiled); elsewhere as Python.
         self._plans: dict[tuple[int, torch.dtype, torch.device], _Plan] = {}
-        self._one_hot: tuple[torch.Tensor, torch.Tensor] | None = None  # (labels, one-hot)
+        self._runs: dict[tuple[int, torch.dtype, torch.device], Callable[..., torch.Tensor]] = {}
 
-    def _plan(self, x: torch.Tensor) -> _Plan:
-        """The plan for batches shaped like ``x``, made on first use."""
+    def _plan(self, x: torch.Tensor) -> tuple["_Plan", Callable[..., torch.Tensor]]:
+        """The plan for batches shaped like ``x``, made on first use, and what runs it."""
         key = (x.shape[0], x.dtype, x.device)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = _Plan(self, *key)
+            self._runs[key] = _compiled(plan) if x.device.type == "cpu" else plan
         # A caller may have set the gradients to None (zero_grad) since the last step.
         for param, grad in plan.grads:
             if param.grad is not grad:
                 param.grad = grad
+        return plan, self._runs[key]
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+        """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
+        # Buffers and gradients are made outside inference mode: they stay ordinary tensors
+        # that autograd may accumulate into later. The step itself runs inside it, which
+        # skips autograd's dispatch layer on each of its ~60 operations (no_grad still goes
+        # through it): 7 % less time per default fit, the same kernels, bit for bit.
+        plan, run = self._plan(x)
+        with torch.inference_mode():
+            if run is plan:
+                return plan(x, y, generator)
+            # TorchScript's executor would profile the first calls and then optimise the
+            # graph (0.1 s once per process, no faster afterwards, and free to reorder
+            # arithmetic): run the graph as written. The flag is per thread.
+            optimize = torch._C._get_graph_executor_optimize()
+            torch._C._set_graph_executor_optimize(False)
+            try:
+                return run(x, y, generator)
+            finally:
+                torch._C._set_graph_executor_optimize(optimize)
+
+
+#: Compile plans with TorchScript on the CPU (tests switch it off to compare).
+SCRIPT_ON_CPU = True
+
+
+def _compiled(plan: "_Plan") -> Callable[..., torch.Tensor]:
+    """``plan`` compiled by TorchScript, or ``plan`` itself where that is off or fails.
+
+    A default step is some 60 small operations, and on the CPU most of its time is Python
+    and torch's argument parsing around them, not arithmetic. TorchScript runs the same
+    operators in the same order from its own interpreter: the same results bit for bit, in
+    about 15 % less time per default fit (docs/performance.md). ``torch.jit.script`` is
+    deprecated in favour of ``torch.compile``, which compiles for seconds and was slower here;
+    should it go, the step runs as Python.
+    """
+    if not SCRIPT_ON_CPU:
+        return plan
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return torch.jit.script(plan)
+    except Exception:  # noqa: BLE001 - any failure to compile leaves the Python step
         return plan
 
-    def _label_grad(self, out: torch.Tensor, y: torch.Tensor,
-                    grad: torch.Tensor) -> torch.Tensor:
-        """Sum of ``grad``'s rows per label, written into ``out``."""
-        if grad.device.type != "cuda":
-            return out.zero_().index_add_(0, y, grad)
+
+#: A layer's forward: its weight's transpose, bias, label rows (or None), output buffer.
+_Forward = tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor]
+#: A layer's backward: weight; incoming gradient buffer and its transpose; the layer's
+#: activation (for ReLU's mask); its input (None: the batch itself); the weight's, bias's
+#: and label rows' gradients (the last None for unlabelled layers); the buffer for the
+#: gradient it passes on (None for the encoder's first layer, which passes none).
+_Backward = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
+                  torch.Tensor | None, torch.Tensor, torch.Tensor, torch.Tensor | None,
+                  torch.Tensor | None]
+
+
+class _Plan(nn.Module):
+    """Every tensor a step of one batch length reads or writes, resolved once; its
+    ``forward`` is the step.
+
+    Tensors with a row per sample are written into buffers kept from step to step rather
+    than allocated afresh (megabytes per step at large batches): the same memory stays warm
+    in the caches (4-epoch fits at batch 8,192 took 1.46-1.70 s against 1.64-1.89 s). The
+    gradients are kept tensors too (the step writes them with ``out=``), and so are the views
+    the step takes of its buffers. Looked up per step, buffer by buffer, they made default
+    fits of ten KEEL sets 15 % slower on an AVX2 CPU (docs/performance.md). Bit-identical
+    results either way. ``forward`` is written in the subset of Python that TorchScript
+    compiles (:func:`_compiled`); the module is not a model and is never trained itself.
+    """
+
+    enc_forward: list[_Forward]
+    dec_forward: list[_Forward]
+    enc_backward: list[_Backward]
+    dec_backward: list[_Backward]
+    blocks: list[tuple[int, int]]
+    latent_shape: list[int]
+    grads: list[tuple[torch.Tensor, torch.Tensor]]
+
+    def __init__(self, step: FastStep, rows: int, dtype: torch.dtype,
+                 device: torch.device) -> None:
+        super().__init__()
+
+        def buffer(columns: int) -> torch.Tensor:
+            return torch.empty((rows, columns), dtype=dtype, device=device)
+
+        self.grads = [(param, param.grad if param.grad is not None
+                       else torch.empty_like(param)) for param in step.params]
+        grad_of = {id(param): grad for param, grad in self.grads}
+        # Plain tensor attributes, not registered parameters: the model owns them.
+        (head_w, head_wt, head_b), (out_w, out_wt, out_b) = (
+            [t.detach() for t in step.head], [t.detach() for t in step.out])
+        self.head_w, self.head_wt, self.head_b = head_w, head_wt, head_b
+        self.out_w, self.out_wt, self.out_b = out_w, out_wt, out_b
+        self.blocks = list(step.blocks)
+        self.beta = float(step.beta)
+        self.n_labels = int(step.encoder[0][3].shape[0])  # type: ignore[union-attr]
+        self.one_hot_labels = device.type == "cuda"  # see forward
+        k = head_w.shape[0] // 2
+        c = step.beta / rows
+        # The step's constants as 0-dim CPU tensors of the batch's dtype: a Python number
+        # is converted to a tensor on every use (three dispatches).
+        (self.n_rows, self.one_half, self.half_c, self.beta_numel, self.half_over_n) = (
+            torch.tensor(v, dtype=dtype) for v in (rows, 0.5, 0.5 * c, step.beta * rows * k,
+                                                   0.5 / rows))
+        self.c = c
+        self.latent_shape = [rows, k]
+        enc = [(wt, b, label, buffer(w.shape[0])) for w, wt, b, label in _detached(step.encoder)]
+        dec = [(wt, b, label, buffer(w.shape[0])) for w, wt, b, label in _detached(step.decoder)]
+        self.enc_forward, self.dec_forward = enc, dec
+        self.enc_last, self.dec_last = enc[-1][3], dec[-1][3]
+        self.head = buffer(2 * k)
+        self.mu, self.raw_logvar = self.head.chunk(2, dim=1)
+        self.logvar, self.std, self.eps, self.z, self.var, self.kl = (
+            buffer(k) for _ in range(6))
+        self.out = buffer(out_w.shape[0])
+        self.out_t, self.out_flat = self.out.t(), self.out.view(-1)
+        self.out_w_grad, self.out_b_grad = grad_of[id(step.out[0])], grad_of[id(step.out[2])]
+        self.head_w_grad, self.head_b_grad = (grad_of[id(step.head[0])],
+                                              grad_of[id(step.head[2])])
+        self.d_dec = buffer(out_w.shape[1])
+        self.d_head = buffer(2 * k)
+        self.d_head_t = self.d_head.t()
+        self.d_mu, self.d_logvar = self.d_head.chunk(2, dim=1)
+        self.d_enc = buffer(head_w.shape[1])
+        self.dec_backward, d_z = _backward_entries(step.decoder, dec, self.z, self.d_dec,
+                                                   grad_of, buffer, pass_on=True)
+        assert d_z is not None  # asked for with pass_on
+        self.d_z = d_z
+        self.enc_backward, _ = _backward_entries(step.encoder, enc, None, self.d_enc, grad_of,
+                                                 buffer, pass_on=False)
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor,
+                generator: torch.Generator) -> torch.Tensor:
+        """The step: gradients into the kept tensors; return the batch loss."""
         # index_add_ accumulates with atomic adds on CUDA, in an order that changes from run
         # to run: a fixed random_state would not give the same model twice. A product with
         # the one-hot labels is reproducible (built once per batch, shared by both halves).
-        if self._one_hot is None or self._one_hot[0] is not y:
-            self._one_hot = (y, one_hot(y, out.shape[0], grad.dtype))
-        return torch.mm(self._one_hot[1].t(), grad, out=out)
+        labels = one_hot(y, self.n_labels, x.dtype) if self.one_hot_labels else None
+        self._forward(self.enc_forward, x, y)
+        mu, raw_logvar = self.mu, self.raw_logvar
+        torch.addmm(self.head_b, self.enc_last, self.head_wt, out=self.head)
+        logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=self.logvar)
+        std = torch.mul(logvar, self.one_half, out=self.std).exp_()
+        eps = torch.randn(self.latent_shape, generator=generator, out=self.eps)
+        torch.addcmul(mu, std, eps, out=self.z)
+        self._forward(self.dec_forward, self.z, y)
+        torch.addmm(self.out_b, self.dec_last, self.out_wt, out=self.out)
 
-    @staticmethod
-    def _forward(layers: list[_Forward], h: torch.Tensor, y: torch.Tensor) -> None:
+        # Fewer, fused element-wise kernels: at TVAE's sizes (batch 500, width 128) each one
+        # costs about as much as a small matrix product.
+        d_out = self.out.sub_(x)  # Gaussian columns: d(0.5 * diff^2) = diff
+        # Twice the summed loss terms, with as few operations on scalars as possible (each
+        # is a dispatch or two, and a default step has some 40 of them): squared errors ...
+        recon2 = torch.dot(self.out_flat, self.out_flat)
+        for start, stop in self.blocks:  # softmax cross-entropy instead of squared error
+            block = d_out[:, start:stop]
+            recon2 -= torch.linalg.vector_norm(block).square()
+            logp = torch.log_softmax(block.add_(x[:, start:stop]), dim=1)
+            recon2 -= 2 * (logp * x[:, start:stop]).sum()
+            block.copy_(logp.exp_().sub_(x[:, start:stop]))
+        var = torch.square(std, out=self.var)
+        # ... and 2 KL + numel = sum(mu^2 + var - logvar), KL = -0.5 sum(1 + logvar - mu^2 - var),
+        # in three kernels (a norm of the strided mu alone took 30-60 us at TVAE's sizes)
+        kl2 = torch.addcmul(var, mu, mu, out=self.kl).sub_(logvar).sum()
+        loss = torch.add(recon2, kl2, alpha=self.beta).sub_(self.beta_numel).mul_(
+            self.half_over_n)
+
+        d_out.div_(self.n_rows)
+        torch.mm(self.out_t, self.dec_last, out=self.out_w_grad)
+        torch.sum(d_out, [0], out=self.out_b_grad)
+        torch.mm(d_out, self.out_w, out=self.d_dec)
+        self._backward(self.dec_backward, x, y, labels)
+        d_z, c = self.d_z, self.c
+        torch.add(d_z, mu, alpha=c, out=self.d_mu)  # d_head = [d_mu, d_logvar], in place
+        d_logvar = d_z.mul_(eps).mul_(std).mul_(self.one_half).add_(var, alpha=0.5 * c).sub_(
+            self.half_c)
+        # clamp's gradient (zero where the raw value was clamped) in one fused kernel
+        torch.ops.aten.hardtanh_backward(d_logvar, raw_logvar, -12.0, 8.0,
+                                         grad_input=self.d_logvar)
+        torch.mm(self.d_head_t, self.enc_last, out=self.head_w_grad)
+        torch.sum(self.d_head, [0], out=self.head_b_grad)
+        torch.mm(self.d_head, self.head_w, out=self.d_enc)
+        self._backward(self.enc_backward, x, y, labels)
+        return loss
+
+    def _forward(self, layers: list[_Forward], h: torch.Tensor, y: torch.Tensor) -> None:
         """Run ``layers`` on ``h``; each writes its activation (after ReLU) into its buffer."""
         for weight_t, bias, label, out in layers:
             if label is None:
@@ -88,168 +262,57 @@ class FastStep:
                 h = torch.index_select(label + bias, 0, y, out=out).addmm_(
                     h, weight_t).relu_()
 
-    def _backward(self, layers: list[_Backward], x: torch.Tensor, y: torch.Tensor) -> None:
+    def _backward(self, layers: list[_Backward], x: torch.Tensor, y: torch.Tensor,
+                  labels: torch.Tensor | None) -> None:
         """Backpropagate through ``layers`` (last first); each layer's incoming gradient is
-        already in its buffer."""
+        already in its buffer. ``labels``: the batch's one-hot labels on CUDA, else None."""
         for (weight, grad, grad_t, act, inp, w_grad, b_grad, l_grad, next_grad) in layers:
             # ReLU's gradient mask in one fused kernel (10x faster than grad * (h > 0)),
             # in place: ``grad`` is always a product this step wrote.
-            _threshold_backward(grad, act, 0, grad_input=grad)
-            torch.mm(grad_t, x if inp is None else inp, out=w_grad)
-            if l_grad is None:
-                torch.sum(grad, 0, out=b_grad)
-            else:  # every row has one label: the bias gradient is the sum of the label rows'
-                torch.sum(self._label_grad(l_grad, y, grad), 0, out=b_grad)
+            torch.ops.aten.threshold_backward(grad, act, 0, grad_input=grad)
+            if inp is None:
+                torch.mm(grad_t, x, out=w_grad)
+            else:
+                torch.mm(grad_t, inp, out=w_grad)
+            if l_grad is not None:  # every row has one label: the bias gradient is the sum
+                # of the label rows'
+                if labels is None:
+                    l_grad.zero_().index_add_(0, y, grad)
+                else:
+                    torch.mm(labels.t(), grad, out=l_grad)
+                torch.sum(l_grad, [0], out=b_grad)
+            else:
+                torch.sum(grad, [0], out=b_grad)
             if next_grad is not None:
                 torch.mm(grad, weight, out=next_grad)
 
-    def __call__(self, x: torch.Tensor, y: torch.Tensor,
-                 generator: torch.Generator) -> torch.Tensor:
-        """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
-        # Buffers and gradients are made outside inference mode: they stay ordinary tensors
-        # that autograd may accumulate into later. The step itself runs inside it, which
-        # skips autograd's dispatch layer on each of its ~60 operations (no_grad still goes
-        # through it): 7 % less time per default fit, the same kernels, bit for bit.
-        p = self._plan(x)
-        with torch.inference_mode():
-            return self._step(p, x, y, generator)
 
-    def _step(self, p: _Plan, x: torch.Tensor, y: torch.Tensor,
-              generator: torch.Generator) -> torch.Tensor:
-        (head_w, head_wt, head_b), (out_w, out_wt, out_b) = self.head, self.out
-        n_rows, half, half_c, beta_numel, half_over_n = p.scalars
-        self._forward(p.enc_forward, x, y)
-        mu, raw_logvar = p.mu, p.raw_logvar
-        torch.addmm(head_b, p.enc_last, head_wt, out=p.head)
-        logvar = torch.clamp(raw_logvar, -12.0, 8.0, out=p.logvar)
-        std = torch.mul(logvar, half, out=p.std).exp_()
-        eps = torch.randn(p.latent_shape, generator=generator, out=p.eps)
-        torch.addcmul(mu, std, eps, out=p.z)
-        self._forward(p.dec_forward, p.z, y)
-        torch.addmm(out_b, p.dec_last, out_wt, out=p.out)
-
-        # Fewer, fused element-wise kernels: at TVAE's sizes (batch 500, width 128) each one
-        # costs about as much as a small matrix product.
-        d_out = p.out.sub_(x)  # Gaussian columns: d(0.5 * diff^2) = diff
-        # Twice the summed loss terms, with as few operations on scalars as possible (each
-        # is a dispatch or two, and a default step has some 40 of them): squared errors ...
-        recon2 = torch.dot(p.out_flat, p.out_flat)
-        for start, stop in self.blocks:  # softmax cross-entropy instead of squared error
-            block = d_out[:, start:stop]
-            recon2 -= torch.linalg.vector_norm(block).square()
-            logp = torch.log_softmax(block.add_(x[:, start:stop]), dim=1)
-            recon2 -= 2 * (logp * x[:, start:stop]).sum()
-            block.copy_(logp.exp_().sub_(x[:, start:stop]))
-        var = torch.square(std, out=p.var)
-        # ... and 2 KL + numel = sum(mu^2 + var - logvar), KL = -0.5 sum(1 + logvar - mu^2 - var),
-        # in three kernels (a norm of the strided mu alone took 30-60 us at TVAE's sizes)
-        kl2 = torch.addcmul(var, mu, mu, out=p.kl).sub_(logvar).sum()
-        loss = torch.add(recon2, kl2, alpha=self.beta).sub_(beta_numel).mul_(half_over_n)
-
-        d_out.div_(n_rows)
-        torch.mm(p.out_t, p.dec_last, out=p.out_w_grad)
-        torch.sum(d_out, 0, out=p.out_b_grad)
-        torch.mm(d_out, out_w, out=p.d_dec)
-        self._backward(p.dec_backward, x, y)
-        d_z, c = p.d_z, p.c
-        torch.add(d_z, mu, alpha=c, out=p.d_mu)  # d_head = [d_mu, d_logvar], in place
-        d_logvar = d_z.mul_(eps).mul_(std).mul_(half).add_(var, alpha=0.5 * c).sub_(half_c)
-        # clamp's gradient (zero where the raw value was clamped) in one fused kernel
-        _hardtanh_backward(d_logvar, raw_logvar, -12.0, 8.0, grad_input=p.d_logvar)
-        torch.mm(p.d_head_t, p.enc_last, out=p.head_w_grad)
-        torch.sum(p.d_head, 0, out=p.head_b_grad)
-        torch.mm(p.d_head, head_w, out=p.d_enc)
-        self._backward(p.enc_backward, x, y)
-        return loss
+def _detached(layers: list[Layer]) -> list[Layer]:
+    """``layers`` with every tensor detached (the same memory, no autograd history), so a
+    module holding them registers no parameters and TorchScript sees plain tensors."""
+    return [(w.detach(), wt.detach(), b.detach(), None if label is None else label.detach())
+            for w, wt, b, label in layers]
 
 
-# Bound once: looking an operator overload up through torch.ops costs about a microsecond.
-_threshold_backward = torch.ops.aten.threshold_backward.grad_input
-_hardtanh_backward = torch.ops.aten.hardtanh_backward.grad_input
-
-#: A layer's forward: its weight's transpose, bias, label rows (or None), output buffer.
-_Forward = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None", torch.Tensor]
-#: A layer's backward: weight; incoming gradient buffer and its transpose; the layer's
-#: activation (for ReLU's mask); its input (None: the batch itself); the weight's, bias's
-#: and label rows' gradients (the last None for unlabelled layers); the buffer for the
-#: gradient it passes on (None for the encoder's first layer, which passes none).
-_Backward = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor,
-                  "torch.Tensor | None", torch.Tensor, torch.Tensor, "torch.Tensor | None",
-                  "torch.Tensor | None"]
-
-
-class _Plan:
-    """Every tensor a step of one batch length reads or writes, resolved once.
-
-    Tensors with a row per sample are written into buffers kept from step to step rather
-    than allocated afresh (megabytes per step at large batches): the same memory stays warm
-    in the caches (4-epoch fits at batch 8,192 took 1.46-1.70 s against 1.64-1.89 s). The
-    gradients are kept tensors too (the step writes them with ``out=``), and so are the views
-    the step takes of its buffers. Looked up per step, buffer by buffer, they made default
-    fits of ten KEEL sets 15 % slower on an AVX2 CPU (docs/performance.md). Bit-identical
-    results either way.
-    """
-
-    def __init__(self, step: FastStep, rows: int, dtype: torch.dtype,
-                 device: torch.device) -> None:
-        def buffer(columns: int) -> torch.Tensor:
-            return torch.empty((rows, columns), dtype=dtype, device=device)
-
-        self.grads = [(param, param.grad if param.grad is not None
-                       else torch.empty_like(param)) for param in step.params]
-        grad_of = {id(param): grad for param, grad in self.grads}
-        head_w, out_w = step.head[0], step.out[0]
-        k = head_w.shape[0] // 2
-        c = step.beta / rows
-        # The step's constants as 0-dim CPU tensors of the batch's dtype: a Python number
-        # is converted to a tensor on every use (three dispatches).
-        self.scalars = tuple(torch.tensor(v, dtype=dtype) for v in (
-            rows, 0.5, 0.5 * c, step.beta * rows * k, 0.5 / rows))
-        self.c = c
-        self.latent_shape = (rows, k)
-        enc = [(wt, b, label, buffer(w.shape[0])) for w, wt, b, label in step.encoder]
-        dec = [(wt, b, label, buffer(w.shape[0])) for w, wt, b, label in step.decoder]
-        self.enc_forward, self.dec_forward = enc, dec
-        self.enc_last, self.dec_last = enc[-1][3], dec[-1][3]
-        self.head = buffer(2 * k)
-        self.mu, self.raw_logvar = self.head.chunk(2, dim=1)
-        self.logvar, self.std, self.eps, self.z, self.var, self.kl = (
-            buffer(k) for _ in range(6))
-        self.out = buffer(out_w.shape[0])
-        self.out_t, self.out_flat = self.out.t(), self.out.view(-1)
-        self.out_w_grad, self.out_b_grad = grad_of[id(out_w)], grad_of[id(step.out[2])]
-        self.head_w_grad, self.head_b_grad = grad_of[id(head_w)], grad_of[id(step.head[2])]
-        self.d_dec = buffer(out_w.shape[1])
-        self.d_head = buffer(2 * k)
-        self.d_head_t = self.d_head.t()
-        self.d_mu, self.d_logvar = self.d_head.chunk(2, dim=1)
-        self.d_enc = buffer(head_w.shape[1])
-        self.dec_backward, d_z = self._backward(step.decoder, dec, self.z, self.d_dec,
-                                                grad_of, buffer, pass_on=True)
-        assert d_z is not None  # asked for with pass_on
-        self.d_z = d_z
-        self.enc_backward, _ = self._backward(step.encoder, enc, None, self.d_enc, grad_of,
-                                              buffer, pass_on=False)
-
-    @staticmethod
-    def _backward(layers: list[Layer], forward: list[_Forward], first_input: torch.Tensor | None,
-                  grad: torch.Tensor, grad_of: dict[int, torch.Tensor],
-                  buffer: Callable[[int], torch.Tensor],
-                  pass_on: bool) -> tuple[list[_Backward], torch.Tensor | None]:
-        """The backward entries of ``layers``, last first, starting from the gradient buffer
-        ``grad``; and the buffer of the gradient passed on past the first layer (if
-        ``pass_on``)."""
-        acts = [out for *_, out in forward]
-        entries: list[_Backward] = []
-        for i in range(len(layers) - 1, -1, -1):
-            weight, _, bias, label = layers[i]
-            next_grad = buffer(weight.shape[1]) if i > 0 or pass_on else None
-            entries.append((weight, grad, grad.t(), acts[i], acts[i - 1] if i else first_input,
-                            grad_of[id(weight)], grad_of[id(bias)],
-                            None if label is None else grad_of[id(label)], next_grad))
-            if next_grad is not None:
-                grad = next_grad
-        return entries, grad if pass_on else None
+def _backward_entries(layers: list[Layer], forward: list[_Forward],
+                      first_input: torch.Tensor | None, grad: torch.Tensor,
+                      grad_of: dict[int, torch.Tensor], buffer: Callable[[int], torch.Tensor],
+                      pass_on: bool) -> tuple[list[_Backward], torch.Tensor | None]:
+    """The backward entries of ``layers``, last first, starting from the gradient buffer
+    ``grad``; and the buffer of the gradient passed on past the first layer (if
+    ``pass_on``)."""
+    acts = [out for *_, out in forward]
+    entries: list[_Backward] = []
+    for i in range(len(layers) - 1, -1, -1):
+        weight, _, bias, label = layers[i]
+        next_grad = buffer(weight.shape[1]) if i > 0 or pass_on else None
+        entries.append((weight.detach(), grad, grad.t(), acts[i],
+                        acts[i - 1] if i else first_input,
+                        grad_of[id(weight)], grad_of[id(bias)],
+                        None if label is None else grad_of[id(label)], next_grad))
+        if next_grad is not None:
+            grad = next_grad
+    return entries, grad if pass_on else None
 
 
 def one_hot(y: torch.Tensor, n_labels: int, dtype: torch.dtype) -> torch.Tensor:
