@@ -96,10 +96,11 @@ SCRIPT_ON_CPU = True
 def _compiled(plan: "_Plan") -> Callable[..., torch.Tensor]:
     """``plan`` compiled by TorchScript, or ``plan`` itself where that is off or fails.
 
-    A default step is some 60 small operations, and on the CPU most of its time is Python
-    and torch's argument parsing around them, not arithmetic. TorchScript runs the same
-    operators in the same order from its own interpreter: the same results bit for bit, in
-    about 15 % less time per default fit (docs/performance.md). ``torch.jit.script`` is
+    A default step is some 60 small operations, and on the CPU about 30 % of its time
+    (a profile) is Python and torch's argument parsing around them. TorchScript runs the
+    same operators in the same order from its own interpreter: the same results bit for
+    bit, in about a quarter less time per small fit on an AVX2 CPU (docs/performance.md;
+    compiling takes some 10-50 ms per plan). ``torch.jit.script`` is
     deprecated in favour of ``torch.compile``, which compiles for seconds and was slower here;
     should it go, the step runs as Python.
     """
