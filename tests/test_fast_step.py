@@ -177,14 +177,15 @@ def test_one_hot_product_sums_rows_per_label_like_index_add():
     assert torch.equal(one_hot(y, 5, torch.float32).sum(1), torch.ones(50))
 
 
-def _step_outputs(monkeypatch, script: bool, one_hot_labels: bool = False):
+def _step_outputs(monkeypatch, script: bool, one_hot_labels: bool = False, kind="mixed",
+                  hidden=(16, 8)):
     """Loss and gradients of three steps (two batch lengths) with the plans compiled by
     TorchScript or run as Python; and the runners used."""
     from vaeaug import fast_step
 
     monkeypatch.setattr(fast_step, "SCRIPT_ON_CPU", script)
-    spans = SPANS["mixed"]
-    model = CVAE(spans[-1].stop, 3, 4, (16, 8))
+    spans = SPANS[kind]
+    model = CVAE(spans[-1].stop, 3, 4, hidden)
     init_parameters(model, torch.Generator().manual_seed(5))
     step = FastStep(model, spans, 0.3)
     outputs = []
@@ -197,16 +198,31 @@ def _step_outputs(monkeypatch, script: bool, one_hot_labels: bool = False):
     return outputs, list(step._runs.values())
 
 
-def test_compiled_step_gives_the_python_step_results_bit_for_bit(monkeypatch):
+@pytest.mark.parametrize(("kind", "hidden"), [("mixed", (16, 8)), ("numeric", (16,)),
+                                             ("mixed", (8, 8, 4))])
+def test_compiled_step_gives_the_python_step_results_bit_for_bit(monkeypatch, kind, hidden):
     """On the CPU the step runs compiled by TorchScript: the same operators in the same
-    order, so the same numbers exactly, not approximately."""
-    compiled, runs = _step_outputs(monkeypatch, script=True)
-    python, python_runs = _step_outputs(monkeypatch, script=False)
+    order, so the same numbers exactly, not approximately. Plans of every model are copies
+    of one compiled template: none may keep the template's (or an earlier plan's) tensors."""
+    compiled, runs = _step_outputs(monkeypatch, script=True, kind=kind, hidden=hidden)
+    python, python_runs = _step_outputs(monkeypatch, script=False, kind=kind, hidden=hidden)
     assert all(isinstance(run, torch.jit.ScriptModule) for run in runs) and len(runs) == 2
     assert not any(isinstance(run, torch.jit.ScriptModule) for run in python_runs)
     for a, b in zip(compiled, python):
         for u, v in zip(a, b):
             assert torch.equal(u, v)
+
+
+def test_plans_are_copied_from_one_compilation_per_process(monkeypatch):
+    from vaeaug import fast_step
+
+    _step_outputs(monkeypatch, script=True)  # the template exists from here on
+    calls = []
+    script = torch.jit.script
+    monkeypatch.setattr(torch.jit, "script", lambda *a, **k: calls.append(a) or script(*a, **k))
+    _, runs = _step_outputs(monkeypatch, script=True, kind="numeric", hidden=(16,))
+    assert calls == [] and len(runs) == 2
+    assert all(run is not fast_step._template for run in runs)
 
 
 def test_one_hot_label_gradients_equal_index_add_ones(monkeypatch):
@@ -228,11 +244,41 @@ def test_step_runs_as_python_where_torchscript_fails(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("no TorchScript here")
 
+    from vaeaug import fast_step
+
     monkeypatch.setattr(torch.jit, "script", broken)
+    monkeypatch.setattr(fast_step, "_template", None)
     outputs, runs = _step_outputs(monkeypatch, script=True)
     assert not any(isinstance(run, torch.jit.ScriptModule) for run in runs)
     reference, _ = _step_outputs(monkeypatch, script=False)
     assert all(torch.equal(u, v) for a, b in zip(outputs, reference) for u, v in zip(a, b))
+
+
+def test_plan_is_compiled_on_its_own_where_the_template_copy_fails(monkeypatch):
+    from vaeaug import fast_step
+
+    def broken(plan):
+        raise RuntimeError("an attribute of another type")
+
+    monkeypatch.setattr(fast_step, "_from_template", broken)
+    outputs, runs = _step_outputs(monkeypatch, script=True)
+    assert all(isinstance(run, torch.jit.ScriptModule) for run in runs)
+    reference, _ = _step_outputs(monkeypatch, script=False)
+    assert all(torch.equal(u, v) for a, b in zip(outputs, reference) for u, v in zip(a, b))
+
+
+def test_compiling_the_template_leaves_torch_s_global_random_state(monkeypatch):
+    from vaeaug import fast_step
+
+    monkeypatch.setattr(fast_step, "_template", None)
+    spans = SPANS["numeric"]
+    step = FastStep(CVAE(spans[-1].stop, 3, 4, (16,)), spans, 0.3)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    _, run = step._plan(batch(spans)[0])  # builds and compiles the template, then the plan
+    assert fast_step._template is not None and isinstance(run, torch.jit.ScriptModule)
+    assert torch.equal(torch.rand(3), expected)
 
 
 def test_compiled_step_leaves_torchscript_settings_as_they_were():

@@ -9,6 +9,7 @@ in the same order, without Python between them. ``tests/test_fast_step.py`` chec
 gradients against autograd, and the compiled step against the Python one bit for bit.
 """
 
+import copy
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TypeGuard
@@ -16,8 +17,8 @@ from typing import TypeGuard
 import torch
 from torch import nn
 
-from .model import CVAE, LabelledLinear
-from .preprocessing import Span, categorical_blocks
+from .model import CVAE, LabelledLinear, build_on_cpu
+from .preprocessing import NUMERIC, Span, categorical_blocks
 
 # weight, its transpose (a view, taken once: the optimiser updates the weight in place),
 # bias, label rows
@@ -92,6 +93,9 @@ class FastStep:
 #: Compile plans with TorchScript on the CPU (tests switch it off to compare).
 SCRIPT_ON_CPU = True
 
+#: The process's compiled plan that others are copied from (see _from_template).
+_template: torch.jit.ScriptModule | None = None
+
 
 def _compiled(plan: "_Plan") -> Callable[..., torch.Tensor]:
     """``plan`` compiled by TorchScript, or ``plan`` itself where that is off or fails.
@@ -99,19 +103,43 @@ def _compiled(plan: "_Plan") -> Callable[..., torch.Tensor]:
     A default step is some 60 small operations, and on the CPU about 30 % of its time
     (a profile) is Python and torch's argument parsing around them. TorchScript runs the
     same operators in the same order from its own interpreter: the same results bit for
-    bit, in about a quarter less time per small fit on an AVX2 CPU (docs/performance.md;
-    compiling takes some 10-50 ms per plan). ``torch.jit.script`` is
-    deprecated in favour of ``torch.compile``, which compiles for seconds and was slower here;
-    should it go, the step runs as Python.
+    bit, in about a quarter less time per small fit on an AVX2 CPU (docs/performance.md).
+    ``torch.jit.script`` is deprecated in favour of ``torch.compile``, which compiles for
+    seconds and was slower here; should it go, the step runs as Python.
     """
     if not SCRIPT_ON_CPU:
         return plan
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return torch.jit.script(plan)
-    except Exception:  # noqa: BLE001 - any failure to compile leaves the Python step
-        return plan
+    for make in (_from_template, _script):
+        try:
+            return make(plan)
+        except Exception:  # noqa: BLE001 - any failure leaves the next way, then Python
+            continue
+    return plan
+
+
+def _script(plan: "_Plan") -> torch.jit.ScriptModule:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return torch.jit.script(plan)
+
+
+def _from_template(plan: "_Plan") -> torch.jit.ScriptModule:
+    """A copy of the process's compiled template plan, holding ``plan``'s tensors.
+
+    Scripting a module parses the step's source again every time: 10-15 ms a plan, two
+    plans a fit. Every plan has the same attributes with the same declared types, whatever
+    the model's sizes, so all share one TorchScript type: the template, compiled once per
+    process from a one-unit model, is copied and its attributes set (under 1 ms).
+    """
+    global _template
+    if _template is None:
+        tiny = FastStep(build_on_cpu(lambda: CVAE(1, 1, 1, [1])), [Span(0, 1, NUMERIC)], 1.0)
+        _template = _script(_Plan(tiny, 1, torch.float32, torch.device("cpu")))
+    compiled = copy.copy(_template)
+    for name, value in vars(plan).items():
+        if not name.startswith("_") and name != "training":  # nn.Module's own state
+            setattr(compiled, name, value)
+    return compiled
 
 
 #: A layer's forward: its weight's transpose, bias, label rows (or None), output buffer.
