@@ -195,7 +195,7 @@ def _step_outputs(monkeypatch, script: bool, one_hot_labels: bool = False, kind=
         plan.one_hot_labels = one_hot_labels
         loss = step(x, y, torch.Generator().manual_seed(i))
         outputs.append([loss.clone()] + [p.grad.clone() for p in model.parameters()])
-    return outputs, list(step._runs.values())
+    return outputs, [run for _, run in step._plans.values()]
 
 
 @pytest.mark.parametrize(("kind", "hidden"), [("mixed", (16, 8)), ("numeric", (16,)),

@@ -50,23 +50,24 @@ class FastStep:
         self.head = (model.head.weight, model.head.weight.t(), model.head.bias)
         self.out = (model.out.weight, model.out.weight.t(), model.out.bias)
         self.params = list(model.parameters())
-        # One plan per batch length (an epoch's last batch may be shorter): see _Plan. On
-        # the CPU each runs compiled by TorchScript (see _compiled); elsewhere as Python.
-        self._plans: dict[tuple[int, torch.dtype, torch.device], _Plan] = {}
-        self._runs: dict[tuple[int, torch.dtype, torch.device], Callable[..., torch.Tensor]] = {}
+        # One plan per batch length (an epoch's last batch may be shorter), with what runs
+        # it: on the CPU the plan compiled by TorchScript (see _compiled), elsewhere itself.
+        self._plans: dict[tuple[int, torch.dtype, torch.device],
+                          tuple[_Plan, Callable[..., torch.Tensor]]] = {}
 
     def _plan(self, x: torch.Tensor) -> tuple["_Plan", Callable[..., torch.Tensor]]:
         """The plan for batches shaped like ``x``, made on first use, and what runs it."""
         key = (x.shape[0], x.dtype, x.device)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = _Plan(self, *key)
-            self._runs[key] = _compiled(plan) if x.device.type == "cpu" else plan
+        entry = self._plans.get(key)
+        if entry is None:
+            plan = _Plan(self, *key)
+            entry = self._plans[key] = (
+                plan, _compiled(plan) if x.device.type == "cpu" else plan)
         # A caller may have set the gradients to None (zero_grad) since the last step.
-        for param, grad in plan.grads:
+        for param, grad in entry[0].grads:
             if param.grad is not grad:
                 param.grad = grad
-        return plan, self._runs[key]
+        return entry
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator) -> torch.Tensor:
