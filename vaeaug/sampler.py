@@ -122,7 +122,8 @@ class CVAEOverSampler(BaseOverSampler):
         ``torch.autocast(device_type, dtype=torch.bfloat16)``; results are reproducible for
         a fixed ``random_state`` on the CPU and on CUDA.
     random_state : int, RandomState instance or None, default=None
-        Seeds a local torch generator: same seed, same data, same output.
+        Seeds a local torch generator: same seed, same data, same output (on the same kind
+        of machine: another CPU's BLAS may round differently, docs/design.md).
     verbose : bool, default=False
         Show a progress bar with the training loss.
 
