@@ -42,7 +42,9 @@ METHODS = ("prior", "posterior", "residual", "mixed")
 
 #: Share of ``"mixed"`` rows made by interpolation between real neighbours.
 MIXED_INTERPOLATED_SHARE = 0.25
-#: Neighbours an interpolated row can move toward (SMOTE's default k).
+#: Neighbours an interpolated row can move toward (SMOTE's default k); residual steps are
+#: projected onto their directions and scaled to their distance. 3, 8 and 12 were measured
+#: against it (docs/benchmarks.md, twenty-eighth round): 3 worse, 8 and 12 level.
 NEIGHBOURS = 5
 #: Larger classes look for neighbours among this many of their rows, drawn at random.
 NEIGHBOUR_POOL = 4096
