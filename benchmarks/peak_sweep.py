@@ -54,8 +54,10 @@ def main() -> None:
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         sampler(2, batch).fit(X, y)
     events = prof.key_averages()
-    steps = next(e.count for e in events if e.key == "forward")  # the compiled step
-    step_us = next(e.cpu_time_total for e in events if e.key == "forward") / steps
+    step = next((e for e in events if e.key == "forward"), None)  # the compiled step
+    if step is None:
+        raise SystemExit("no compiled step in the profile (fast_step.SCRIPT_ON_CPU off?)")
+    steps, step_us = step.count, step.cpu_time_total / step.count
     products_us = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS) / steps
     gflops = batch * flops / products_us / 1e3
     print(f"profile at batch {batch} ({steps} steps): step {step_us / 1e3:.2f} ms, of it "

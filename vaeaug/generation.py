@@ -44,7 +44,8 @@ METHODS = ("prior", "posterior", "residual", "mixed")
 MIXED_INTERPOLATED_SHARE = 0.25
 #: Neighbours an interpolated row can move toward (SMOTE's default k); residual steps are
 #: projected onto their directions and scaled to their distance. 3, 8 and 12 were measured
-#: against it (docs/benchmarks.md, twenty-eighth round): 3 worse, 8 and 12 level.
+#: against it (docs/benchmarks.md, twenty-eighth round): 3 worse; 8 and 12 ahead on four draws,
+#: 12 level over eight.
 NEIGHBOURS = 5
 #: Larger classes look for neighbours among this many of their rows, drawn at random.
 NEIGHBOUR_POOL = 4096
