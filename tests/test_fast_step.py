@@ -198,6 +198,12 @@ def _step_outputs(monkeypatch, script: bool, one_hot_labels: bool = False, kind=
     return outputs, [run for _, run in step._plans.values()]
 
 
+def _identical(outputs, reference) -> bool:
+    """Every loss and gradient of ``outputs`` equal to ``reference``'s, bit for bit."""
+    return all(torch.equal(u, v) for a, b in zip(outputs, reference, strict=True)
+               for u, v in zip(a, b, strict=True))
+
+
 @pytest.mark.parametrize(("kind", "hidden"), [("mixed", (16, 8)), ("numeric", (16,)),
                                              ("mixed", (8, 8, 4))])
 def test_compiled_step_gives_the_python_step_results_bit_for_bit(monkeypatch, kind, hidden):
@@ -208,9 +214,7 @@ def test_compiled_step_gives_the_python_step_results_bit_for_bit(monkeypatch, ki
     python, python_runs = _step_outputs(monkeypatch, script=False, kind=kind, hidden=hidden)
     assert all(isinstance(run, torch.jit.ScriptModule) for run in runs) and len(runs) == 2
     assert not any(isinstance(run, torch.jit.ScriptModule) for run in python_runs)
-    for a, b in zip(compiled, python):
-        for u, v in zip(a, b):
-            assert torch.equal(u, v)
+    assert _identical(compiled, python)
 
 
 def test_plans_are_copied_from_one_compilation_per_process(monkeypatch):
@@ -251,7 +255,7 @@ def test_step_runs_as_python_where_torchscript_fails(monkeypatch):
     outputs, runs = _step_outputs(monkeypatch, script=True)
     assert not any(isinstance(run, torch.jit.ScriptModule) for run in runs)
     reference, _ = _step_outputs(monkeypatch, script=False)
-    assert all(torch.equal(u, v) for a, b in zip(outputs, reference) for u, v in zip(a, b))
+    assert _identical(outputs, reference)
 
 
 def test_plan_is_compiled_on_its_own_where_the_template_copy_fails(monkeypatch):
@@ -264,7 +268,7 @@ def test_plan_is_compiled_on_its_own_where_the_template_copy_fails(monkeypatch):
     outputs, runs = _step_outputs(monkeypatch, script=True)
     assert all(isinstance(run, torch.jit.ScriptModule) for run in runs)
     reference, _ = _step_outputs(monkeypatch, script=False)
-    assert all(torch.equal(u, v) for a, b in zip(outputs, reference) for u, v in zip(a, b))
+    assert _identical(outputs, reference)
 
 
 def test_compiling_the_template_leaves_torch_s_global_random_state(monkeypatch):
