@@ -3,6 +3,7 @@ share of the step.
 
     python benchmarks/peak_sweep.py                      # batches 512 ... 16384, widths 64
     python benchmarks/peak_sweep.py --width 512 --batches 8192
+    python benchmarks/peak_sweep.py --batches '' --alternatives   # lower precision, compiled
 
 The same data and model as ``speed.py --only peak`` (200,000 rows x 50 columns, two
 classes, two hidden layers each side). For each batch size: samples/s of three epoch
@@ -11,6 +12,13 @@ rate (``speed.matmul_gflops``, timed once at the start). Then one 2-epoch fit at
 8,192 (``--profile-batch``) under ``torch.profiler``: the self time of the matrix products
 (``mm``, ``addmm``, ``addmm_``) against the whole step's, and the rate the products alone
 run at.
+
+``--alternatives`` then times, in alternation at the profile batch, the hand-derived step
+against three other ways of computing the same gradients, each against the float32 matmul
+rate: the same step with the model and batch in bfloat16 (on a CPU with AMX or AVX-512 BF16
+its products run 2-6x faster), an autograd step under CPU bfloat16 autocast, and an autograd
+step compiled by ``torch.compile`` (inductor's fused C++ loops; needs a C++ compiler). First
+it prints the bfloat16 and float32 product rates at the step's shapes.
 """
 
 import argparse
@@ -18,10 +26,19 @@ import statistics
 
 import torch
 from sklearn.datasets import make_classification
-from speed import epoch_seconds, matmul_gflops, model_flops_per_sample
+from speed import (
+    best_seconds,
+    epoch_seconds,
+    matmul_gflops,
+    model_flops_per_sample,
+    seconds_per_call,
+)
 from torch.profiler import ProfilerActivity, profile
 
 from vaeaug import CVAEOverSampler
+from vaeaug.fast_step import FastStep
+from vaeaug.model import CVAE, build_on_cpu
+from vaeaug.preprocessing import NUMERIC, Span
 
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
 
@@ -29,9 +46,11 @@ PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--width", type=int, default=64)
-    ap.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",")],
+    ap.add_argument("--batches", type=lambda s: [int(b) for b in s.split(",") if b],
                     default=[512, 1024, 2048, 4096, 8192, 16384])
     ap.add_argument("--profile-batch", type=int, default=8192)
+    ap.add_argument("--alternatives", action="store_true",
+                    help="also time the step in bfloat16, under autocast and compiled")
     args = ap.parse_args()
     n, d, hidden = 200_000, 50, (args.width, args.width)
     X, y = make_classification(n_samples=n, n_features=d, random_state=0)
@@ -69,6 +88,78 @@ def main() -> None:
           f"{gflops:.0f} GFLOP/s = {gflops / peak:.0%} of the matmul rate; the step as a whole "
           f"{batch * flops / step_us / 1e3 / peak:.0%}")
     print(events.table(sort_by="self_cpu_time_total", row_limit=15))
+    if args.alternatives:
+        alternatives(d, hidden, latent, batch, flops, peak)
+
+
+def product_rates(batch: int, width: int) -> None:
+    """GFLOP/s of float32 and bfloat16 ``torch.mm`` at 2048^3 and at a step's shape."""
+    for m, k, n in ((2048, 2048, 2048), (batch, width, width)):
+        rates = []
+        for dtype in (torch.float32, torch.bfloat16):
+            a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
+            rates.append(2 * m * k * n / best_seconds(lambda a=a, b=b: torch.mm(a, b), 20)
+                         / 1e9)
+        print(f"torch.mm {m}x{k}x{n}: float32 {rates[0]:.0f}, bfloat16 {rates[1]:.0f} GFLOP/s")
+
+
+def alternatives(d: int, hidden: tuple[int, ...], latent: int, batch: int, flops: int,
+                 peak: float, beta: float = 0.3, rounds: int = 3, reps: int = 50) -> None:
+    """Milliseconds per step of four ways to compute one batch's gradients, in alternation."""
+    product_rates(batch, hidden[0])
+    spans = [Span(i, 1, NUMERIC) for i in range(d)]
+    gen = torch.Generator().manual_seed(0)
+    y = torch.randint(0, 2, (batch,), generator=gen)
+
+    def model(dtype: torch.dtype) -> CVAE:
+        cvae = build_on_cpu(lambda: CVAE(d, 2, latent, hidden)).to(dtype)
+        for p in cvae.parameters():
+            p.grad = torch.zeros_like(p)
+        return cvae
+
+    def hand_derived(dtype: torch.dtype):
+        step, x = FastStep(model(dtype), spans, beta), torch.randn(batch, d).to(dtype)
+        return lambda: step(x, y, gen)
+
+    def autograd(compiled: bool, autocast: bool):
+        cvae, x = model(torch.float32), torch.randn(batch, d)
+
+        def loss(x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+            mu, logvar = cvae.encode(x, y)
+            out = cvae.decode(mu + torch.exp(0.5 * logvar) * eps, y)
+            kl = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()
+            return (0.5 * (out.float() - x).square().sum() + beta * kl) / batch
+
+        run = torch.compile(loss) if compiled else loss
+
+        def step() -> None:
+            cvae.zero_grad(set_to_none=False)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+                run(x, torch.randn(batch, latent, generator=gen)).backward()
+        return step
+
+    ways = {"hand-derived, float32 (the default)": hand_derived(torch.float32),
+            "hand-derived, bfloat16 throughout": hand_derived(torch.bfloat16),
+            "autograd, bfloat16 autocast": autograd(False, True),
+            "autograd, torch.compile, float32": autograd(True, False)}
+    for call in ways.values():  # compiles, warms the caches
+        for _ in range(3):
+            call()
+    ms: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, call in ways.items():
+            ms[name].append(seconds_per_call(call, reps) * 1e3)
+    for name, times in ms.items():
+        step_ms = statistics.median(times)
+        print(f"{name:38s} {step_ms:6.2f} ms a step ({', '.join(f'{t:.2f}' for t in times)}) "
+              f"= {batch * flops / step_ms / 1e6 / peak:.1%} of the float32 matmul rate")
+    for name in list(ways)[:2]:  # where the two hand-derived steps' time goes
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(reps):
+                ways[name]()
+        top = sorted(prof.key_averages(), key=lambda e: -e.self_cpu_time_total)[:8]
+        print(f"{name}, self time per step under the profiler: " + ", ".join(
+            f"{e.key.removeprefix('aten::')} {e.self_cpu_time_total / reps:.0f} us" for e in top))
 
 
 if __name__ == "__main__":
