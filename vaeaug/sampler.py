@@ -120,9 +120,10 @@ class CVAEOverSampler(BaseOverSampler):
         default KEEL-size fit: 0.37 s on an H200, 0.62 s on its CPU; docs/performance.md).
         For bfloat16, call ``fit`` inside
         ``torch.autocast(device_type, dtype=torch.bfloat16)``; results are reproducible for
-        a fixed ``random_state`` on the CPU and on CUDA. It pays on a GPU with wide
-        models; on a CPU it trains through autograd and is slower than float32, even with
-        AMX (docs/performance.md).
+        a fixed ``random_state`` on the CPU and on CUDA. It pays for wide models only: on
+        a GPU, and on a CPU with AMX from about 256 units wide (2x at 512 on an Intel
+        Xeon); at the default widths it trains through autograd and is slower than float32
+        (docs/performance.md).
     random_state : int, RandomState instance or None, default=None
         Seeds a local torch generator: same seed, same data, same output (on the same kind
         of machine: another CPU's BLAS may round differently, docs/design.md).
