@@ -36,11 +36,11 @@ from vaeaug.training import FusedAdam
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from speed import (  # noqa: E402
+    alternating_seconds,
     best_seconds,
     layer_shapes,
     matmul_gflops,
     model_flops_per_sample,
-    seconds_per_call,
 )
 
 ROWS, COLUMNS, HIDDEN, BATCH = 200_000, 50, (64, 64), 8192
@@ -55,11 +55,8 @@ SIZES = ((BATCH, COLUMNS, HIDDEN, LATENT, 2), (500, 20, (128, 128), 128, 2),
 
 def alternating_us(calls: dict, reps: int, rounds: int = 7) -> dict[str, float]:
     """Median microseconds per call of each of ``calls``, timed in alternation."""
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
-            times[name].append(seconds_per_call(call, reps) * 1e6)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return {name: statistics.median(s * 1e6 for s in times)
+            for name, times in alternating_seconds(calls, reps, rounds).items()}
 
 
 def labelled_layer_calls(rows: int, fan_in: int, width: int, n_labels: int = 2) -> dict:

@@ -22,23 +22,25 @@ it prints the bfloat16 and float32 product rates at the step's shapes.
 """
 
 import argparse
+import functools
 import statistics
 
 import torch
 from sklearn.datasets import make_classification
 from speed import (
+    alternating_seconds,
     best_seconds,
     epoch_seconds,
     matmul_gflops,
     model_flops_per_sample,
-    seconds_per_call,
 )
 from torch.profiler import ProfilerActivity, profile
 
 from vaeaug import CVAEOverSampler
 from vaeaug.fast_step import FastStep
-from vaeaug.model import CVAE, build_on_cpu
+from vaeaug.model import CVAE, build_on_cpu, reconstruction_loss
 from vaeaug.preprocessing import NUMERIC, Span
+from vaeaug.training import autograd_step
 
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::addmm_")
 
@@ -122,21 +124,15 @@ def alternatives(d: int, hidden: tuple[int, ...], latent: int, batch: int, flops
         return lambda: step(x, y, gen)
 
     def autograd(compiled: bool, autocast: bool):
+        # the library's own autograd step, which a fit under autocast trains with
         cvae, x = model(torch.float32), torch.randn(batch, d)
+        step = autograd_step(torch.compile(cvae) if compiled else cvae,
+                             functools.partial(reconstruction_loss, spans=spans), beta)
 
-        def loss(x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-            mu, logvar = cvae.encode(x, y)
-            out = cvae.decode(mu + torch.exp(0.5 * logvar) * eps, y)
-            kl = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()
-            return (0.5 * (out.float() - x).square().sum() + beta * kl) / batch
-
-        run = torch.compile(loss) if compiled else loss
-
-        def step() -> None:
-            cvae.zero_grad(set_to_none=False)
+        def run() -> None:
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-                run(x, torch.randn(batch, latent, generator=gen)).backward()
-        return step
+                step(x, y, gen)
+        return run
 
     ways = {"hand-derived, float32 (the default)": hand_derived(torch.float32),
             "hand-derived, bfloat16 throughout": hand_derived(torch.bfloat16),
@@ -145,11 +141,8 @@ def alternatives(d: int, hidden: tuple[int, ...], latent: int, batch: int, flops
     for call in ways.values():  # compiles, warms the caches
         for _ in range(3):
             call()
-    ms: dict[str, list[float]] = {name: [] for name in ways}
-    for _ in range(rounds):
-        for name, call in ways.items():
-            ms[name].append(seconds_per_call(call, reps) * 1e3)
-    for name, times in ms.items():
+    for name, seconds in alternating_seconds(ways, reps, rounds).items():
+        times = [s * 1e3 for s in seconds]
         step_ms = statistics.median(times)
         print(f"{name:38s} {step_ms:6.2f} ms a step ({', '.join(f'{t:.2f}' for t in times)}) "
               f"= {batch * flops / step_ms / 1e6 / peak:.1%} of the float32 matmul rate")

@@ -53,6 +53,16 @@ def seconds_per_call(call, reps: int) -> float:
     return timed(lambda: [call() for _ in range(reps)])[0] / reps
 
 
+def alternating_seconds(calls: dict, reps: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds per call of each of ``calls``: ``rounds`` timings of ``reps`` calls each, the
+    calls taken in turn, so that a busy moment of a shared machine slows all of them."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            times[name].append(seconds_per_call(call, reps))
+    return times
+
+
 def best_seconds(call, reps: int, tries: int = 5) -> float:
     """Best of ``tries`` timings of ``reps`` calls, in seconds per call (after one warm-up)."""
     call()

@@ -121,9 +121,9 @@ class CVAEOverSampler(BaseOverSampler):
         For bfloat16, call ``fit`` inside
         ``torch.autocast(device_type, dtype=torch.bfloat16)``; results are reproducible for
         a fixed ``random_state`` on the CPU and on CUDA. It pays for wide models only: on
-        a GPU, and on a CPU with AMX from about 256 units wide (2x at 512 on an Intel
-        Xeon); at the default widths it trains through autograd and is slower than float32
-        (docs/performance.md).
+        a GPU, and on a CPU with AMX from about 256 units wide (fits 1.2-2.0x faster at
+        512 on an Intel Xeon); at the default widths it trains through autograd and is
+        slower than float32 (docs/performance.md).
     random_state : int, RandomState instance or None, default=None
         Seeds a local torch generator: same seed, same data, same output (on the same kind
         of machine: another CPU's BLAS may round differently, docs/design.md).
