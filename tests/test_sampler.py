@@ -592,6 +592,37 @@ def test_columns_of_a_two_dimensional_block_are_fitted_as_their_copies():
     assert not np.shares_memory(table[0].to_numpy(), values)
 
 
+def test_encoding_is_the_same_whatever_the_buffer_and_block_sizes(monkeypatch):
+    from vaeaug import preprocessing
+    from vaeaug.preprocessing import TableTransformer
+
+    # transform encodes runs of columns into a column-major buffer and copies it into the
+    # row-major result a block of rows at a time (docs/performance.md): every buffer size
+    # (one encoded column, a run that ends inside the missing-value block's neighbours, the
+    # one-hot block too wide for the buffer, the whole table) and block size (one row, a
+    # short last block, all rows) gives the same matrix
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=11), "b": rng.lognormal(size=11) * 100,
+                      "c": rng.choice(["x", "y", "z"], 11), "d": rng.normal(size=11)})
+    X.loc[[2, 7], "a"] = np.nan
+    transformer = TableTransformer(["c"]).fit(X)
+    assert transformer.n_outputs_ == 8  # a, a's missing flags (2), b, c (3), d
+    expected = None
+    for elements in (1, 11 * 2, 11 * 3, 11 * 4, 1 << 24):
+        for block in (1, 4, 11):
+            monkeypatch.setattr(preprocessing, "GROUP_ELEMENTS", elements)
+            monkeypatch.setattr(preprocessing, "ROW_BLOCK", block)
+            out = transformer.transform(X)
+            assert out.flags["C_CONTIGUOUS"] and out.dtype == np.float32
+            if expected is None:
+                expected = out
+                assert (out[[2, 7], 0] == 0).all() and (out[[2, 7], 2] == 1).all()
+                assert (out[:, 1:3].sum(axis=1) == 1).all()
+                assert (out[:, 4:7].sum(axis=1) == 1).all()  # one category per row
+                np.testing.assert_allclose(out[:, 7], (X["d"] - X["d"].mean()) / X["d"].std(ddof=0),
+                                           rtol=1e-5)
+            np.testing.assert_array_equal(out, expected)
+
 def test_a_model_with_a_heavy_tailed_column_saves_and_loads(tmp_path):
     X, y = far_value_table()
     sampler = CVAEOverSampler(**FAST).fit(X, y)

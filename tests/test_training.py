@@ -8,6 +8,7 @@ from sklearn.datasets import make_classification
 from vaeaug import CVAEOverSampler, training
 from vaeaug import sampler as sampler_module
 from vaeaug.training import (
+    BalancedDraw,
     autocast_enabled,
     batch_indices,
     class_weights,
@@ -71,18 +72,57 @@ def test_epoch_rows_hands_out_each_batchs_rows_in_order(monkeypatch, chunk_eleme
             assert torch.equal(xb, X[idx]) and torch.equal(yb, y[idx])
 
 
-def test_class_weights_kept_between_epochs_draw_the_same_batches():
-    # train_cvae computes the class-balanced weights once per fit and passes them in: the
-    # draws must be those batch_indices makes from the labels alone.
+def test_balanced_draw_kept_between_epochs_draws_the_same_batches():
+    # train_cvae makes the class-balanced draw once per fit and passes it in: the draws
+    # must be those batch_indices makes from the labels alone, and up to
+    # MULTINOMIAL_MAX_ROWS those of torch.multinomial over the class weights (so that small
+    # tables' fits give the rows they always gave).
     y = torch.tensor([0] * 17 + [1] * 4 + [2] * 2)
     weights = class_weights(y)
     assert torch.allclose(weights[y == 0].sum(), weights[y == 2].sum())
-    fresh, kept = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    balanced = BalancedDraw(y)
+    fresh, kept, plain = (torch.Generator().manual_seed(3) for _ in range(3))
     for _ in range(3):
         a = batch_indices(y, 5, True, fresh)
-        b = batch_indices(y, 5, True, kept, weights=weights)
+        b = batch_indices(y, 5, True, kept, balanced=balanced)
+        c = torch.multinomial(weights, len(y), replacement=True, generator=plain)
         assert len(a) == len(b) == 5
         assert all(torch.equal(i, j) for i, j in zip(a, b))
+        assert torch.equal(torch.cat(b), c)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_balanced_draw_gives_every_class_and_row_its_share(monkeypatch, large):
+    # Above MULTINOMIAL_MAX_ROWS rows the draw picks a class, then a row of it, in linear
+    # time: the same distribution as the multinomial one. Labels 0, 2 and 5 (1, 3 and 4
+    # absent) with 17, 4 and 2 rows, shuffled.
+    if large:
+        monkeypatch.setattr(training, "MULTINOMIAL_MAX_ROWS", 10)
+    shuffle = torch.randperm(23, generator=torch.Generator().manual_seed(0))
+    y = torch.tensor([0] * 17 + [2] * 4 + [5] * 2)[shuffle]
+    draws = 60_000
+    idx = BalancedDraw(y)(draws, torch.Generator().manual_seed(1))
+    assert idx.dtype == torch.long and idx.shape == (draws,)
+    assert int(idx.min()) >= 0 and int(idx.max()) < 23
+    per_row = torch.bincount(idx, minlength=23).double() / draws
+    for label, rows in [(0, 17), (2, 4), (5, 2)]:
+        in_class = per_row[y == label]
+        assert abs(float(in_class.sum()) - 1 / 3) < 0.01  # each class a third
+        # each row of the class an equal part of its third (binomial sd at most 0.0016 here)
+        assert torch.allclose(in_class, torch.full_like(in_class, 1 / (3 * rows)), atol=0.006)
+    again = BalancedDraw(y)(draws, torch.Generator().manual_seed(1))
+    assert torch.equal(idx, again)  # the same seed, the same rows
+
+
+def test_fit_reproducible_with_the_linear_time_draw(monkeypatch):
+    # A fit whose rows are drawn by BalancedDraw's own draw trains and repeats itself.
+    X, y = make_classification(n_samples=300, n_features=5, weights=[0.8], random_state=0)
+    multinomial = CVAEOverSampler(epochs=3, random_state=0).fit(X, y)
+    monkeypatch.setattr(training, "MULTINOMIAL_MAX_ROWS", 50)
+    fits = [CVAEOverSampler(epochs=3, random_state=0).fit(X, y) for _ in range(2)]
+    assert fits[0].history_ == fits[1].history_
+    assert np.isfinite(fits[0].history_).all()
+    assert fits[0].history_ != multinomial.history_  # the other draw was taken
 
 
 def test_cuda_graphs_only_for_graph_safe_steps_on_cuda(monkeypatch):

@@ -318,43 +318,69 @@ class TableTransformer:
     # -- encode ------------------------------------------------------------------------------
     def transform(self, df: pd.DataFrame) -> np.ndarray:
         """Encode ``df`` (same columns as in ``fit``) as a float32 matrix."""
-        out = np.zeros((len(df), self.n_outputs_), dtype=np.float32)
-        for info, (span, *missing_span) in zip(self.columns_, self._column_spans):
-            col = df[info["name"]]
-            if info["kind"] == NUMERIC:
-                if is_time_dtype(col.dtype) != is_time_dtype(pandas_dtype(info)):
-                    raise ValueError(
-                        f"Column {info['name']!r} held {info['dtype']} values in fit but "
-                        f"holds {col.dtype} now; give it the values it was fitted on."
-                    )
-                try:
-                    values = numbers(col)
-                except (ValueError, TypeError):
-                    text = pd.to_numeric(col, errors="coerce").isna() & col.notna()
-                    raise ValueError(
-                        f"Column {info['name']!r} held numbers in fit but holds text now, "
-                        f"e.g. {col[text].iloc[0]!r}; the model needs numbers there."
-                    ) from None
-                missing = np.isnan(values)
-                if missing.any() and not missing_span:
-                    raise _unplaced_missing(info)
-                scaled = (to_asinh_scale(values, info) if asinh_scaled(info)
-                          else (values - info["mean"]) / info["std"])
-                # a missing value sits at the column's centre; the block says it is missing
-                out[:, span.start] = np.where(missing, 0.0, scaled)
-                if missing_span:
-                    out[np.arange(len(df)), missing_span[0].start + missing] = 1.0
-            else:
-                codes = _category_codes(info["categories"], col)
-                if (codes < 0).any() and col[codes < 0].isna().any():
-                    raise _unplaced_missing(info)
-                if (codes < 0).any():
-                    unseen = sorted({str(v) for v in col[codes < 0]})[:5]
-                    raise ValueError(
-                        f"Column {info['name']!r} holds categories not seen in fit: {unseen}."
-                    )
-                out[np.arange(len(df)), span.start + codes] = 1.0
+        n = len(df)
+        out = np.zeros((n, self.n_outputs_), dtype=np.float32)
+        # Columns are encoded one at a time. Written straight into the row-major result, a
+        # column touches a cache line per row (0.9 s against 0.3 s at 1,000,000 x 50), so
+        # runs of consecutive columns go into a column-major buffer first, copied into the
+        # result a block of rows at a time. The buffer holds at most GROUP_ELEMENTS numbers
+        # whatever the table's size (a second copy of the whole table would not).
+        width = max(1, GROUP_ELEMENTS // max(1, n))
+        buffer = np.zeros((n, min(width, self.n_outputs_)), dtype=np.float32, order="F")
+        for columns in _column_groups(self._column_spans, width):
+            first = self._column_spans[columns[0]][0].start
+            stop = self._column_spans[columns[-1]][-1].stop
+            if stop - first > width:  # one wide column (one-hot): one number a row to write
+                self._encode_column(columns[0], df, out, 0)
+                continue
+            part = buffer[:, :stop - first]
+            part.fill(0.0)
+            for i in columns:
+                self._encode_column(i, df, part, first)
+            for row in range(0, n, ROW_BLOCK):
+                out[row:row + ROW_BLOCK, first:stop] = part[row:row + ROW_BLOCK]
         return out
+
+    def _encode_column(self, i: int, df: pd.DataFrame, out: np.ndarray, offset: int) -> None:
+        """Write column ``i``'s encoding into ``out``, whose column 0 is encoded column
+        ``offset``."""
+        info = self.columns_[i]
+        span, *missing_span = self._column_spans[i]
+        col = df[info["name"]]
+        rows = np.arange(len(df))
+        if info["kind"] == NUMERIC:
+            if is_time_dtype(col.dtype) != is_time_dtype(pandas_dtype(info)):
+                raise ValueError(
+                    f"Column {info['name']!r} held {info['dtype']} values in fit but "
+                    f"holds {col.dtype} now; give it the values it was fitted on."
+                )
+            try:
+                values = numbers(col)
+            except (ValueError, TypeError):
+                text = pd.to_numeric(col, errors="coerce").isna() & col.notna()
+                raise ValueError(
+                    f"Column {info['name']!r} held numbers in fit but holds text now, "
+                    f"e.g. {col[text].iloc[0]!r}; the model needs numbers there."
+                ) from None
+            missing = np.isnan(values)
+            if missing.any() and not missing_span:
+                raise _unplaced_missing(info)
+            scaled = (to_asinh_scale(values, info) if asinh_scaled(info)
+                      else (values - info["mean"]) / info["std"])
+            # a missing value sits at the column's centre; the block says it is missing
+            out[:, span.start - offset] = np.where(missing, 0.0, scaled)
+            if missing_span:
+                out[rows, missing_span[0].start - offset + missing] = 1.0
+            return
+        codes = _category_codes(info["categories"], col)
+        if (codes < 0).any() and col[codes < 0].isna().any():
+            raise _unplaced_missing(info)
+        if (codes < 0).any():
+            unseen = sorted({str(v) for v in col[codes < 0]})[:5]
+            raise ValueError(
+                f"Column {info['name']!r} holds categories not seen in fit: {unseen}."
+            )
+        out[rows, span.start - offset + codes] = 1.0
 
     # -- decode ------------------------------------------------------------------------------
     def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
@@ -486,6 +512,30 @@ class TableTransformer:
         self.columns_ = [dict(info) for info in state["columns"]]
         self._build_spans()
         return self
+
+
+#: Numbers :meth:`TableTransformer.transform` encodes at a time into its column-major
+#: buffer (64 MiB of float32).
+GROUP_ELEMENTS = 1 << 24
+#: Rows of that buffer copied into the result at a time: a block of a few hundred KiB stays
+#: in the caches while its columns are read.
+ROW_BLOCK = 4096
+
+
+def _column_groups(column_spans: Sequence[Sequence[Span]], width: int) -> list[list[int]]:
+    """The table's columns in runs of consecutive ones whose encoded columns number at most
+    ``width`` (a wider column makes a run of its own)."""
+    groups: list[list[int]] = []
+    used = 0
+    for i, spans in enumerate(column_spans):
+        size = spans[-1].stop - spans[0].start
+        if groups and used + size <= width:
+            groups[-1].append(i)
+            used += size
+        else:
+            groups.append([i])
+            used = size
+    return groups
 
 
 def heavy_tailed(col: pd.Series) -> bool:
