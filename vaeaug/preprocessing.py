@@ -326,7 +326,7 @@ class TableTransformer:
         # result a block of rows at a time. The buffer holds at most GROUP_ELEMENTS numbers
         # whatever the table's size (a second copy of the whole table would not).
         width = max(1, GROUP_ELEMENTS // max(1, n))
-        buffer = np.zeros((n, min(width, self.n_outputs_)), dtype=np.float32, order="F")
+        buffer = np.empty((n, min(width, self.n_outputs_)), dtype=np.float32, order="F")
         for columns in _column_groups(self._column_spans, width):
             first = self._column_spans[columns[0]][0].start
             stop = self._column_spans[columns[-1]][-1].stop
@@ -347,7 +347,6 @@ class TableTransformer:
         info = self.columns_[i]
         span, *missing_span = self._column_spans[i]
         col = df[info["name"]]
-        rows = np.arange(len(df))
         if info["kind"] == NUMERIC:
             if is_time_dtype(col.dtype) != is_time_dtype(pandas_dtype(info)):
                 raise ValueError(
@@ -370,7 +369,7 @@ class TableTransformer:
             # a missing value sits at the column's centre; the block says it is missing
             out[:, span.start - offset] = np.where(missing, 0.0, scaled)
             if missing_span:
-                out[rows, missing_span[0].start - offset + missing] = 1.0
+                out[np.arange(len(df)), missing_span[0].start - offset + missing] = 1.0
             return
         codes = _category_codes(info["categories"], col)
         if (codes < 0).any() and col[codes < 0].isna().any():
@@ -380,7 +379,7 @@ class TableTransformer:
             raise ValueError(
                 f"Column {info['name']!r} holds categories not seen in fit: {unseen}."
             )
-        out[rows, span.start - offset + codes] = 1.0
+        out[np.arange(len(df)), span.start - offset + codes] = 1.0
 
     # -- decode ------------------------------------------------------------------------------
     def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:

@@ -274,8 +274,8 @@ def class_weights(y: torch.Tensor) -> torch.Tensor:
 #: over the rows' :func:`class_weights`; above it by :class:`BalancedDraw`'s own draw (a
 #: class, then a row of it), which gives the same distribution in linear time. The
 #: multinomial draw's cost grows faster than the rows: 184 ms against 20 ms at 1,000,000
-#: rows, 7 % of an epoch at batch 4,096 (docs/performance.md, "Scale"). Smaller tables keep
-#: the multinomial draws, so their fits give the rows they gave before.
+#: rows, whose epoch at batch 4,096 takes about a second (docs/performance.md, "Scale").
+#: Smaller tables keep the multinomial draws, so their fits give the rows they gave before.
 MULTINOMIAL_MAX_ROWS = 1 << 16
 
 
@@ -285,19 +285,18 @@ class BalancedDraw:
     """
 
     def __init__(self, y: torch.Tensor) -> None:
-        self.n = y.shape[0]
-        if self.n <= MULTINOMIAL_MAX_ROWS:
-            self.weights = class_weights(y)
-            return
+        # the multinomial's row weights, or (for the linear-time draw) the rows sorted by
+        # class with each present class's first position and count in that order
+        self.weights = class_weights(y) if y.shape[0] <= MULTINOMIAL_MAX_ROWS else None
         counts = torch.bincount(y)
-        present = counts.nonzero()[:, 0]
-        self.counts = counts[present]
+        self.counts = counts[counts.nonzero()[:, 0]]
         self.starts = torch.cumsum(self.counts, 0) - self.counts
-        self.order = torch.argsort(y, stable=True)  # each class's rows together, in order
+        self.order = (torch.argsort(y, stable=True) if self.weights is None
+                      else y.new_empty(0))
 
     def __call__(self, draws: int, generator: torch.Generator) -> torch.Tensor:
         """``draws`` row indices."""
-        if self.n <= MULTINOMIAL_MAX_ROWS:
+        if self.weights is not None:
             return torch.multinomial(self.weights, draws, replacement=True, generator=generator)
         # One 62-bit number per row chooses both the class and the row within it (one random
         # number a row costs half as much as two). For k classes of at most m rows the
