@@ -597,10 +597,11 @@ def test_encoding_is_the_same_whatever_the_buffer_and_block_sizes(monkeypatch):
     from vaeaug.preprocessing import TableTransformer
 
     # transform encodes runs of columns into a column-major buffer and copies it into the
-    # row-major result a block of rows at a time (docs/performance.md): every buffer size
-    # (one encoded column, a run that ends inside the missing-value block's neighbours, the
-    # one-hot block too wide for the buffer, the whole table) and block size (one row, a
-    # short last block, all rows) gives the same matrix
+    # row-major result a block of rows at a time (docs/performance.md). Every buffer size
+    # gives the same matrix: one encoded column (each wider column, a's three and c's
+    # three, written in place), two to four (runs that end at different columns, c in place
+    # or buffered) and the whole table; so does every block size (one row, a short last
+    # block, all rows).
     rng = np.random.default_rng(0)
     X = pd.DataFrame({"a": rng.normal(size=11), "b": rng.lognormal(size=11) * 100,
                       "c": rng.choice(["x", "y", "z"], 11), "d": rng.normal(size=11)})
@@ -622,6 +623,7 @@ def test_encoding_is_the_same_whatever_the_buffer_and_block_sizes(monkeypatch):
                 np.testing.assert_allclose(out[:, 7], (X["d"] - X["d"].mean()) / X["d"].std(ddof=0),
                                            rtol=1e-5)
             np.testing.assert_array_equal(out, expected)
+
 
 def test_a_model_with_a_heavy_tailed_column_saves_and_loads(tmp_path):
     X, y = far_value_table()
