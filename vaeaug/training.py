@@ -285,14 +285,14 @@ class BalancedDraw:
     """
 
     def __init__(self, y: torch.Tensor) -> None:
-        # the multinomial's row weights, or (for the linear-time draw) the rows sorted by
+        # the multinomial's row weights or, for the linear-time draw, the rows sorted by
         # class with each present class's first position and count in that order
         self.weights = class_weights(y) if y.shape[0] <= MULTINOMIAL_MAX_ROWS else None
-        counts = torch.bincount(y)
-        self.counts = counts[counts.nonzero()[:, 0]]
-        self.starts = torch.cumsum(self.counts, 0) - self.counts
-        self.order = (torch.argsort(y, stable=True) if self.weights is None
-                      else y.new_empty(0))
+        if self.weights is None:
+            counts = torch.bincount(y)
+            self.counts = counts[counts.nonzero()[:, 0]]
+            self.starts = torch.cumsum(self.counts, 0) - self.counts
+            self.order = torch.argsort(y, stable=True)
 
     def __call__(self, draws: int, generator: torch.Generator) -> torch.Tensor:
         """``draws`` row indices."""
