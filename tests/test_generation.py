@@ -8,7 +8,9 @@ from vaeaug.generation import (
     MIXED_INTERPOLATED_SHARE,
     NEIGHBOURS,
     RESIDUAL_STEP,
+    _blocks,
     _neighbourhoods,
+    _within_neighbourhood,
     generate,
     herd,
 )
@@ -47,6 +49,48 @@ def test_neighbourhoods_are_the_nearest_rows_and_their_mean_distance():
         assert (near[inverse] != idx[:, None]).all()  # never itself
         assert torch.equal(near[inverse].sort(1).values, expected.indices[idx].sort(1).values)
         torch.testing.assert_close(spread[inverse], expected.values[idx].mean(1))
+
+
+def test_blocks_do_not_change_the_neighbourhoods_or_the_steps():
+    # distances and projections are computed in blocks sized for the cache; each row's
+    # numbers must not depend on the block it falls in (recorded samples depend on them)
+    g = torch.Generator().manual_seed(21)
+    X = torch.randn(300, 6, generator=g)
+    idx = torch.randint(300, (900,), generator=g)
+    step = torch.randn(900, 6, generator=g)
+    seeds = len(idx.unique())
+    results = []
+    # one block; blocks of 7 rows; blocks that leave a single row over (it joins the block
+    # before it: a one-row product rounds differently)
+    for rows in (1 << 20, 7, seeds - 1):
+        near, spread, inverse = _neighbourhoods(X, idx, torch.Generator().manual_seed(3),
+                                                chunk_elements=rows * 300)
+        moved = _within_neighbourhood(step, X[idx], X, near, inverse,
+                                      chunk_elements=rows * NEIGHBOURS * 6)
+        results.append((near, spread, inverse, moved))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            assert torch.equal(a, b)
+
+
+def test_blocks_cover_the_rows_and_never_leave_one_row_alone():
+    # a one-row distance product goes through another kernel (a matrix-vector product) whose
+    # sums can round differently from the same row's in a larger block
+    for total, size in [(10, 3), (10, 4), (9, 4), (1, 4), (5, 5), (6, 5), (7, 1), (0, 3)]:
+        parts = _blocks(total, size)
+        assert [i for p in parts for i in range(total)[p]] == list(range(total))
+        assert all(p.stop - p.start <= size + 1 for p in parts)
+        assert len(parts) < 2 or all(p.stop - p.start > 1 for p in parts) or size == 1
+
+
+def test_mixed_rows_with_every_column_numeric_are_those_without_a_mask():
+    X = torch.randn(50, 4, generator=torch.Generator().manual_seed(22))
+    model = CVAE(4, 2, 3, (8,))
+    init_parameters(model, torch.Generator().manual_seed(23))
+    rows = [generate(model, X, 1, 300, "mixed", torch.Generator().manual_seed(24),
+                     activate=lambda t: t, numeric=numeric)
+            for numeric in (None, torch.ones(4, dtype=torch.bool))]
+    assert torch.equal(*rows)
 
 
 @pytest.mark.parametrize("herding", [False, True])
