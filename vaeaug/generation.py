@@ -72,8 +72,9 @@ GENERATION_PART_ELEMENTS = 1 << 28
 GENERATION_PART_MIN_ROWS = 1024
 #: Neighbour distances and the steps' projections are computed in blocks of about this many
 #: numbers (4 MiB), so that a block stays in a core's L2 cache from one operation to the next:
-#: at a million new rows that makes both a third faster than blocks of 2^24 numbers did, with
-#: the same results (each row's numbers do not depend on the block it is in; docs/performance.md).
+#: at a million new rows the distances take half the time they took in blocks of 2^24 numbers
+#: and the projections two thirds, with the same results (each row's numbers do not depend on
+#: the block it is in; docs/performance.md, "Scale").
 BLOCK_ELEMENTS = 1 << 20
 
 
@@ -326,9 +327,10 @@ def _neighbourhoods(X: torch.Tensor, idx: torch.Tensor, generator: torch.Generat
 
 
 def _blocks(total: int, size: int) -> list[slice]:
-    """Slices of at most ``size`` rows (at least one) that cover ``total`` rows. A last block
-    of a single row joins the one before it: a one-row product goes through another kernel
-    whose sums round differently, and a row's numbers must not depend on its block."""
+    """Consecutive slices of ``size`` rows (at least one) that cover ``total`` rows. A last
+    block of a single row joins the one before it (which then has ``size + 1``): a one-row
+    product goes through another kernel whose sums can round differently, and a row's numbers
+    must not depend on its block."""
     starts = list(range(0, total, max(1, size)))
     if len(starts) > 1 and total - starts[-1] == 1:
         starts.pop()
