@@ -301,7 +301,8 @@ def test_formatted_numbers_with_decimal_commas_are_numbers(tmp_path):
     assert new["preis"].str.fullmatch(r"\d{1,3}(\.\d{3})?,\d\d €").all(), new["preis"]
     assert new["anteil"].str.fullmatch(r"\d{1,3},\d %").all(), new["anteil"]
     values = new["preis"].str[:-2].str.replace(".", "").str.replace(",", ".").astype(float)
-    assert values.between(prices.min(), prices.max()).all()
+    written = prices.round(2)  # the column's range as the file has it (a new row may reach it)
+    assert values.between(written.min(), written.max()).all()
     model = tmp_path / "m.vaeaug"
     assert run("fit", path, "-t", "klasse", "-o", model, *FAST).exit_code == 0
     result = run("sample", model, "-n", "3", "--class", "selten", "-o", "-")

@@ -93,27 +93,59 @@ def test_mixed_rows_with_every_column_numeric_are_those_without_a_mask():
     assert torch.equal(*rows)
 
 
+@pytest.mark.parametrize("per_column", [True, False])
 @pytest.mark.parametrize("herding", [False, True])
-def test_mixed_rows_are_residual_rows_or_interpolations_between_neighbours(monkeypatch, herding):
+def test_mixed_rows_are_residual_rows_or_interpolations_between_neighbours(monkeypatch, herding,
+                                                                          per_column):
+    """Interpolated rows lie in the box that a real row and one of its neighbours span (one
+    ``u`` per column), or with ``per_column=False`` on the segment between them."""
     if not herding:  # the candidates themselves: a quarter interpolations
         monkeypatch.setattr(generation, "HERDING_POOL", 1)
     X = torch.randn(60, 3, generator=torch.Generator().manual_seed(4))
     rows = generate(flat_decoder_model(3), X, 1, 2000, "mixed",
-                    torch.Generator().manual_seed(5), activate=lambda t: t)
+                    torch.Generator().manual_seed(5), activate=lambda t: t,
+                    per_column=per_column)
     is_real = (exact_cdist(rows, X) < 1e-6).any(1)  # residual rows: the seed itself here
     share = 1 - is_real.float().mean().item()
     if not herding:
         assert share == pytest.approx(MIXED_INTERPOLATED_SHARE, abs=0.04)
-    # an interpolated row lies on a segment from a real row to one of its neighbours (the
-    # herded rows are some of the candidates, so the same holds for them)
-    assert (~is_real).sum() >= 100  # the check below sees interpolated rows either way
-    near = nearest(X, NEIGHBOURS)
+    # (the herded rows are some of the candidates, so the same holds for them)
+    assert (~is_real).sum() >= 100  # the checks below see interpolated rows either way
+    a, b = X[:, None, :], X[nearest(X, NEIGHBOURS)]  # every (row, neighbour) pair
+    off_segment = []
     for r in rows[~is_real][:100]:
-        a = X[:, None, :]
-        b = X[near]
+        in_box = ((r >= torch.minimum(a, b) - 1e-6) & (r <= torch.maximum(a, b) + 1e-6)).all(-1)
+        assert in_box.any()
         u = ((r - a) * (b - a)).sum(-1) / ((b - a) ** 2).sum(-1)
         closest = a + u.clamp(0, 1)[..., None] * (b - a)
-        assert (closest - r).norm(dim=-1).min() < 1e-4
+        off_segment.append((closest - r).norm(dim=-1).min().item())
+    if per_column:
+        assert sum(d > 1e-3 for d in off_segment) > 90  # almost none on a segment
+    else:
+        assert max(off_segment) < 1e-4
+
+
+def test_interpolation_keeps_one_fraction_per_row_in_categorical_blocks(monkeypatch):
+    """A categorical block (not in ``numeric``) moves by the row's one ``u``: it stays a
+    mixture of the two rows' categories (its probabilities sum to 1), while the numeric
+    columns take a ``u`` each."""
+    monkeypatch.setattr(generation, "MIXED_INTERPOLATED_SHARE", 1.0)  # interpolations only
+    monkeypatch.setattr(generation, "HERDING_POOL", 1)
+    g = torch.Generator().manual_seed(30)
+    category = torch.nn.functional.one_hot(torch.randint(3, (40,), generator=g), 3).float()
+    X = torch.cat([torch.randn(40, 2, generator=g), category], dim=1)
+    numeric = torch.tensor([True, True, False, False, False])
+    rows = generate(flat_decoder_model(5), X, 1, 500, "mixed", torch.Generator().manual_seed(31),
+                    activate=lambda t: t, numeric=numeric)
+    torch.testing.assert_close(rows[:, 2:].sum(1), torch.ones(500))
+    a, b = X[:, None, :], X[nearest(X, NEIGHBOURS)]
+    fractions = []
+    for r in rows[:50]:  # the numeric columns' fractions differ within a row
+        u = (r - a) / (b - a)
+        match = ((r >= torch.minimum(a, b) - 1e-6) & (r <= torch.maximum(a, b) + 1e-6)).all(-1)
+        i, j = match.nonzero()[0]
+        fractions.append(abs(u[i, j, 0] - u[i, j, 1]).item())
+    assert sum(f > 1e-3 for f in fractions) > 40
 
 
 def test_mixed_with_a_single_row_gives_residual_rows():
@@ -247,8 +279,11 @@ def test_mixed_is_finite_when_neighbours_coincide_or_are_few():
                     activate=lambda t: t)
     assert torch.isfinite(rows).all()
     direction = pair[1] / pair[1].norm()
-    off_line = rows - (rows @ direction)[:, None] * direction
-    assert off_line.norm(dim=1).max() < 1e-5
+    off_line = (rows - (rows @ direction)[:, None] * direction).norm(dim=1)
+    # residual rows keep to the line; interpolated ones fill the box between the two rows
+    in_box = ((rows >= pair.min(0).values - 1e-6) & (rows <= pair.max(0).values + 1e-6)).all(1)
+    assert ((off_line < 1e-5) | in_box).all()
+    assert (off_line < 1e-5).sum() > 25  # most are residual rows (three quarters)
     assert (rows @ direction).std() > 0.1  # they do move along it
 
 

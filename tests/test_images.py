@@ -89,6 +89,26 @@ def test_odd_image_sizes_are_padded_and_cropped():
     assert X_res.shape == (48, 10, 7) and X_res.dtype == np.uint8
 
 
+def test_mixed_images_interpolate_whole_images(monkeypatch):
+    """"mixed" on images moves every pixel by the row's one fraction (a blend of two images),
+    not each pixel by its own, as a table's numeric columns are."""
+    from vaeaug import sampler as sampler_module
+
+    calls = []
+    real = sampler_module.generate
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["per_column"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sampler_module, "generate", spy)
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 256, size=(30, 8, 8), dtype=np.uint8)
+    y = np.r_[np.zeros(24, int), np.ones(6, int)]
+    ImageCVAEOverSampler(generation="mixed", **FAST).fit_resample(X, y)
+    assert calls == [False]
+
+
 @pytest.mark.parametrize("X, match", [
     (np.zeros((5, 4)), r"Images must be shaped .* \(5, 4\)\. If each row is a 2x2 image, "
                        r"reshape them: X\.reshape\(-1, 2, 2\)\. Flat rows of features belong"),

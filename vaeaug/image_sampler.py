@@ -157,6 +157,10 @@ class ImageCVAEOverSampler(CVAEOverSampler):
     def _numeric_columns(self) -> None:
         return None  # every pixel is a number
 
+    def _per_column_interpolation(self) -> bool:
+        # each pixel by its own fraction would be a speckle of the two images, not a shape
+        return False
+
     def _images(self, plan: dict, random_state: Any = None) -> tuple[Any, np.ndarray]:
         matrix, y_new = self._generate_encoded(plan, random_state)
         unit = matrix.reshape(len(matrix), *self._image_shape)

@@ -97,7 +97,9 @@ class CVAEOverSampler(BaseOverSampler):
         are real rows moved along the decoder's manifold (``"residual"``, each step kept
         within the directions to the row's 5 nearest neighbours of the class and scaled to
         their distance), one quarter are interpolated between a real row and one of those
-        neighbours (SMOTE's rule); the mixture measured best on the KEEL benchmark. Up to
+        neighbours (SMOTE's rule, with a fraction of the way drawn for each numeric column:
+        a point of the box the two rows span); the mixture measured best on the KEEL
+        benchmark. Up to
         16,384 rows per class are chosen by kernel herding from four times as many such
         rows, so that they cover the candidates evenly.
     temperature : float, default=1.0
@@ -340,6 +342,10 @@ class CVAEOverSampler(BaseOverSampler):
             mask[span.start:span.stop] = span.kind == NUMERIC
         return mask
 
+    def _per_column_interpolation(self) -> bool:
+        """Whether ``"mixed"`` interpolates each numeric column by its own fraction."""
+        return True
+
     def _n_epochs(self, n_rows: int) -> int:
         if self.epochs != "auto":
             return int(self.epochs)
@@ -476,7 +482,7 @@ class CVAEOverSampler(BaseOverSampler):
             with torch.autocast(self.device_.type, enabled=False), torch_threads(threads):
                 rows = generate(self.module_, self._class_rows[k], k, int(count),
                                 self.generation, generator, activate, self.temperature, numeric,
-                                done=bar.update)
+                                done=bar.update, per_column=self._per_column_interpolation())
             blocks.append(rows.float().cpu().numpy())  # float32 under autocast too
             labels.append(np.full(int(count), self.classes_[k], dtype=self.classes_.dtype))
         bar.close()
