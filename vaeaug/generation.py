@@ -44,7 +44,8 @@ if TYPE_CHECKING:
 METHODS = ("prior", "posterior", "residual", "mixed")
 
 #: Share of ``"mixed"`` rows made by interpolation between real neighbours. 15 % and 35 % were
-#: measured with the current rule (docs/benchmarks.md, thirty-fourth round): level and worse.
+#: measured with the current rule (docs/benchmarks.md, thirty-fourth round): level and worse;
+#: with a fraction per column 15 %, 35 % and 50 % were all worse (thirty-fifth and -sixth).
 MIXED_INTERPOLATED_SHARE = 0.25
 #: Neighbours an interpolated row can move toward (SMOTE's default k); residual steps are
 #: projected onto their directions and scaled to their distance. 3, 8 and 12 were measured
