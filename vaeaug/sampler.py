@@ -99,9 +99,8 @@ class CVAEOverSampler(BaseOverSampler):
         their distance), one quarter are interpolated between a real row and one of those
         neighbours (SMOTE's rule, with a fraction of the way drawn for each numeric column:
         a point of the box the two rows span); the mixture measured best on the KEEL
-        benchmark. Up to
-        16,384 rows per class are chosen by kernel herding from four times as many such
-        rows, so that they cover the candidates evenly.
+        benchmark. Up to 16,384 rows per class are chosen by kernel herding from four times
+        as many such rows, so that they cover the candidates evenly.
     temperature : float, default=1.0
         Scales the spread of the latent draw: above 1, new rows stray further from the
         real ones.
