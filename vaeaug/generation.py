@@ -50,7 +50,8 @@ MIXED_INTERPOLATED_SHARE = 0.25
 #: Neighbours an interpolated row can move toward (SMOTE's default k); residual steps are
 #: projected onto their directions and scaled to their distance. 3, 8 and 12 were measured
 #: against it (docs/benchmarks.md, twenty-eighth round): 3 worse; 8 and 12 ahead on four draws,
-#: 12 level over eight.
+#: 12 level over eight; a partner among 8 or 12 for the interpolated rows alone lost pairs
+#: (thirty-eighth).
 NEIGHBOURS = 5
 #: Larger classes look for neighbours among this many of their rows, drawn at random.
 NEIGHBOUR_POOL = 4096
@@ -60,7 +61,8 @@ NEIGHBOUR_POOL = 4096
 #: losses against SMOTE on held-out sets.
 RESIDUAL_STEP = 0.5
 #: ``"mixed"`` draws this many candidate rows per new row and keeps those that kernel herding
-#: picks (1: no herding). 2 and 8 (ninth round) and 6 (thirty-second) were measured too.
+#: picks (1: no herding). 2 and 8 (ninth round) and 6 (thirty-second, and thirty-eighth with a
+#: fraction per column) were measured too.
 HERDING_POOL = 4
 #: Requests for more rows of a class than this are drawn without herding: its gain was
 #: measured up to KEEL's sizes (3,484 rows), its cost grows with the rows (docs/performance.md).
