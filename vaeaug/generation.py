@@ -197,8 +197,8 @@ def _mixed_rows(model: GenerativeModel, X_class: torch.Tensor, label: int, n: in
                    dtype=rows.dtype)
     if per_column:
         # one u per numeric column: anywhere in the box that the seed and its neighbour span,
-        # not only on the segment between them (thirty-fifth round; uniform, as Beta(1/2, 1/2),
-        # Beta(2, 2) and a coin per column lost pairs: thirty-seventh); categorical blocks
+        # not only on the segment between them (thirty-fifth round; u uniform: Beta(1/2, 1/2),
+        # Beta(2, 2) and a coin per column lost pairs, thirty-seventh); categorical blocks
         # keep the row's u, so that each stays a mixture of the two rows' categories (that u
         # is drawn even when no column needs it, so the random stream is the one measured)
         u_columns = torch.rand(partner.shape, generator=generator, device=device,
