@@ -31,6 +31,13 @@ def exact_cdist(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     return torch.cdist(A, B, compute_mode="donot_use_mm_for_euclid_dist")
 
 
+def in_box(points: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Whether each point lies in the axis-aligned box that ``a`` and ``b`` span (broadcast;
+    last dimension: the columns), within 1e-6."""
+    low, high = torch.minimum(a, b) - 1e-6, torch.maximum(a, b) + 1e-6
+    return ((points >= low) & (points <= high)).all(-1)
+
+
 def nearest(X: torch.Tensor, k: int) -> torch.Tensor:
     dist = exact_cdist(X, X)
     dist.fill_diagonal_(float("inf"))
@@ -114,8 +121,7 @@ def test_mixed_rows_are_residual_rows_or_interpolations_between_neighbours(monke
     a, b = X[:, None, :], X[nearest(X, NEIGHBOURS)]  # every (row, neighbour) pair
     off_segment = []
     for r in rows[~is_real][:100]:
-        in_box = ((r >= torch.minimum(a, b) - 1e-6) & (r <= torch.maximum(a, b) + 1e-6)).all(-1)
-        assert in_box.any()
+        assert in_box(r, a, b).any()
         u = ((r - a) * (b - a)).sum(-1) / ((b - a) ** 2).sum(-1)
         closest = a + u.clamp(0, 1)[..., None] * (b - a)
         off_segment.append((closest - r).norm(dim=-1).min().item())
@@ -142,8 +148,7 @@ def test_interpolation_keeps_one_fraction_per_row_in_categorical_blocks(monkeypa
     fractions = []
     for r in rows[:50]:  # the numeric columns' fractions differ within a row
         u = (r - a) / (b - a)
-        match = ((r >= torch.minimum(a, b) - 1e-6) & (r <= torch.maximum(a, b) + 1e-6)).all(-1)
-        i, j = match.nonzero()[0]
+        i, j = in_box(r, a, b).nonzero()[0]
         fractions.append(abs(u[i, j, 0] - u[i, j, 1]).item())
     assert sum(f > 1e-3 for f in fractions) > 40
 
@@ -281,8 +286,7 @@ def test_mixed_is_finite_when_neighbours_coincide_or_are_few():
     direction = pair[1] / pair[1].norm()
     off_line = (rows - (rows @ direction)[:, None] * direction).norm(dim=1)
     # residual rows keep to the line; interpolated ones fill the box between the two rows
-    in_box = ((rows >= pair.min(0).values - 1e-6) & (rows <= pair.max(0).values + 1e-6)).all(1)
-    assert ((off_line < 1e-5) | in_box).all()
+    assert ((off_line < 1e-5) | in_box(rows, pair[0], pair[1])).all()
     assert (off_line < 1e-5).sum() > 25  # most are residual rows (three quarters)
     assert (rows @ direction).std() > 0.1  # they do move along it
 
