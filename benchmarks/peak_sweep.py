@@ -4,6 +4,7 @@ share of the step.
     python benchmarks/peak_sweep.py                      # batches 512 ... 16384, widths 64
     python benchmarks/peak_sweep.py --width 512 --batches 8192
     python benchmarks/peak_sweep.py --batches '' --alternatives   # lower precision, compiled
+    python benchmarks/peak_sweep.py --batches '' --shards         # shards per core, or not
 
 The same data and model as ``speed.py --only peak`` (200,000 rows x 50 columns, two
 classes, two hidden layers each side). For each batch size: samples/s of three epoch
@@ -36,7 +37,7 @@ from speed import (
 )
 from torch.profiler import ProfilerActivity, profile
 
-from vaeaug import CVAEOverSampler
+from vaeaug import CVAEOverSampler, fast_step
 from vaeaug.fast_step import FastStep
 from vaeaug.model import CVAE, build_on_cpu, reconstruction_loss
 from vaeaug.preprocessing import NUMERIC, Span
@@ -53,6 +54,10 @@ def main() -> None:
     ap.add_argument("--profile-batch", type=int, default=8192)
     ap.add_argument("--alternatives", action="store_true",
                     help="also time the step in bfloat16, under autocast and compiled")
+    ap.add_argument("--shards", action="store_true",
+                    help="also time epochs with the batch in shards per thread against one "
+                         "plan over the whole batch, in alternation")
+    ap.add_argument("--rounds", type=int, default=5, help="alternations of --shards")
     args = ap.parse_args()
     n, d, hidden = 200_000, 50, (args.width, args.width)
     X, y = make_classification(n_samples=n, n_features=d, random_state=0)
@@ -76,8 +81,15 @@ def main() -> None:
               flush=True)
 
     batch = args.profile_batch
+    if args.shards:
+        shards_against_one_plan(lambda epochs: sampler(epochs, batch), X, y, flops, peak,
+                                args.rounds)
+    # The profile is of one plan over all threads: a sharded step's operators run on the
+    # workers' threads, one shard each, and its products would not add up to a step.
+    fast_step.SHARDS_ON_CPU = False
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         sampler(2, batch).fit(X, y)
+    fast_step.SHARDS_ON_CPU = True
     events = prof.key_averages()
     step = next((e for e in events if e.key == "forward"), None)  # the compiled step
     if step is None:
@@ -92,6 +104,29 @@ def main() -> None:
     print(events.table(sort_by="self_cpu_time_total", row_limit=15))
     if args.alternatives:
         alternatives(d, hidden, latent, batch, flops, peak)
+
+
+def shards_against_one_plan(make, X, y, flops: int, peak: float, rounds: int) -> None:
+    """Samples/s of epochs with the step in shards (the default) and in one plan, in
+    alternation, each epoch against the matmul rate timed once at the start."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for sharded in rates:
+            fast_step.SHARDS_ON_CPU = sharded
+            try:
+                rates[sharded].append(len(X) / epoch_seconds(make, X, y, repeats=1,
+                                                             warm_up=False)[0])
+            finally:
+                fast_step.SHARDS_ON_CPU = True
+    for sharded, name in ((True, f"{torch.get_num_threads()} shards, one thread each"),
+                          (False, "one plan over all threads")):
+        rate = statistics.median(rates[sharded])
+        print(f"{name:34s} {rate:,.0f} samples/s (median of "
+              f"{', '.join(f'{r:,.0f}' for r in rates[sharded])}) = "
+              f"{rate * flops / 1e9 / peak:.1%} of the matmul rate")
+    ratios = sorted(a / b for a, b in zip(rates[True], rates[False]))
+    print(f"shards / one plan, alternation by alternation: "
+          f"{', '.join(f'{r:.2f}' for r in ratios)}x")
 
 
 def product_rates(batch: int, width: int) -> None:

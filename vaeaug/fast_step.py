@@ -19,6 +19,19 @@ from torch import nn
 
 from .model import CVAE, LabelledLinear, build_on_cpu
 from .preprocessing import NUMERIC, Span, categorical_blocks
+from .workers import workers
+
+#: A batch is split into :attr:`FastStep.shards` shards only where each would have at least
+#: this many rows: below it, each shard's ~60 operations cost more than the split saves.
+SHARD_MIN_ROWS = 1024
+#: Split large CPU batches into shards at all (benchmarks switch it off to compare).
+SHARDS_ON_CPU = True
+
+
+def cpu_shards(device: torch.device) -> int:
+    """Shards a :class:`FastStep` on ``device`` may split a batch into: one per intra-op
+    thread on the CPU (see :mod:`vaeaug.workers`), else 1."""
+    return torch.get_num_threads() if SHARDS_ON_CPU and device.type == "cpu" else 1
 
 # weight, its transpose (a view, taken once: the optimiser updates the weight in place),
 # bias, label rows
@@ -40,8 +53,12 @@ class FastStep:
     #: waits for the GPU: training may replay it from a CUDA graph (:mod:`vaeaug.cuda_graphs`).
     cuda_graph_safe = True
 
-    def __init__(self, model: CVAE, spans: Sequence[Span], beta: float) -> None:
+    def __init__(self, model: CVAE, spans: Sequence[Span], beta: float,
+                 shards: int = 1) -> None:
         self.beta = beta
+        # Batches of at least SHARD_MIN_ROWS rows per shard are split into this many shards,
+        # each run on a thread of its own (see _sharded).
+        self.shards = shards
         self.blocks = categorical_blocks(spans)
         # Parameter tensors are updated in place by the optimiser, so references stay valid
         # (and skip nn.Module attribute lookups, a visible cost at this size).
@@ -54,15 +71,18 @@ class FastStep:
         # it: on the CPU the plan compiled by TorchScript (see _compiled), elsewhere itself.
         self._plans: dict[tuple[int, torch.dtype, torch.device],
                           tuple[_Plan, Callable[..., torch.Tensor]]] = {}
+        # A sharded batch's plans, one per shard, each with gradients of its own, by the
+        # batch's length.
+        self._shard_plans: dict[tuple[int, torch.dtype],
+                                list[tuple[_Plan, Callable[..., torch.Tensor]]]] = {}
+        self._shard_generators = [torch.Generator() for _ in range(shards)]
 
     def _plan(self, x: torch.Tensor) -> tuple["_Plan", Callable[..., torch.Tensor]]:
         """The plan for batches shaped like ``x``, made on first use, and what runs it."""
         key = (x.shape[0], x.dtype, x.device)
         entry = self._plans.get(key)
         if entry is None:
-            plan = _Plan(self, *key)
-            entry = self._plans[key] = (
-                plan, _compiled(plan) if x.device.type == "cpu" else plan)
+            entry = self._plans[key] = _made(_Plan(self, *key))
         # A caller may have set the gradients to None (zero_grad) since the last step.
         for param, grad in entry[0].grads:
             if param.grad is not grad:
@@ -72,23 +92,78 @@ class FastStep:
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator) -> torch.Tensor:
         """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
-        # Buffers and gradients are made outside inference mode: they stay ordinary tensors
-        # that autograd may accumulate into later. The step itself runs inside it, which
-        # skips autograd's dispatch layer on each of its ~60 operations (no_grad still goes
-        # through it): 7 % less time per default fit, the same kernels, bit for bit.
-        plan, run = self._plan(x)
-        with torch.inference_mode():
-            if run is plan:
-                return plan(x, y, generator)
-            # TorchScript's executor would profile the first calls and then optimise the
-            # graph (0.1 s once per process, no faster afterwards, and free to reorder
-            # arithmetic): run the graph as written. The flag is per thread.
-            optimize = torch._C._get_graph_executor_optimize()
-            torch._C._set_graph_executor_optimize(False)
-            try:
-                return run(x, y, generator)
-            finally:
-                torch._C._set_graph_executor_optimize(optimize)
+        if x.device.type == "cpu" and self.splits(x.shape[0]):
+            return self._sharded(x, y, generator)
+        return _run(*self._plan(x), x, y, generator)
+
+    def splits(self, rows: int) -> bool:
+        """Whether a CPU batch of ``rows`` rows is split into shards."""
+        return self.shards > 1 and rows >= self.shards * SHARD_MIN_ROWS
+
+    def _sharded(self, x: torch.Tensor, y: torch.Tensor,
+                 generator: torch.Generator) -> torch.Tensor:
+        """The step split into ``shards`` runs over consecutive rows, side by side.
+
+        Each shard's plan averages over its own rows, with its own gradient tensors and its
+        own generator (seeded from ``generator`` every step, so a fixed ``random_state``
+        still gives the same model); the batch's gradients and loss are the shards' averaged
+        with their rows as weights. The same sums as one plan's, taken in another order.
+        """
+        parts = list(zip(x.tensor_split(self.shards), y.tensor_split(self.shards)))
+        key = (x.shape[0], x.dtype)
+        plans = self._shard_plans.get(key)
+        if plans is None:
+            plans = self._shard_plans[key] = [
+                _made(_Plan(self, part.shape[0], x.dtype, x.device, own_grads=True))
+                for part, _ in parts]
+        seeds = torch.randint(1 << 62, (self.shards,), generator=generator).tolist()
+        losses: list[torch.Tensor] = [x.new_zeros(())] * self.shards
+
+        def job(i: int) -> Callable[[], None]:
+            def run_shard() -> None:
+                shard_generator = self._shard_generators[i].manual_seed(seeds[i])
+                losses[i] = _run(*plans[i], *parts[i], shard_generator)
+            return run_shard
+
+        workers(self.shards).run([job(i) for i in range(self.shards)])
+        weights = [part.shape[0] / x.shape[0] for part, _ in parts]
+        for j, param in enumerate(self.params):
+            if param.grad is None:
+                param.grad = torch.empty_like(param)
+            torch.mul(plans[0][0].grads[j][1], weights[0], out=param.grad)
+            for (plan, _), weight in zip(plans[1:], weights[1:]):
+                param.grad.add_(plan.grads[j][1], alpha=weight)
+        loss = losses[0] * weights[0]
+        for part_loss, weight in zip(losses[1:], weights[1:]):
+            loss += part_loss * weight
+        return loss
+
+
+def _made(plan: "_Plan") -> tuple["_Plan", Callable[..., torch.Tensor]]:
+    """``plan`` and what runs it: on the CPU the plan compiled by TorchScript (see
+    _compiled), elsewhere itself."""
+    return plan, _compiled(plan) if plan.head.device.type == "cpu" else plan
+
+
+def _run(plan: "_Plan", run: Callable[..., torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+         generator: torch.Generator) -> torch.Tensor:
+    """One step of ``plan`` on ``(x, y)`` by ``run``."""
+    # Buffers and gradients are made outside inference mode: they stay ordinary tensors
+    # that autograd may accumulate into later. The step itself runs inside it, which
+    # skips autograd's dispatch layer on each of its ~60 operations (no_grad still goes
+    # through it): 7 % less time per default fit, the same kernels, bit for bit.
+    with torch.inference_mode():
+        if run is plan:
+            return plan(x, y, generator)
+        # TorchScript's executor would profile the first calls and then optimise the
+        # graph (0.1 s once per process, no faster afterwards, and free to reorder
+        # arithmetic): run the graph as written. The flag is per thread.
+        optimize = torch._C._get_graph_executor_optimize()
+        torch._C._set_graph_executor_optimize(False)
+        try:
+            return run(x, y, generator)
+        finally:
+            torch._C._set_graph_executor_optimize(optimize)
 
 
 #: Compile plans with TorchScript on the CPU (tests switch it off to compare).
@@ -177,13 +252,14 @@ class _Plan(nn.Module):
     grads: list[tuple[torch.Tensor, torch.Tensor]]
 
     def __init__(self, step: FastStep, rows: int, dtype: torch.dtype,
-                 device: torch.device) -> None:
+                 device: torch.device, own_grads: bool = False) -> None:
         super().__init__()
 
         def buffer(columns: int) -> torch.Tensor:
             return torch.empty((rows, columns), dtype=dtype, device=device)
 
-        self.grads = [(param, param.grad if param.grad is not None
+        # A shard's plan (own_grads) writes gradients that FastStep then adds up.
+        self.grads = [(param, param.grad if param.grad is not None and not own_grads
                        else torch.empty_like(param)) for param in step.params]
         grad_of = {id(param): grad for param, grad in self.grads}
         # Plain tensor attributes, not registered parameters: the model owns them.

@@ -1,0 +1,84 @@
+"""Threads that run the shards of a CPU training step side by side, one core each.
+
+A large batch of a small model is mostly element-wise passes over activations of a few
+megabytes. Split over torch's intra-op threads, each of those passes is cut between the
+cores and joined again, some 60 times a step, and the activations move between the cores'
+caches. Split instead into one shard of rows per core, each shard's whole step runs on one
+thread, its activations stay in that core's cache, and nothing waits between operations
+(:class:`~vaeaug.fast_step.FastStep`; docs/performance.md, "Close to the hardware").
+
+Torch operators release the GIL, so Python threads run the shards in parallel. Each worker
+sets torch's intra-op thread count to one for itself. torch stores that count in a
+process-wide default as well, which threads that have not run torch code yet start from;
+:func:`workers` puts the caller's count back once its workers are ready.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+
+import torch
+
+_Job = Callable[[], object]  # what a job returns is dropped
+
+
+class Workers:
+    """``n`` daemon threads that each run one job per :meth:`run`, on one intra-op thread."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._lock = threading.Lock()  # fits in several threads take turns
+        self._jobs: list[queue.SimpleQueue[_Job]] = [queue.SimpleQueue() for _ in range(n)]
+        self._done: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
+        ready = threading.Barrier(n + 1)
+        for jobs in self._jobs:
+            threading.Thread(target=self._serve, args=(jobs, ready), daemon=True,
+                             name="vaeaug-shard").start()
+        ready.wait()
+
+    def _serve(self, jobs: queue.SimpleQueue[_Job], ready: threading.Barrier) -> None:
+        torch.set_num_threads(1)
+        ready.wait()
+        while True:
+            job = jobs.get()
+            try:
+                job()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller by run
+                self._done.put(exc)
+            else:
+                self._done.put(None)
+
+    def run(self, jobs: list[_Job]) -> None:
+        """Run ``jobs`` (at most ``n``), one per thread; return when all have finished.
+
+        Raises the first exception a job raised, once every job has finished.
+        """
+        if len(jobs) > self.n:
+            raise ValueError(f"{len(jobs)} jobs for {self.n} threads")
+        with self._lock:
+            for queue_, job in zip(self._jobs, jobs):
+                queue_.put(job)
+            errors = [self._done.get() for _ in jobs]
+        for error in errors:
+            if error is not None:
+                raise error
+
+
+_pools: dict[tuple[int, int], Workers] = {}
+_pools_lock = threading.Lock()
+
+
+def workers(n: int) -> Workers:
+    """This process's pool of ``n`` workers, started on first use (and again in a forked
+    child, which inherits the pool but not its threads)."""
+    key = (os.getpid(), n)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            threads = torch.get_num_threads()  # the caller's count, before workers change it
+            pool = _pools[key] = Workers(n)
+            torch.set_num_threads(threads)
+        return pool
