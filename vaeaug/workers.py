@@ -23,6 +23,7 @@ from collections.abc import Callable
 import torch
 
 _Job = Callable[[], object]  # what a job returns is dropped
+_Done = queue.SimpleQueue[BaseException | None]  # a run's outcomes, one per job
 
 
 class Workers:
@@ -31,40 +32,45 @@ class Workers:
     def __init__(self, n: int) -> None:
         self.n = n
         self._lock = threading.Lock()  # fits in several threads take turns
-        self._jobs: list[queue.SimpleQueue[_Job]] = [queue.SimpleQueue() for _ in range(n)]
-        self._done: queue.SimpleQueue[BaseException | None] = queue.SimpleQueue()
+        self._jobs: list[queue.SimpleQueue[tuple[_Job, _Done]]] = [
+            queue.SimpleQueue() for _ in range(n)]
         ready = threading.Barrier(n + 1)
         for jobs in self._jobs:
-            threading.Thread(target=self._serve, args=(jobs, ready), daemon=True,
+            threading.Thread(target=_serve, args=(jobs, ready), daemon=True,
                              name="vaeaug-shard").start()
         ready.wait()
-
-    def _serve(self, jobs: queue.SimpleQueue[_Job], ready: threading.Barrier) -> None:
-        torch.set_num_threads(1)
-        ready.wait()
-        while True:
-            job = jobs.get()
-            try:
-                job()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller by run
-                self._done.put(exc)
-            else:
-                self._done.put(None)
 
     def run(self, jobs: list[_Job]) -> None:
         """Run ``jobs`` (at most ``n``), one per thread; return when all have finished.
 
-        Raises the first exception a job raised, once every job has finished.
+        Raises the first exception a job raised, once every job has finished. Each call
+        collects its own jobs' outcomes: a call interrupted while waiting (Ctrl-C) leaves
+        nothing behind that the next call would take for its own.
         """
         if len(jobs) > self.n:
             raise ValueError(f"{len(jobs)} jobs for {self.n} threads")
+        done: _Done = queue.SimpleQueue()
         with self._lock:
             for queue_, job in zip(self._jobs, jobs):
-                queue_.put(job)
-            errors = [self._done.get() for _ in jobs]
+                queue_.put((job, done))
+            errors = [done.get() for _ in jobs]
         for error in errors:
             if error is not None:
                 raise error
+
+
+def _serve(jobs: queue.SimpleQueue[tuple[_Job, _Done]], ready: threading.Barrier) -> None:
+    """A worker thread's life: one intra-op thread, then jobs until the process ends."""
+    torch.set_num_threads(1)
+    ready.wait()
+    while True:
+        job, done = jobs.get()
+        try:
+            job()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by run
+            done.put(exc)
+        else:
+            done.put(None)
 
 
 _pools: dict[tuple[int, int], Workers] = {}
