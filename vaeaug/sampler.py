@@ -88,7 +88,7 @@ class CVAEOverSampler(BaseOverSampler):
         Passes over the data. ``"auto"`` trains for about ``AUTO_STEPS`` minibatch steps.
     batch_size : int, default=64
         Rows per minibatch. On the CPU a batch of at least 1,024 rows per torch thread is
-        split into one shard per thread, each shard's step run on its own core (5-13 %
+        split into one shard per thread, each shard's step run on its own core (5-27 %
         more samples/s at 8,192 rows on two cores; docs/performance.md). The model then
         depends on the thread count, as float sums over threads already make it.
     learning_rate : float, default=1e-3

@@ -445,13 +445,12 @@ def train_cvae(
                if not autocast and isinstance(optimizer, FusedAdam)
                and cuda_graphs.usable(step, X.device) else None)
     # A step that runs its shards on threads of its own (FastStep) leaves this loop one
-    # thread: idle OpenMP workers of the loop's own operations would spin on the shards'
-    # cores (a sharded fit took 1.6 times as long).
-    # Its threads gather the batches' rows too.
-    sharded = (isinstance(step, FastStep) and X.device.type == "cpu"
-               and step.splits(batch_size))
-    pool = workers(step.shards) if isinstance(step, FastStep) and sharded else None
-    threads = 1 if sharded else cpu_threads(model, batch_size, X.device)
+    # thread, and those threads gather the batches' rows too: idle OpenMP workers of the
+    # loop's own operations would spin on the shards' cores (a sharded fit took 1.6 times
+    # as long).
+    pool = (workers(step.shards) if isinstance(step, FastStep) and X.device.type == "cpu"
+            and step.splits(batch_size) else None)
+    threads = 1 if pool is not None else cpu_threads(model, batch_size, X.device)
     with torch_threads(threads), reproducible_cudnn(X.device):
         for _ in bar:
             total = X.new_zeros(())
