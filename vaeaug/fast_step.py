@@ -33,6 +33,7 @@ def cpu_shards(device: torch.device) -> int:
     thread on the CPU (see :mod:`vaeaug.workers`), else 1."""
     return torch.get_num_threads() if SHARDS_ON_CPU and device.type == "cpu" else 1
 
+
 # weight, its transpose (a view, taken once: the optimiser updates the weight in place),
 # bias, label rows
 Layer = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]
