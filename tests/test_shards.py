@@ -126,6 +126,9 @@ def test_workers_run_jobs_on_one_thread_each_and_pass_errors_back():
 def test_cpu_shards_are_the_thread_count_on_the_cpu_only(monkeypatch):
     assert fast_step.cpu_shards(torch.device("cpu")) == torch.get_num_threads()
     assert fast_step.cpu_shards(torch.device("meta")) == 1
+    spans = SPANS["numeric"]
+    assert FastStep(_model(spans), spans, 0.3, shards=2).splits(1 << 20)
+    assert not FastStep(_model(spans).to("meta"), spans, 0.3, shards=2).splits(1 << 20)
     monkeypatch.setattr(fast_step, "SHARDS_ON_CPU", False)
     assert fast_step.cpu_shards(torch.device("cpu")) == 1
 

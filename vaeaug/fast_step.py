@@ -58,8 +58,8 @@ class FastStep:
                  shards: int = 1) -> None:
         self.beta = beta
         # Batches of at least SHARD_MIN_ROWS rows per shard are split into this many shards,
-        # each run on a thread of its own (see _sharded).
-        self.shards = shards
+        # each run on a thread of its own (see _sharded); on the CPU only.
+        self.shards = shards if model.head.weight.device.type == "cpu" else 1
         self.blocks = categorical_blocks(spans)
         # Parameter tensors are updated in place by the optimiser, so references stay valid
         # (and skip nn.Module attribute lookups, a visible cost at this size).
@@ -93,12 +93,12 @@ class FastStep:
     def __call__(self, x: torch.Tensor, y: torch.Tensor,
                  generator: torch.Generator) -> torch.Tensor:
         """Set every parameter's gradient for batch ``(x, y)``; return the batch loss."""
-        if x.device.type == "cpu" and self.splits(x.shape[0]):
+        if self.splits(x.shape[0]):
             return self._sharded(x, y, generator)
         return _run(*self._plan(x), x, y, generator)
 
     def splits(self, rows: int) -> bool:
-        """Whether a CPU batch of ``rows`` rows is split into shards."""
+        """Whether a batch of ``rows`` rows is split into shards."""
         return self.shards > 1 and rows >= self.shards * SHARD_MIN_ROWS
 
     def _sharded(self, x: torch.Tensor, y: torch.Tensor,

@@ -448,8 +448,8 @@ def train_cvae(
     # thread, and those threads gather the batches' rows too: idle OpenMP workers of the
     # loop's own operations would spin on the shards' cores (a sharded fit took 1.6 times
     # as long).
-    pool = (workers(step.shards) if isinstance(step, FastStep) and X.device.type == "cpu"
-            and step.splits(batch_size) else None)
+    pool = (workers(step.shards) if isinstance(step, FastStep) and step.splits(batch_size)
+            else None)
     threads = 1 if pool is not None else cpu_threads(model, batch_size, X.device)
     with torch_threads(threads), reproducible_cudnn(X.device):
         for _ in bar:
