@@ -23,8 +23,10 @@ it prints the bfloat16 and float32 product rates at the step's shapes.
 """
 
 import argparse
+import contextlib
 import functools
 import statistics
+from collections.abc import Iterator
 
 import torch
 from sklearn.datasets import make_classification
@@ -86,10 +88,8 @@ def main() -> None:
                                 args.rounds)
     # The profile is of one plan over all threads: a sharded step's operators run on the
     # workers' threads, one shard each, and its products would not add up to a step.
-    fast_step.SHARDS_ON_CPU = False
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    with sharding(False), profile(activities=[ProfilerActivity.CPU]) as prof:
         sampler(2, batch).fit(X, y)
-    fast_step.SHARDS_ON_CPU = True
     events = prof.key_averages()
     step = next((e for e in events if e.key == "forward"), None)  # the compiled step
     if step is None:
@@ -106,18 +106,25 @@ def main() -> None:
         alternatives(d, hidden, latent, batch, flops, peak)
 
 
+@contextlib.contextmanager
+def sharding(on: bool) -> Iterator[None]:
+    """Fits in the block split large batches into shards per thread (``on``) or not."""
+    fast_step.SHARDS_ON_CPU = on
+    try:
+        yield
+    finally:
+        fast_step.SHARDS_ON_CPU = True
+
+
 def shards_against_one_plan(make, X, y, flops: int, peak: float, rounds: int) -> None:
     """Samples/s of epochs with the step in shards (the default) and in one plan, in
     alternation, each epoch against the matmul rate timed once at the start."""
     rates: dict[bool, list[float]] = {True: [], False: []}
     for _ in range(rounds):
         for sharded in rates:
-            fast_step.SHARDS_ON_CPU = sharded
-            try:
+            with sharding(sharded):
                 rates[sharded].append(len(X) / epoch_seconds(make, X, y, repeats=1,
                                                              warm_up=False)[0])
-            finally:
-                fast_step.SHARDS_ON_CPU = True
     for sharded, name in ((True, f"{torch.get_num_threads()} shards, one thread each"),
                           (False, "one plan over all threads")):
         rate = statistics.median(rates[sharded])
