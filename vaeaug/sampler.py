@@ -82,7 +82,7 @@ class CVAEOverSampler(BaseOverSampler):
         How many rows to add per class; as in imbalanced-learn's oversamplers.
     latent_dim : int, default=16
         Size of the latent code z. On the KEEL dev split 8 and 32 won fewer pairs against
-        SMOTE (docs/benchmarks.md, first, thirteenth and fortieth rounds).
+        SMOTE (docs/benchmarks.md, first, fourth, thirteenth and fortieth rounds).
     hidden_dims : tuple of int, default=(64, 64)
         Hidden layer widths of the encoder; the decoder mirrors them.
     epochs : int or "auto", default="auto"
