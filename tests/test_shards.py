@@ -135,10 +135,11 @@ def test_cpu_shards_are_the_thread_count_on_the_cpu_only(monkeypatch):
 
 def test_the_process_pool_is_made_once_and_keeps_the_caller_s_thread_count():
     """Workers set torch's count to one for themselves; torch also stores it as the default
-    that new threads start from, which :func:`workers` puts back."""
+    that new threads start from, which :class:`Workers` puts back."""
     threads = torch.get_num_threads()
     assert workers(5) is workers(5)
     assert workers(3) is not workers(5)
+    Workers(2)  # made directly, too
     assert torch.get_num_threads() == threads
     fresh = []
     thread = threading.Thread(target=lambda: fresh.append(torch.get_num_threads()))

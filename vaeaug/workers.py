@@ -10,7 +10,7 @@ thread, its activations stay in that core's cache, and nothing waits between ope
 Torch operators release the GIL, so Python threads run the shards in parallel. Each worker
 sets torch's intra-op thread count to one for itself. torch stores that count in a
 process-wide default as well, which threads that have not run torch code yet start from;
-:func:`workers` puts the caller's count back once its workers are ready.
+:class:`Workers` puts the caller's count back once its threads are ready.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ class Workers:
         self._lock = threading.Lock()  # fits in several threads take turns
         self._jobs: list[queue.SimpleQueue[tuple[_Job, _Done]]] = [
             queue.SimpleQueue() for _ in range(n)]
+        threads = torch.get_num_threads()  # the caller's count, before the workers set theirs
         ready = threading.Barrier(n + 1)
         for jobs in self._jobs:
             threading.Thread(target=_serve, args=(jobs, ready), daemon=True,
                              name="vaeaug-shard").start()
         ready.wait()
+        torch.set_num_threads(threads)  # also the default of threads yet to run torch code
 
     def run(self, jobs: list[_Job]) -> None:
         """Run ``jobs`` (at most ``n``), one per thread; return when all have finished.
@@ -61,6 +63,10 @@ class Workers:
 
 def _serve(jobs: queue.SimpleQueue[tuple[_Job, _Done]], ready: threading.Barrier) -> None:
     """A worker thread's life: one intra-op thread, then jobs until the process ends."""
+    # torch sets a thread's count from the process default on the thread's first parallel
+    # operation (or count query), unless it did so already: do it now, so that the count
+    # set next stays, whatever the default becomes.
+    torch.get_num_threads()
     torch.set_num_threads(1)
     ready.wait()
     while True:
@@ -84,7 +90,5 @@ def workers(n: int) -> Workers:
     with _pools_lock:
         pool = _pools.get(key)
         if pool is None:
-            threads = torch.get_num_threads()  # the caller's count, before workers change it
             pool = _pools[key] = Workers(n)
-            torch.set_num_threads(threads)
         return pool
