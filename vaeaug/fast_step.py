@@ -76,7 +76,7 @@ class FastStep:
         # batch's length.
         self._shard_plans: dict[tuple[int, torch.dtype],
                                 list[tuple[_Plan, Callable[..., torch.Tensor]]]] = {}
-        self._shard_generators = [torch.Generator() for _ in range(shards)]
+        self._shard_generators = [torch.Generator() for _ in range(self.shards)]
 
     def _plan(self, x: torch.Tensor) -> tuple["_Plan", Callable[..., torch.Tensor]]:
         """The plan for batches shaped like ``x``, made on first use, and what runs it."""
